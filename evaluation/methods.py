@@ -105,6 +105,12 @@ def quantize(value: Decimal, places: int = 2) -> Decimal:
         return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
+def _add(a: Decimal, b: Decimal) -> Decimal:
+    # Exact sum of the published parts, whatever precision the caller's context has.
+    with localcontext(_CTX):
+        return a + b
+
+
 def _json(value: Any) -> Any:
     # Decimals as plain strings (never exponent notation) so JSON stays exact.
     if isinstance(value, Decimal):
@@ -609,7 +615,7 @@ class LowPriceMethod(_Method):
                 raw = benchmark / entry.evaluated_price * params.price_weight * HUNDRED
             entry.price_score = quantize(raw, params.places)
             entry.technical_score = _technical_score(i, bid, criteria, params)
-            entry.total = entry.price_score + entry.technical_score
+            entry.total = _add(entry.price_score, entry.technical_score)
         return benchmark
 
 
@@ -674,7 +680,7 @@ class AverageDeviationMethod(_Method):
             entry.deviation = deviation
             entry.price_score = quantize(raw, params.places)
             entry.technical_score = _technical_score(i, bid, criteria, params)
-            entry.total = entry.price_score + entry.technical_score
+            entry.total = _add(entry.price_score, entry.technical_score)
         return benchmark
 
 

@@ -75,7 +75,7 @@ class Totals:
     award_total: Decimal
     savings_total: Decimal = field(init=False)
     rate: Decimal | None = field(init=False)
-    places: int = 2
+    places: int = field(default=2, kw_only=True)
 
     def __post_init__(self) -> None:
         if isinstance(self.count, bool) or not isinstance(self.count, int) or self.count < 0:
