@@ -1,0 +1,468 @@
+"""Sealed submission with receipts, and the opening: custody release, decryption, the record."""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from bidding.models import Bid, BidStatus, Opening, ReleasedShare
+from crypto import bundle, custody, envelope, receipts, signing
+from crypto.canonical import canonical_json
+from crypto.encoding import b64u_decode, b64u_encode
+from crypto.errors import CryptoError
+from crypto.keys import Identity, key_id
+from trading import lifecycle
+from trading.actor import Actor
+from trading.audit import service as audit
+from trading.blobs import LocalBlobStore, StagedBlob
+from trading.config import Settings
+from trading.db import writing
+from trading.enums import LotState, Role
+from trading.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from trading.models import Announcement, Lot, Organization, PartyKey, Project
+from trading.rules.engine import check_bid_count
+from trading.service import effective_ruleset, get_lot
+
+MAX_BID_BYTES = 8 * 1024**3  # 8 GiB: multi-GB bids are normal for large works
+
+
+@dataclass(frozen=True)
+class Context:
+    """What bidding services need besides the session: clock reading, blobs, platform key."""
+
+    now: datetime
+    blobs: LocalBlobStore
+    platform: Identity
+    settings: Settings
+
+
+def envelope_lot_id(lot: Lot) -> str:
+    return f"lot-{lot.id}"
+
+
+async def _refuse(session: AsyncSession, actor: Actor, action: str, lot: Lot, now: datetime, why: str) -> None:
+    """Record a refused attempt in its own transaction (the request itself changes nothing)."""
+    if session.in_transaction():
+        await session.rollback()
+    async with writing(session):
+        await audit.append(
+            session, actor, action, "lot", lot.id, at=now, center_id=lot.project.center_id,
+            detail={"refused": why},
+        )
+
+
+async def _bidder_org(session: AsyncSession, actor: Actor) -> Organization:
+    if not actor.has(Role.BIDDER) or actor.org_id is None:
+        raise Forbidden("只有投标人可以投标 / only bidders submit bids")
+    org = await session.get(Organization, actor.org_id)
+    if org is None:
+        raise Forbidden("投标人单位不存在 / bidder organization missing")
+    return org
+
+
+async def _signing_key(session: AsyncSession, user_id: int) -> bytes:
+    key = await session.scalar(
+        select(PartyKey)
+        .where(PartyKey.user_id == user_id, PartyKey.revoked_at.is_(None))
+        .order_by(PartyKey.id.desc())
+    )
+    if key is None:
+        raise ValidationFailed("投标人尚未登记公钥 / register your public keys before bidding")
+    return b64u_decode(key.sign_pub, length=32)
+
+
+async def submit_bid(
+    session: AsyncSession,
+    lot_id: int,
+    actor: Actor,
+    staged: StagedBlob,
+    signature: str,
+    ctx: Context,
+) -> Bid:
+    """Accept a sealed bid already streamed to a staging file; atomic: row + blob or nothing."""
+    try:
+        return await _submit(session, lot_id, actor, staged, signature, ctx)
+    finally:
+        ctx.blobs.discard(staged)  # no-op once committed (the file was moved)
+
+
+async def _submit(
+    session: AsyncSession, lot_id: int, actor: Actor, staged: StagedBlob, signature: str, ctx: Context
+) -> Bid:
+    org = await _bidder_org(session, actor)
+    lot = await get_lot(session, lot_id, actor)
+    now = ctx.now
+    if lot.state != LotState.ANNOUNCED or now >= lot.bid_deadline:
+        await _refuse(session, actor, "bid.submit_refused", lot, now, "deadline passed")
+        raise Conflict(
+            "投标截止时间已过，不再接受投标 / the bid deadline has passed: no submission accepted"
+        )
+    try:
+        with staged.path.open("rb") as fh:
+            header = envelope.read_header(fh)
+    except CryptoError as exc:
+        raise ValidationFailed(f"不是有效的密封投标文件 / not a sealed bid envelope: {exc}") from exc
+    if header.lot_id != envelope_lot_id(lot):
+        raise ValidationFailed(
+            f"投标文件属于其他标段 / envelope is for {header.lot_id}, not {envelope_lot_id(lot)}"
+        )
+    if header.bidder_id != org.uscc:
+        raise ValidationFailed("投标文件属于其他投标人 / envelope names another bidder")
+    if lot.opening_pub is None or not sealed_to(header, b64u_decode(lot.opening_pub, length=32)):
+        raise ValidationFailed("投标文件未对本标段开标密钥加密 / not sealed to this lot's opening key")
+    last_version = await session.scalar(
+        select(func.max(Bid.version)).where(Bid.lot_id == lot.id, Bid.bidder_org_id == org.id)
+    )
+    if last_version is not None and header.version <= last_version:
+        raise Conflict(
+            f"版本 {header.version} 不晚于已提交的版本 {last_version} / replayed or stale version"
+        )
+    message = receipts.submission_message(
+        header.lot_id, header.bidder_id, header.version, header.sha256, staged.sha256
+    )
+    try:
+        signing.verify(await _signing_key(session, actor.user_id or 0), message, b64u_decode(signature))
+    except CryptoError as exc:
+        raise ValidationFailed(f"投标人签名无效 / bidder signature invalid: {exc}") from exc
+
+    async with writing(session):
+        previous = await session.scalars(
+            select(Bid).where(
+                Bid.lot_id == lot.id, Bid.bidder_org_id == org.id, Bid.status == BidStatus.ACTIVE
+            )
+        )
+        for old in previous:
+            old.status = BidStatus.REPLACED
+        bid = Bid(
+            lot_id=lot.id,
+            bidder_org_id=org.id,
+            submitted_by_id=actor.user_id or 0,
+            version=header.version,
+            ciphertext_sha256=staged.sha256,
+            header_sha256=header.sha256,
+            size=staged.size,
+            signature=signature,
+            client_ip=actor.ip,
+            received_at=now,
+        )
+        session.add(bid)
+        await session.flush()
+        entry = await audit.append(
+            session, actor, "bid.submit", "lot", lot.id, at=now, center_id=lot.project.center_id,
+            detail={"bid_id": bid.id, "bidder": org.uscc, "version": header.version,
+                    "sha256": staged.sha256, "size": staged.size},
+        )
+        bid.receipt = receipts.issue_receipt(
+            ctx.platform.sign_priv,
+            lot_id=header.lot_id,
+            bidder_id=org.uscc,
+            version=header.version,
+            ciphertext_sha256=staged.sha256,
+            size=staged.size,
+            received_at=now.isoformat(),
+            audit_index=entry.seq,
+            key_id=platform_key_id(ctx.platform),
+        )
+        ctx.blobs.commit(staged)
+    return bid
+
+
+def sealed_to(header: envelope.Header, pub: bytes) -> bool:
+    fingerprint = hashlib.sha256(pub).digest()
+    return any(s.fingerprint == fingerprint for s in header.stanzas)
+
+
+def platform_key_id(platform: Identity) -> str:
+    return key_id(platform.sign_pub)
+
+
+async def withdraw_bid(session: AsyncSession, lot_id: int, actor: Actor, ctx: Context) -> int:
+    org = await _bidder_org(session, actor)
+    lot = await get_lot(session, lot_id, actor)
+    if lot.state != LotState.ANNOUNCED or ctx.now >= lot.bid_deadline:
+        await _refuse(session, actor, "bid.withdraw_refused", lot, ctx.now, "deadline passed")
+        raise Conflict("投标截止后不得撤回 / no withdrawal after the bid deadline")
+    async with writing(session):
+        bids = list(
+            await session.scalars(
+                select(Bid).where(
+                    Bid.lot_id == lot.id, Bid.bidder_org_id == org.id, Bid.status == BidStatus.ACTIVE
+                )
+            )
+        )
+        if not bids:
+            raise NotFound("没有可撤回的投标 / no active bid to withdraw")
+        for bid in bids:
+            bid.status = BidStatus.WITHDRAWN
+        await audit.append(
+            session, actor, "bid.withdraw", "lot", lot.id, at=ctx.now,
+            center_id=lot.project.center_id, detail={"bidder": org.uscc},
+        )
+    return len(bids)
+
+
+# ---- the opening ----------------------------------------------------------------------------
+
+
+async def _lot_for_update(session: AsyncSession, lot_id: int) -> Lot:
+    lot = await session.scalar(
+        select(Lot).where(Lot.id == lot_id).options(
+            selectinload(Lot.project).selectinload(Project.center)
+        )
+    )
+    if lot is None:
+        raise NotFound(f"标段 {lot_id} 不存在 / lot {lot_id} not found")
+    return lot
+
+
+async def start_opening(session: AsyncSession, lot_id: int, actor: Actor, ctx: Context) -> LotState:
+    """Close submissions at the deadline and open the decryption window; idempotent."""
+    lot = await _lot_for_update(session, lot_id)
+    if lot.state != LotState.ANNOUNCED:
+        return LotState(lot.state)
+    if ctx.now < lot.bid_deadline:
+        await _refuse(session, actor, "opening.early_refused", lot, ctx.now, "before the deadline")
+        raise Conflict("开标时间未到，拒绝提前开标 / opening before the bid deadline is refused")
+    async with writing(session):
+        bids = list(
+            await session.scalars(
+                select(Bid)
+                .where(Bid.lot_id == lot.id, Bid.status == BidStatus.ACTIVE)
+                .order_by(Bid.received_at, Bid.id)
+            )
+        )
+        snapshot = [
+            {"bid_id": b.id, "bidder_org_id": b.bidder_org_id, "version": b.version,
+             "sha256": b.ciphertext_sha256, "size": b.size, "received_at": b.received_at.isoformat()}
+            for b in bids
+        ]
+        ruleset = effective_ruleset(lot.project, lot.project.center, ctx.settings)
+        too_few = check_bid_count(len(bids), ruleset)
+        center_id = lot.project.center_id
+        if too_few is not None:
+            await lifecycle.move(
+                session, lot, LotState.FAILED, actor, now=ctx.now, action="opening.failed",
+                center_id=center_id, detail={"bids": snapshot, "rule": str(too_few)},
+                values={"failure_reason": str(too_few)},
+            )
+            session.add(
+                Announcement(
+                    project_id=lot.project_id, lot_id=lot.id, kind="failure",
+                    title=f"{lot.project.title} {lot.title} 流标公告", body=str(too_few),
+                    state="draft", digests=[b["sha256"] for b in snapshot], created_at=ctx.now,
+                )
+            )
+            return LotState.FAILED
+        await lifecycle.move(
+            session, lot, LotState.OPENING, actor, now=ctx.now, action="opening.start",
+            center_id=center_id, detail={"bids": snapshot},
+        )
+        session.add(Opening(lot_id=lot.id, started_at=ctx.now, bid_snapshot=snapshot))
+    return LotState.OPENING
+
+
+async def release_share(
+    session: AsyncSession, lot_id: int, actor: Actor, share: dict[str, Any], ctx: Context
+) -> LotState:
+    """A custodian releases its share; with k shares the key is recovered and bids decrypted."""
+    lot = await _lot_for_update(session, lot_id)
+    custodians = (lot.custody or {}).get("custodians", [])
+    if not actor.has(Role.CUSTODIAN) or actor.user_id not in custodians:
+        raise Forbidden("您不是本标段的开标密钥保管人 / you hold no key share for this lot")
+    if lot.state == LotState.ANNOUNCED or ctx.now < lot.bid_deadline:
+        await _refuse(session, actor, "opening.share_early_refused", lot, ctx.now, "before the deadline")
+        raise Conflict("开标时间未到，不接受密钥分片 / key shares are accepted only at the opening")
+    if lot.state != LotState.OPENING:
+        return LotState(lot.state)
+    try:
+        released = custody.ReleasedShare.from_dict(share)
+    except (CryptoError, KeyError, TypeError, ValueError) as exc:
+        raise ValidationFailed(f"密钥分片格式错误 / malformed key share: {exc}") from exc
+    async with writing(session):
+        exists = await session.scalar(
+            select(ReleasedShare.id).where(
+                ReleasedShare.lot_id == lot.id, ReleasedShare.custodian_id == actor.user_id
+            )
+        )
+        if exists is None:
+            session.add(
+                ReleasedShare(
+                    lot_id=lot.id, custodian_id=actor.user_id or 0, share=released.to_dict(),
+                    released_at=ctx.now,
+                )
+            )
+            await audit.append(
+                session, actor, "opening.share_released", "lot", lot.id, at=ctx.now,
+                center_id=lot.project.center_id, detail={"share_index": released.index},
+            )
+    return await continue_opening(session, lot.id, ctx)
+
+
+async def continue_opening(session: AsyncSession, lot_id: int, ctx: Context) -> LotState:
+    """Recover the key when enough shares are in, decrypt what is pending, publish the record.
+
+    Safe to call any number of times and after a crash: each step commits on its own.
+    """
+    lot = await _lot_for_update(session, lot_id)
+    if lot.state != LotState.OPENING:
+        return LotState(lot.state)
+    opening = await session.get(Opening, lot.id)
+    if opening is None:
+        raise Conflict(f"标段 {lot.id} 的开标记录缺失 / opening row missing")
+    if opening.opening_priv is None and not await _recover_key(session, lot, opening, ctx):
+        return LotState.OPENING
+    assert opening.opening_priv is not None
+    priv = b64u_decode(opening.opening_priv, length=32)
+    pending = list(
+        await session.scalars(
+            select(Bid)
+            .where(Bid.lot_id == lot.id, Bid.status == BidStatus.ACTIVE)
+            .order_by(Bid.received_at, Bid.id)
+        )
+    )
+    orgs = {o.id: o for o in await session.scalars(select(Organization))}
+    for bid in pending:
+        await _decrypt_one(session, lot, bid, orgs[bid.bidder_org_id], priv, ctx)
+    return await _publish_record(session, lot, opening, ctx)
+
+
+async def _recover_key(session: AsyncSession, lot: Lot, opening: Opening, ctx: Context) -> bool:
+    info = lot.custody or {}
+    shares = list(await session.scalars(select(ReleasedShare).where(ReleasedShare.lot_id == lot.id)))
+    if len(shares) < int(info.get("threshold", 1)):
+        return False
+    try:
+        priv = custody.recover_opening_key(
+            custody.CustodyBundle.from_dict(info["bundle"]),
+            [custody.ReleasedShare.from_dict(s.share) for s in shares],
+        )
+    except CryptoError as exc:
+        async with writing(session):
+            await audit.append(
+                session, SYSTEM_OPENER, "opening.key_check_failed", "lot", lot.id, at=ctx.now,
+                center_id=lot.project.center_id, detail={"error": str(exc), "shares": len(shares)},
+            )
+        return False
+    async with writing(session):
+        opening.opening_priv = b64u_encode(priv)
+        opening.key_recovered_at = ctx.now
+        await audit.append(
+            session, SYSTEM_OPENER, "opening.key_recovered", "lot", lot.id, at=ctx.now,
+            center_id=lot.project.center_id, detail={"shares": sorted(s.custodian_id for s in shares)},
+        )
+    return True
+
+
+SYSTEM_OPENER = Actor(user_id=None, name="opening", roles=frozenset({"system"}))
+
+
+def _price_of(form: dict[str, Any]) -> Decimal:
+    raw = form.get("price")
+    if not isinstance(raw, str):
+        raise ValueError("price form has no price string")
+    try:
+        price = Decimal(raw)
+    except InvalidOperation as exc:
+        raise ValueError(f"price {raw!r} is not a decimal amount") from exc
+    if not price.is_finite() or price <= 0 or price.as_tuple().exponent < -2:  # type: ignore[operator]
+        raise ValueError(f"price {raw!r} is not a positive amount with at most 2 decimals")
+    return price
+
+
+async def _decrypt_one(
+    session: AsyncSession, lot: Lot, bid: Bid, org: Organization, priv: bytes, ctx: Context
+) -> None:
+    status, price, form, cause = BidStatus.DECRYPTED, None, None, ""
+    if not ctx.blobs.exists(bid.ciphertext_sha256):
+        # Lost by the platform: 撤回 (withdrawn), not the bidder's fault (电子办法 31).
+        status, cause = BidStatus.FAILED, "sealed file missing from the platform store"
+    else:
+        try:
+            with ctx.blobs.open(bid.ciphertext_sha256) as src, tempfile.TemporaryFile() as plain:
+                envelope.open_envelope(
+                    src, plain, recipient_priv=priv, expect_lot=envelope_lot_id(lot),
+                    expect_bidder=org.uscc, expect_version=bid.version,
+                )
+                plain.seek(0)
+                form = bundle.read_price_form(plain)
+            price = _price_of(form)
+        except (CryptoError, ValueError) as exc:
+            status, cause = BidStatus.REVOKED, str(exc)
+    async with writing(session):
+        bid.status, bid.price, bid.price_form, bid.failure_cause = status, price, form, cause
+        bid.decrypted_at = ctx.now
+        session.add(bid)
+        await audit.append(
+            session, SYSTEM_OPENER, "opening.bid_" + status, "lot", lot.id, at=ctx.now,
+            center_id=lot.project.center_id,
+            detail={"bid_id": bid.id, "sha256": bid.ciphertext_sha256, "cause": cause},
+        )
+
+
+async def _publish_record(
+    session: AsyncSession, lot: Lot, opening: Opening, ctx: Context
+) -> LotState:
+    bids = list(
+        await session.scalars(
+            select(Bid).where(
+                Bid.lot_id == lot.id,
+                Bid.status.in_([BidStatus.DECRYPTED, BidStatus.REVOKED, BidStatus.FAILED]),
+            ).order_by(Bid.received_at, Bid.id)
+        )
+    )
+    orgs = {o.id: o for o in await session.scalars(select(Organization))}
+    rows = [
+        {
+            "bid_id": b.id,
+            "bidder": orgs[b.bidder_org_id].name,
+            "uscc": orgs[b.bidder_org_id].uscc,
+            "price": str(b.price) if b.price is not None else None,
+            "price_form": b.price_form or {},
+            "sha256": b.ciphertext_sha256,
+            "outcome": b.status,
+            "cause": b.failure_cause,
+        }
+        for b in bids
+    ]
+    record = {
+        "lot_id": lot.id,
+        "lot": f"{lot.project.code}/{lot.number}",
+        "opened_at": ctx.now.isoformat(),
+        "control_price": str(lot.control_price) if lot.control_price is not None else None,
+        "rows": rows,
+    }
+    signature = signing.sign(ctx.platform.sign_priv, canonical_json(record))
+    async with writing(session):
+        opening.record = {
+            "record": record,
+            "signature": b64u_encode(signature),
+            "key_id": platform_key_id(ctx.platform),
+        }
+        opening.completed_at = ctx.now
+        session.add(opening)
+        await lifecycle.move(
+            session, lot, LotState.OPENED, SYSTEM_OPENER, now=ctx.now,
+            action="opening.record_published", center_id=lot.project.center_id,
+            detail={"record_sha256": signing_digest(record)},
+        )
+    return LotState.OPENED
+
+
+def signing_digest(record: dict[str, Any]) -> str:
+    return hashlib.sha256(canonical_json(record)).hexdigest()
+
+
+async def due_openings(session: AsyncSession) -> list[tuple[int, datetime]]:
+    """Lots waiting for their opening or with an opening in progress (for reconciliation)."""
+    rows = await session.execute(
+        select(Lot.id, Lot.bid_deadline).where(Lot.state.in_([LotState.ANNOUNCED, LotState.OPENING]))
+    )
+    return [(r[0], r[1]) for r in rows.all()]

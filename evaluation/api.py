@@ -1,0 +1,55 @@
+"""Evaluation JSON API: rank an opened lot, publish candidates, award; the published inputs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from evaluation import service
+from trading.actor import Actor
+from trading.enums import LotState, Role
+from trading.errors import NotFound
+from trading.schemas import TransitionOut
+from trading.service import get_lot
+from trading.web import requires, runtime
+
+PUBLIC_AFTER = (LotState.PUBLICITY, LotState.AWARDED)
+
+
+class EvaluationApi(Controller):
+    path = "/api/v1/lots/{lot_id:int}"
+    tags = ["evaluation"]  # noqa: RUF012
+    guards = [requires(Role.STAFF, Role.TENDERER, Role.AGENCY)]  # noqa: RUF012
+
+    @post("/evaluate", status_code=200)
+    async def evaluate(self, request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int) -> TransitionOut:
+        rt = runtime(request)
+        state = await service.evaluate_lot(db_session, lot_id, request.user, now=rt.clock.now(), settings=rt.settings)
+        return TransitionOut(lot_id=lot_id, state=state, changed=True)
+
+    @post("/candidates", status_code=200)
+    async def candidates(self, request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int) -> TransitionOut:
+        rt = runtime(request)
+        state = await service.publish_candidates(db_session, lot_id, request.user, now=rt.clock.now(), settings=rt.settings)
+        return TransitionOut(lot_id=lot_id, state=state, changed=True)
+
+    @post("/award", status_code=200)
+    async def award(self, request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int) -> TransitionOut:
+        rt = runtime(request)
+        state = await service.award_lot(db_session, lot_id, request.user, now=rt.clock.now(), settings=rt.settings)
+        return TransitionOut(lot_id=lot_id, state=state, changed=True)
+
+
+@get("/api/v1/lots/{lot_id:int}/evaluation", tags=["evaluation"])
+async def published_evaluation(request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int) -> dict[str, Any]:
+    """Input and ranking, public from the candidates publicity on: recompute with `bidhall evaluate`."""
+    lot = await get_lot(db_session, lot_id, request.user)
+    result = await service.latest_result(db_session, lot.id)
+    if result is None or lot.state not in PUBLIC_AFTER:
+        raise NotFound("评标结果尚未公布 / the evaluation is not published yet")
+    return {"input": result.input_doc, "ranking": result.ranking}
+
+
+ROUTES = [EvaluationApi, published_evaluation]

@@ -1,0 +1,175 @@
+"""From an opened lot to an award: ranking by the lot's method, candidates publicity, award."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bidding.models import Bid, BidStatus
+from evaluation.models import EvaluationResult
+from evaluation.offline import evaluate_document
+from evaluation.savings import savings
+from trading import lifecycle
+from trading.actor import Actor
+from trading.config import Settings
+from trading.db import writing
+from trading.enums import LotState
+from trading.errors import Conflict, Forbidden, NotFound
+from trading.models import Announcement, Lot, Organization
+from trading.rules.engine import check_bid_count
+from trading.service import effective_ruleset, get_lot, manages
+
+
+async def _managed_lot(session: AsyncSession, lot_id: int, actor: Actor) -> Lot:
+    lot = await get_lot(session, lot_id, actor)
+    if not (manages(actor, lot.project) or actor.has("system")):
+        raise Forbidden("无权操作该标段 / you may not act on this lot")
+    return lot
+
+
+async def input_document(session: AsyncSession, lot: Lot) -> dict[str, Any]:
+    """The published, offline-evaluable input: anyone can rerun `bidhall evaluate` on it."""
+    bids = list(
+        await session.scalars(
+            select(Bid)
+            .where(Bid.lot_id == lot.id, Bid.status == BidStatus.DECRYPTED)
+            .order_by(Bid.id)
+        )
+    )
+    orgs = {o.id: o for o in await session.scalars(select(Organization))}
+    params: dict[str, Any] = {"seed": f"lot-{lot.id}", **lot.evaluation_params}
+    if lot.control_price is not None:
+        params.setdefault("control_price", str(lot.control_price))
+    return {
+        "method": lot.evaluation_method,
+        "params": params,
+        "criteria": [],
+        "bids": [
+            {
+                "bid_id": str(b.id),
+                "bidder": orgs[b.bidder_org_id].name,
+                "price": str(b.price),
+                "sme": orgs[b.bidder_org_id].sme,
+            }
+            for b in bids
+        ],
+    }
+
+
+async def evaluate_lot(
+    session: AsyncSession, lot_id: int, actor: Actor, *, now: datetime, settings: Settings
+) -> LotState:
+    lot = await _managed_lot(session, lot_id, actor)
+    if lot.state != LotState.OPENED:
+        if lot.state in (LotState.EVALUATED, LotState.PUBLICITY, LotState.AWARDED, LotState.FAILED):
+            return LotState(lot.state)
+        raise Conflict(f"标段尚未开标 / lot {lot.id} is {lot.state}, not opened")
+    doc = await input_document(session, lot)
+    ranking = evaluate_document(doc)
+    valid = [b for b in ranking["bids"] if not b["excluded"]]
+    too_few = check_bid_count(len(valid), effective_ruleset(lot.project, lot.project.center, settings))
+    async with writing(session):
+        session.add(
+            EvaluationResult(
+                lot_id=lot.id, method=doc["method"], input_doc=doc, ranking=ranking, created_at=now
+            )
+        )
+        if too_few is not None:
+            await lifecycle.move(
+                session, lot, LotState.FAILED, actor, now=now, action="evaluation.failed",
+                center_id=lot.project.center_id, detail={"rule": str(too_few)},
+                values={"failure_reason": str(too_few)},
+            )
+            return LotState.FAILED
+        await lifecycle.move(
+            session, lot, LotState.EVALUATED, actor, now=now, action="evaluation.ranked",
+            center_id=lot.project.center_id,
+            detail={"method": doc["method"], "ranking": [b["bid_id"] for b in valid]},
+        )
+    return LotState.EVALUATED
+
+
+async def latest_result(session: AsyncSession, lot_id: int) -> EvaluationResult | None:
+    return await session.scalar(
+        select(EvaluationResult)
+        .where(EvaluationResult.lot_id == lot_id)
+        .order_by(EvaluationResult.id.desc())
+        .limit(1)
+    )
+
+
+async def publish_candidates(
+    session: AsyncSession, lot_id: int, actor: Actor, *, now: datetime, settings: Settings
+) -> LotState:
+    lot = await _managed_lot(session, lot_id, actor)
+    if lot.state != LotState.EVALUATED:
+        if lot.state in (LotState.PUBLICITY, LotState.AWARDED):
+            return LotState(lot.state)
+        raise Conflict(f"标段尚未评标 / lot {lot.id} is {lot.state}, not evaluated")
+    result = await latest_result(session, lot.id)
+    assert result is not None
+    ruleset = effective_ruleset(lot.project, lot.project.center, settings)
+    top = int(ruleset.rules["max_candidates"].value) if "max_candidates" in ruleset.rules else 3
+    candidates = [b for b in result.ranking["bids"] if not b["excluded"]][:top]
+    body = "\n".join(f"第{b['rank']}名：{b['bidder']}，投标报价 {b['price']} 元" for b in candidates)
+    async with writing(session):
+        await lifecycle.move(
+            session, lot, LotState.PUBLICITY, actor, now=now, action="publicity.start",
+            center_id=lot.project.center_id, detail={"candidates": [b["bid_id"] for b in candidates]},
+        )
+        session.add(
+            Announcement(
+                project_id=lot.project_id, lot_id=lot.id, kind="candidates",
+                title=f"{lot.project.title} {lot.title} 中标候选人公示", body=body,
+                state="published", published_at=now, digests=[], created_at=now,
+            )
+        )
+    return LotState.PUBLICITY
+
+
+def publicity_ends(lot: Lot, settings: Settings) -> datetime:
+    ruleset = effective_ruleset(lot.project, lot.project.center, settings)
+    days = int(ruleset.rules["publicity_days"].value) if "publicity_days" in ruleset.rules else 0
+    return lot.state_changed_at + timedelta(days=days) / max(lot.project.accelerator, 1)
+
+
+async def award_lot(
+    session: AsyncSession, lot_id: int, actor: Actor, *, now: datetime, settings: Settings
+) -> LotState:
+    """Award to the first-ranked candidate (条例 55) once the publicity period has run."""
+    lot = await _managed_lot(session, lot_id, actor)
+    if lot.state == LotState.AWARDED:
+        return LotState.AWARDED
+    if lot.state != LotState.PUBLICITY:
+        raise Conflict(f"标段未在公示期 / lot {lot.id} is {lot.state}, not in publicity")
+    ends = publicity_ends(lot, settings)
+    if now < ends:
+        raise Conflict(f"公示期至 {ends.isoformat()} 结束 / publicity runs until {ends.isoformat()}")
+    result = await latest_result(session, lot.id)
+    if result is None:
+        raise NotFound("评标结果缺失 / evaluation result missing")
+    winner = next(b for b in result.ranking["bids"] if not b["excluded"])
+    price = Decimal(winner["price"])
+    async with writing(session):
+        await lifecycle.move(
+            session, lot, LotState.AWARDED, actor, now=now, action="lot.award",
+            center_id=lot.project.center_id,
+            detail={"bid_id": winner["bid_id"], "price": winner["price"],
+                    "savings": str(savings(lot.reference_price, price))},
+            values={"award_bid_id": int(winner["bid_id"]), "award_price": price, "awarded_at": now},
+        )
+        session.add(
+            Announcement(
+                project_id=lot.project_id, lot_id=lot.id, kind="result",
+                title=f"{lot.project.title} {lot.title} 中标结果公告",
+                body=f"中标人：{winner['bidder']}，中标价 {winner['price']} 元",
+                state="published", published_at=now, digests=[], created_at=now,
+            )
+        )
+    return LotState.AWARDED
+
+

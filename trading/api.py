@@ -1,0 +1,168 @@
+"""JSON API of the trading core: auth tokens, projects and lots, audit log, platform key."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.params import Parameter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from crypto.encoding import b64u_encode
+from trading import service
+from trading.actor import Actor
+from trading.audit import service as audit
+from trading.auth import service as auth
+from trading.enums import Role
+from trading.models import Lot, Project
+from trading.schemas import CancelIn, LotOut, ProjectIn, ProjectOut, TransitionOut
+from trading.web import client_ip, requires, runtime
+
+
+class TokenIn(msgspec.Struct, forbid_unknown_fields=True):
+    username: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    password: Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
+
+
+class TokenOut(msgspec.Struct):
+    token: str
+    roles: list[str]
+
+
+def lot_out(lot: Lot) -> LotOut:
+    return LotOut(
+        id=lot.id,
+        project_id=lot.project_id,
+        number=lot.number,
+        title=lot.title,
+        state=lot.state,
+        budget=lot.budget,
+        control_price=lot.control_price,
+        bid_security=lot.bid_security,
+        docs_issued_at=lot.docs_issued_at,
+        bid_deadline=lot.bid_deadline,
+        opening_pub=lot.opening_pub,
+        award_price=lot.award_price,
+    )
+
+
+def project_out(project: Project) -> ProjectOut:
+    return ProjectOut(
+        id=project.id,
+        code=project.code,
+        title=project.title,
+        category=project.category,
+        method=project.method,
+        center_code=project.center.code,
+        region_code=project.region_code,
+        sandbox=project.sandbox,
+        lots=[lot_out(lot) for lot in project.lots],
+    )
+
+
+class AuthApi(Controller):
+    path = "/api/v1/auth"
+    tags = ["auth"]  # noqa: RUF012
+
+    @post("/token", status_code=201)
+    async def token(self, request: Request[Any, Any, Any], db_session: AsyncSession, data: TokenIn) -> TokenOut:
+        rt = runtime(request)
+        user = await auth.authenticate(
+            db_session, data.username, data.password, ip=client_ip(request),
+            now=rt.clock.now(), settings=rt.settings,
+        )
+        token = await auth.issue_api_token(db_session, user, now=rt.clock.now(), name="api")
+        return TokenOut(token=token, roles=user.roles)
+
+
+class ProjectApi(Controller):
+    path = "/api/v1"
+    tags = ["projects"]  # noqa: RUF012
+
+    @get("/lots")
+    async def list_lots(
+        self,
+        db_session: AsyncSession,
+        center: Annotated[str | None, Parameter(pattern=r"^\d{6}$")] = None,
+        subtree: bool = True,
+        category: str | None = None,
+        state: str | None = None,
+        q: Annotated[str | None, Parameter(max_length=100)] = None,
+        limit: Annotated[int, Parameter(ge=1, le=500)] = 100,
+        offset: Annotated[int, Parameter(ge=0)] = 0,
+    ) -> list[LotOut]:
+        center_ids = None
+        if center:
+            found = await service.center_by_code(db_session, center)
+            center_ids = list(await service.subtree_ids(db_session, found.id)) if subtree else [found.id]
+        lots = await service.list_lots(
+            db_session, center_ids=center_ids, category=category, state=state, q=q,
+            limit=limit, offset=offset,
+        )
+        return [lot_out(lot) for lot in lots]
+
+    @get("/projects/{project_id:int}")
+    async def get_project(self, request: Request[Actor, Any, Any], db_session: AsyncSession, project_id: int) -> ProjectOut:
+        return project_out(await service.get_project(db_session, project_id, request.user))
+
+    @post("/projects", guards=[requires(Role.STAFF, Role.TENDERER, Role.AGENCY)], status_code=201)
+    async def register(self, request: Request[Actor, Any, Any], db_session: AsyncSession, data: ProjectIn) -> ProjectOut:
+        rt = runtime(request)
+        project = await service.register_project(
+            db_session, data, request.user, now=rt.clock.now(), settings=rt.settings
+        )
+        return project_out(project)
+
+    @post("/lots/{lot_id:int}/publish", guards=[requires(Role.STAFF, Role.TENDERER, Role.AGENCY)])
+    async def publish(self, request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int) -> LotOut:
+        rt = runtime(request)
+        lot = await service.publish_lot(
+            db_session, lot_id, request.user, now=rt.clock.now(), settings=rt.settings
+        )
+        if rt.scheduler is not None:
+            rt.scheduler.schedule_opening(lot.id, lot.bid_deadline)
+        return lot_out(lot)
+
+    @post("/lots/{lot_id:int}/cancel", guards=[requires(Role.STAFF, Role.TENDERER, Role.AGENCY)])
+    async def cancel(self, request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int, data: CancelIn) -> TransitionOut:
+        rt = runtime(request)
+        changed = await service.cancel_lot(db_session, lot_id, request.user, data.reason, now=rt.clock.now())
+        return TransitionOut(lot_id=lot_id, state="cancelled", changed=changed)
+
+
+class AuditApi(Controller):
+    path = "/api/v1/audit"
+    tags = ["audit"]  # noqa: RUF012
+
+    @get("/entries")
+    async def entries(
+        self,
+        db_session: AsyncSession,
+        start: Annotated[int, Parameter(ge=1)] = 1,
+        limit: Annotated[int, Parameter(ge=1, le=1000)] = 200,
+    ) -> list[dict[str, Any]]:
+        """The log as its canonical bodies: what anyone hashes to check the chain."""
+        rows = await audit.load_range(db_session, start, limit)
+        return [{"seq": e.seq, "body": e.body, "entry_hash": e.entry_hash} for e in rows]
+
+    @get("/lots/{lot_id:int}")
+    async def for_lot(self, request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int) -> list[dict[str, Any]]:
+        await service.get_lot(db_session, lot_id, request.user)  # visibility check
+        rows = await audit.for_target(db_session, "lot", lot_id)
+        return [{"seq": e.seq, "at": e.at.isoformat(), "action": e.action, "actor": e.actor} for e in rows]
+
+
+@get("/api/v1/platform/key", tags=["platform"])
+async def platform_key(request: Request[Any, Any, Any]) -> dict[str, str]:
+    """The platform's public keys: verify receipts, tree heads and opening records with them."""
+    pub = runtime(request).platform.public()
+    return {"sign_pub": b64u_encode(pub.sign_pub), "enc_pub": b64u_encode(pub.enc_pub)}
+
+
+@get("/healthz", tags=["platform"])
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+ROUTES = [AuthApi, ProjectApi, AuditApi, platform_key, healthz]

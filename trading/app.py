@@ -1,0 +1,96 @@
+"""The composition root: one Litestar app with every package's routes, storage and scheduler."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from advanced_alchemy.extensions.litestar import (
+    AsyncSessionConfig,
+    SQLAlchemyAsyncConfig,
+    SQLAlchemyPlugin,
+)
+from litestar import Litestar
+from litestar.middleware import DefineMiddleware
+from litestar.openapi.config import OpenAPIConfig
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.template.config import TemplateConfig
+
+import bidding.api
+import bidding.pages
+import evaluation.api
+import trading.api
+import trading.pages
+from trading.clock import Clock
+from trading.config import Settings
+from trading.migrate import ensure_migrated
+from trading.openings import due_lots, run_opening
+from trading.runtime import Runtime
+from trading.scheduler import OpeningScheduler
+from trading.web import EXCEPTION_HANDLERS, ActorMiddleware
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+log = logging.getLogger("bidhall")
+
+
+def attach_scheduler(rt: Runtime) -> OpeningScheduler:
+    async def opener(lot_id: int) -> None:
+        await run_opening(rt, lot_id)
+
+    async def due() -> list[tuple[int, object]]:
+        return await due_lots(rt)
+
+    rt.scheduler = OpeningScheduler(opener, due, rt.clock)  # type: ignore[arg-type]
+    return rt.scheduler
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    runtime: Runtime | None = None,
+    check_schema: bool = True,
+) -> Litestar:
+    settings = settings or Settings.from_env()
+    rt = runtime or Runtime.build(settings, clock)
+
+    @asynccontextmanager
+    async def lifespan(_app: Litestar) -> AsyncIterator[None]:
+        if check_schema:
+            await ensure_migrated(rt.engine, rt.settings.database_url)
+        if rt.settings.run_scheduler:
+            scheduler = attach_scheduler(rt)
+            scheduler.start()
+            ran = await scheduler.reconcile()
+            log.info("scheduler started; %d overdue opening(s) run at start-up", ran)
+        try:
+            yield
+        finally:
+            if rt.scheduler is not None:
+                rt.scheduler.shutdown()
+                rt.scheduler = None
+
+    db_config = SQLAlchemyAsyncConfig(
+        engine_instance=rt.engine,
+        session_config=AsyncSessionConfig(expire_on_commit=False),
+    )
+    app = Litestar(
+        route_handlers=[
+            *trading.api.ROUTES,
+            *trading.pages.ROUTES,
+            *bidding.api.ROUTES,
+            *bidding.pages.ROUTES,
+            *evaluation.api.ROUTES,
+        ],
+        plugins=[SQLAlchemyPlugin(config=db_config)],
+        middleware=[DefineMiddleware(ActorMiddleware, exclude=["^/schema", "^/healthz"])],
+        template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
+        openapi_config=OpenAPIConfig(title="bidhall", version="0.1.0", path="/schema"),
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=[lifespan],
+        debug=settings.debug,
+    )
+    app.state.rt = rt
+    return app

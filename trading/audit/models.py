@@ -1,0 +1,30 @@
+"""The append-only audit log: one row per event, hash-linked, leaves of a Merkle tree."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from trading.db import BigId, Base, UTCDateTime
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_entry"
+    __table_args__ = (Index("ix_audit_entry_target", "target_type", "target_id"),)
+
+    # Assigned as previous + 1 under a lock, so the sequence has no gaps.
+    seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    actor_id: Mapped[int | None] = mapped_column(BigId)
+    actor: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(32))
+    ip: Mapped[str] = mapped_column(String(64), default="")
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    target_type: Mapped[str] = mapped_column(String(32))
+    target_id: Mapped[str] = mapped_column(String(64))
+    center_id: Mapped[int | None] = mapped_column(BigId, index=True)
+    # The canonical JSON of the entry (includes prev_hash): what is hashed and proven.
+    body: Mapped[str] = mapped_column(Text)
+    entry_hash: Mapped[str] = mapped_column(String(64))

@@ -1,0 +1,101 @@
+"""Content-addressed blob storage (documents, sealed bids): local directory now, S3 later."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import AsyncIterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+from trading.errors import ValidationFailed
+
+
+@dataclass(frozen=True)
+class StagedBlob:
+    """A fully received upload, hashed, not yet visible under its digest."""
+
+    path: Path
+    sha256: str
+    size: int
+
+
+class BlobStore(Protocol):
+    async def stage(self, chunks: AsyncIterable[bytes], *, max_size: int) -> StagedBlob: ...
+    def commit(self, staged: StagedBlob) -> None: ...
+    def discard(self, staged: StagedBlob) -> None: ...
+    def put_bytes(self, data: bytes) -> str: ...
+    def exists(self, sha256: str) -> bool: ...
+    def open(self, sha256: str) -> BinaryIO: ...
+    def delete(self, sha256: str) -> None: ...
+
+
+class LocalBlobStore:
+    """Blobs at root/ab/cd/<sha256>; uploads stream to root/tmp and are renamed in place."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.tmp = root / "tmp"
+        self.tmp.mkdir(parents=True, exist_ok=True)
+
+    def path_for(self, sha256: str) -> Path:
+        if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+            raise ValueError(f"not a SHA-256 hex digest: {sha256!r}")
+        return self.root / sha256[:2] / sha256[2:4] / sha256
+
+    async def stage(self, chunks: AsyncIterable[bytes], *, max_size: int) -> StagedBlob:
+        """Stream to a temp file while hashing; constant memory; nothing left behind on error."""
+        digest, size = hashlib.sha256(), 0
+        fd, name = tempfile.mkstemp(dir=self.tmp, prefix="upload-")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                async for chunk in chunks:
+                    size += len(chunk)
+                    if size > max_size:
+                        raise ValidationFailed(
+                            f"上传内容超过上限 {max_size} 字节 / body exceeds {max_size} bytes"
+                        )
+                    digest.update(chunk)
+                    out.write(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+        except BaseException:
+            Path(name).unlink(missing_ok=True)
+            raise
+        return StagedBlob(Path(name), digest.hexdigest(), size)
+
+    def commit(self, staged: StagedBlob) -> None:
+        target = self.path_for(staged.sha256)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(staged.path, target)
+
+    def discard(self, staged: StagedBlob) -> None:
+        staged.path.unlink(missing_ok=True)
+
+    def put_bytes(self, data: bytes) -> str:
+        sha = hashlib.sha256(data).hexdigest()
+        target = self.path_for(sha)
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, name = tempfile.mkstemp(dir=self.tmp)
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+            os.replace(name, target)
+        return sha
+
+    def exists(self, sha256: str) -> bool:
+        return self.path_for(sha256).exists()
+
+    def open(self, sha256: str) -> BinaryIO:
+        return self.path_for(sha256).open("rb")
+
+    def delete(self, sha256: str) -> None:
+        self.path_for(sha256).unlink(missing_ok=True)
+
+    @contextmanager
+    def opened(self, sha256: str) -> Iterator[BinaryIO]:
+        with self.open(sha256) as fh:
+            yield fh
