@@ -549,8 +549,9 @@ def unwrap_file_key(header: Header, recipient_priv: bytes) -> bytes:
 
 def _decrypt(key: bytes, prefix: bytes, counter: int, last: bool, wire: bytes) -> bytes | None:
     aes = AES.new(key, AES.MODE_GCM, nonce=_nonce(prefix, counter, last))
+    view = memoryview(wire)  # no 1 MiB copy for the slice
     try:
-        return aes.decrypt_and_verify(wire[:-TAG_LEN], wire[-TAG_LEN:])
+        return aes.decrypt_and_verify(view[:-TAG_LEN], view[-TAG_LEN:])
     except ValueError:
         return None
 
