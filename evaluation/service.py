@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -41,7 +42,9 @@ async def input_document(session: AsyncSession, lot: Lot) -> dict[str, Any]:
         )
     )
     orgs = {o.id: o for o in await session.scalars(select(Organization))}
-    params: dict[str, Any] = {"seed": f"lot-{lot.id}", **lot.evaluation_params}
+    # The tie-break seed is drawn now and published with the input, so nobody can game it
+    # in advance and anyone can recompute the draw afterwards.
+    params: dict[str, Any] = {"seed": secrets.token_hex(16), **lot.evaluation_params}
     if lot.control_price is not None:
         params.setdefault("control_price", str(lot.control_price))
     return {
@@ -113,7 +116,8 @@ async def publish_candidates(
     result = await latest_result(session, lot.id)
     assert result is not None
     ruleset = effective_ruleset(lot.project, lot.project.center, settings)
-    top = int(ruleset.rules["max_candidates"].value) if "max_candidates" in ruleset.rules else 3
+    rule = ruleset.get("max_candidates")
+    top = int(rule.value) if rule is not None else 3
     candidates = [b for b in result.ranking["bids"] if not b["excluded"]][:top]
     body = "\n".join(f"第{b['rank']}名：{b['bidder']}，投标报价 {b['price']} 元" for b in candidates)
     async with writing(session):
@@ -133,7 +137,8 @@ async def publish_candidates(
 
 def publicity_ends(lot: Lot, settings: Settings) -> datetime:
     ruleset = effective_ruleset(lot.project, lot.project.center, settings)
-    days = int(ruleset.rules["publicity_days"].value) if "publicity_days" in ruleset.rules else 0
+    rule = ruleset.get("publicity_days")
+    days = int(rule.value) if rule is not None else 0
     return lot.state_changed_at + timedelta(days=days) / max(lot.project.accelerator, 1)
 
 

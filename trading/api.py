@@ -87,7 +87,7 @@ class ProjectApi(Controller):
         center: Annotated[str | None, Parameter(pattern=r"^\d{6}$")] = None,
         subtree: bool = True,
         category: str | None = None,
-        state: str | None = None,
+        lot_state: Annotated[str | None, Parameter(query="state")] = None,
         q: Annotated[str | None, Parameter(max_length=100)] = None,
         limit: Annotated[int, Parameter(ge=1, le=500)] = 100,
         offset: Annotated[int, Parameter(ge=0)] = 0,
@@ -97,7 +97,7 @@ class ProjectApi(Controller):
             found = await service.center_by_code(db_session, center)
             center_ids = list(await service.subtree_ids(db_session, found.id)) if subtree else [found.id]
         lots = await service.list_lots(
-            db_session, center_ids=center_ids, category=category, state=state, q=q,
+            db_session, center_ids=center_ids, category=category, state=lot_state, q=q,
             limit=limit, offset=offset,
         )
         return [lot_out(lot) for lot in lots]

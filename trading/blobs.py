@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from collections.abc import AsyncIterable, Iterator
+from collections.abc import AsyncIterable, AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,3 +99,10 @@ class LocalBlobStore:
     def opened(self, sha256: str) -> Iterator[BinaryIO]:
         with self.open(sha256) as fh:
             yield fh
+
+
+async def iter_file(path: Path, chunk_size: int = 1 << 20) -> AsyncIterator[bytes]:
+    """A file as the async chunk stream `stage` takes (used for local, non-HTTP submissions)."""
+    with path.open("rb") as fh:
+        while chunk := fh.read(chunk_size):
+            yield chunk

@@ -41,7 +41,7 @@ async def portal(
     db_session: AsyncSession,
     center: Annotated[str | None, Parameter(max_length=6)] = None,
     category: str | None = None,
-    state: str | None = None,
+    lot_state: Annotated[str | None, Parameter(query="state")] = None,
     q: Annotated[str | None, Parameter(max_length=100)] = None,
 ) -> Template:
     centers = list(await db_session.scalars(select(Center).order_by(Center.code)))
@@ -53,7 +53,7 @@ async def portal(
         db_session,
         center_ids=center_ids,
         category=category or None,
-        state=state or None,
+        state=lot_state or None,
         q=q or None,
     )
     return page(
@@ -63,7 +63,7 @@ async def portal(
         centers=centers,
         categories=list(Category),
         states=[s for s in LotState if s != LotState.DRAFT],
-        filters={"center": center or "", "category": category or "", "state": state or "", "q": q or ""},
+        filters={"center": center or "", "category": category or "", "state": lot_state or "", "q": q or ""},
     )
 
 

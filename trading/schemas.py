@@ -11,7 +11,8 @@ import msgspec
 from trading.enums import Category, Method, PriceBasis
 
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=300)]
-Amount = Annotated[Decimal, msgspec.Meta(ge=0)]
+# Amounts arrive as JSON strings or numbers and are checked in the service (sign, cents).
+Amount = Decimal
 
 
 class LotIn(msgspec.Struct, forbid_unknown_fields=True):

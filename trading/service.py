@@ -233,7 +233,11 @@ async def register_project(
 
 def _check_lot_amounts(i: int, budget: object, control: object, security: object) -> None:
     for name, value in (("budget", budget), ("control_price", control), ("bid_security", security)):
-        if value is not None and value.as_tuple().exponent < -2:  # type: ignore[attr-defined]
+        if value is None:
+            continue
+        if not value.is_finite() or value < 0:  # type: ignore[attr-defined]
+            raise ValidationFailed(f"lots[{i}].{name}: 金额必须为非负数 / must be a non-negative amount")
+        if value.as_tuple().exponent < -2:  # type: ignore[attr-defined]
             raise ValidationFailed(f"lots[{i}].{name}: 金额最多两位小数 / at most 2 decimal places")
 
 
