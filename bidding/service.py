@@ -50,11 +50,12 @@ def envelope_lot_id(lot: Lot) -> str:
 
 async def _refuse(session: AsyncSession, actor: Actor, action: str, lot: Lot, now: datetime, why: str) -> None:
     """Record a refused attempt in its own transaction (the request itself changes nothing)."""
+    lot_id, center_id = lot.id, lot.project.center_id
     if session.in_transaction():
         await session.rollback()
     async with writing(session):
         await audit.append(
-            session, actor, action, "lot", lot.id, at=now, center_id=lot.project.center_id,
+            session, actor, action, "lot", lot_id, at=now, center_id=center_id,
             detail={"refused": why},
         )
 

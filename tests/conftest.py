@@ -1,0 +1,167 @@
+"""Shared fixtures: a migrated, seeded database per test (SQLite by default, PostgreSQL when
+BIDHALL_TEST_DATABASE_URL says so), its blob and key directories, and a clock tests move."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from trading.clock import FixedClock
+from trading.demo import LotPlanDemo, register_and_publish, seed, submit_bids
+from trading.migrate import upgrade
+from trading.enums import Category, Method
+from trading.models import Lot
+from trading.config import Settings
+from trading.runtime import Runtime
+
+# Monday 2026-03-02 09:00 in Asia/Shanghai: a working day, far from any holiday.
+T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+PG_URL = os.environ.get("BIDHALL_TEST_DATABASE_URL", "")
+_counter = itertools.count()
+
+
+@dataclass(frozen=True)
+class Template:
+    """A seeded database plus its blob/key directories, copied for every test."""
+
+    root: Path
+    url: str
+
+
+def _pg_admin(url: str) -> tuple[str, str]:
+    """(asyncpg DSN of the maintenance database, base name for test databases)."""
+    parsed = make_url(url)
+    dsn = parsed.set(drivername="postgresql", database="postgres").render_as_string(
+        hide_password=False
+    )
+    return dsn, parsed.database or "bidhall_test"
+
+
+async def _pg_exec(url: str, *statements: str) -> None:
+    import asyncpg
+
+    dsn, _ = _pg_admin(url)
+    conn = await asyncpg.connect(dsn)
+    try:
+        for statement in statements:
+            await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+def _db_url(root: Path, name: str) -> str:
+    if PG_URL:
+        return str(make_url(PG_URL).set(database=name).render_as_string(hide_password=False))
+    return f"sqlite+aiosqlite:///{root / 'bidhall.db'}"
+
+
+def settings_for(root: Path, url: str) -> Settings:
+    return Settings(
+        database_url=url,
+        blob_dir=root / "blobs",
+        key_dir=root / "keys",
+        run_scheduler=False,
+    )
+
+
+@pytest.fixture(scope="session")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Template]:
+    root = tmp_path_factory.mktemp("template")
+    base = _pg_admin(PG_URL)[1] if PG_URL else ""
+    name = f"{base}_template"
+    if PG_URL:
+        asyncio.run(
+            _pg_exec(PG_URL, f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}"')
+        )
+    url = _db_url(root, name)
+    upgrade(url)
+
+    async def seed_template() -> None:
+        rt = Runtime.build(settings_for(root, url), FixedClock(T0))
+        await seed(rt, T0)
+        await rt.engine.dispose()
+
+    asyncio.run(seed_template())
+    yield Template(root, url)
+    if PG_URL:
+        asyncio.run(_pg_exec(PG_URL, f'DROP DATABASE IF EXISTS "{name}"'))
+
+
+@pytest.fixture
+async def rt(template: Template, tmp_path: Path) -> AsyncIterator[Runtime]:
+    """A fresh copy of the seeded world, with a FixedClock at T0."""
+    root = tmp_path / "world"
+    shutil.copytree(template.root, root)
+    name = ""
+    if PG_URL:
+        base = _pg_admin(PG_URL)[1]
+        name = f"{base}_{os.getpid()}_{next(_counter)}"
+        await _pg_exec(PG_URL, f'CREATE DATABASE "{name}" TEMPLATE "{base}_template"')
+    runtime = Runtime.build(settings_for(root, _db_url(root, name)), FixedClock(T0))
+    try:
+        yield runtime
+    finally:
+        if runtime.scheduler is not None:
+            runtime.scheduler.shutdown()
+        await runtime.engine.dispose()
+        if PG_URL:
+            await _pg_exec(PG_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def clock(rt: Runtime) -> FixedClock:
+    assert isinstance(rt.clock, FixedClock)
+    return rt.clock
+
+
+# ---- building blocks for platform tests (real services, real crypto) ---------------------------
+
+PRICES = {"bidder-1": "9100000.00", "bidder-2": "8950000.00", "bidder-3": "9230000.00"}
+
+
+def construction_plan(**changes: Any) -> LotPlanDemo:
+    base = LotPlanDemo(
+        center="450100",
+        title="测试道路工程",
+        lot_title="第1标段",
+        category=Category.CONSTRUCTION,
+        method=Method.OPEN_TENDER,
+        budget=Decimal("9800000.00"),
+        control_price=Decimal("9500000.00"),
+        prices=dict(PRICES),
+    )
+    return replace(base, **changes)
+
+
+@pytest.fixture
+def publish_lot(rt: Runtime, clock: FixedClock) -> Any:
+    """Register and publish a lawful construction lot: issued now, deadline 21 days later."""
+
+    async def make(**changes: Any) -> Lot:
+        plan = construction_plan(**changes)
+        return await register_and_publish(
+            rt, plan, issued=clock.now(), deadline=clock.now() + timedelta(days=21)
+        )
+
+    return make
+
+
+@pytest.fixture
+def bid(rt: Runtime) -> Any:
+    """Seal and submit bids from demo bidders (their keys live in their own key files)."""
+
+    async def make(lot: Lot, prices: dict[str, str] | None = None) -> None:
+        await submit_bids(rt, lot, PRICES if prices is None else prices, lambda _m: None)
+
+    return make
