@@ -14,6 +14,11 @@ own child process so peak RSS (VmHWM) growth is clean:
 Throughput is plaintext MB/s (1 MB = 10^6 bytes); the ratios are against `raw` from the
 same run (and, in brackets, against `cpu`).
 Targets: ratio >= 0.7, RSS growth <= 64 MiB at 2 GiB.
+
+Why `raw` does file I/O: a sealer has to read its input and write its output, and on
+this kind of machine writing 1 GiB costs as much as encrypting it, so a compute-only
+reference would measure the disk, not the format. `cpu` is printed to show that cost.
+Pass --dir /dev/shm to take the disk out of both.
 """
 
 from __future__ import annotations

@@ -24,6 +24,7 @@ import os
 import struct
 import unicodedata
 from collections.abc import Iterator, Sequence
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, BinaryIO, NamedTuple
 
@@ -39,6 +40,37 @@ _COPY = 1 << 20
 _FORBIDDEN = set('/\\:*?"<>|')
 
 Source = BinaryIO | str | os.PathLike[str]
+
+
+def make_price_form(
+    *,
+    price: Decimal | str,
+    duration_days: int,
+    quality: str,
+    currency: str = "CNY",
+    **extra: Any,
+) -> dict[str, Any]:
+    """A price form (开标一览表) in the shape the platform reads: the price as a decimal
+    string (never a float), the duration in days, the quality commitment, plus extras."""
+    try:
+        amount = Decimal(price)
+    except (InvalidOperation, TypeError, ValueError) as exc:
+        raise ParameterError(f"price {price!r} is not a decimal amount") from exc
+    if isinstance(price, float) or not amount.is_finite() or amount < 0:
+        raise ParameterError(f"price {price!r} must be a non-negative Decimal or decimal string")
+    if type(duration_days) is not int or duration_days <= 0:
+        raise ParameterError("duration_days must be a positive int")
+    if not isinstance(quality, str) or not quality:
+        raise ParameterError("quality must be a non-empty string")
+    form = {
+        **extra,
+        "price": str(amount),
+        "currency": currency,
+        "duration_days": duration_days,
+        "quality": quality,
+    }
+    canonical_json(form)  # rejects floats and non-JSON values in the extras now
+    return form
 
 
 class BundleEntry(NamedTuple):

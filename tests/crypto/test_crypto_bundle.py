@@ -9,8 +9,15 @@ from pathlib import Path
 import pytest
 
 from crypto import envelope as env
-from crypto.bundle import BundleEntry, pack_bundle, read_manifest, read_price_form, unpack_bundle
-from crypto.errors import BundleError, ParameterError
+from crypto.bundle import (
+    BundleEntry,
+    make_price_form,
+    pack_bundle,
+    read_manifest,
+    read_price_form,
+    unpack_bundle,
+)
+from crypto.errors import BundleError, EncodingError, ParameterError
 
 PRICE_FORM = {
     "price": Decimal("12345678.90"),
@@ -115,3 +122,24 @@ def test_duplicates_floats_and_unseekable() -> None:
 
     with pytest.raises(ParameterError, match="seekable"):
         _pack([("a", Pipe())])
+
+
+def test_make_price_form() -> None:
+    form = make_price_form(
+        price=Decimal("9876543.21"), duration_days=180, quality="优良", lot_note="x"
+    )
+    assert form == {
+        "price": "9876543.21",
+        "currency": "CNY",
+        "duration_days": 180,
+        "quality": "优良",
+        "lot_note": "x",
+    }
+    assert make_price_form(price="100.00", duration_days=1, quality="合格")["price"] == "100.00"
+    for bad in (1.5, "abc", "-1", "NaN"):
+        with pytest.raises(ParameterError):
+            make_price_form(price=bad, duration_days=1, quality="合格")  # type: ignore[arg-type]
+    with pytest.raises(ParameterError):
+        make_price_form(price="1", duration_days=0, quality="合格")
+    with pytest.raises(EncodingError):
+        make_price_form(price="1", duration_days=1, quality="合格", rate=0.5)
