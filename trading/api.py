@@ -114,7 +114,7 @@ class ProjectApi(Controller):
         )
         return project_out(project)
 
-    @post("/lots/{lot_id:int}/publish", guards=[requires(Role.STAFF, Role.TENDERER, Role.AGENCY)])
+    @post("/lots/{lot_id:int}/publish", guards=[requires(Role.STAFF, Role.TENDERER, Role.AGENCY)], status_code=200)
     async def publish(self, request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int) -> LotOut:
         rt = runtime(request)
         lot = await service.publish_lot(
@@ -124,7 +124,7 @@ class ProjectApi(Controller):
             rt.scheduler.schedule_opening(lot.id, lot.bid_deadline)
         return lot_out(lot)
 
-    @post("/lots/{lot_id:int}/cancel", guards=[requires(Role.STAFF, Role.TENDERER, Role.AGENCY)])
+    @post("/lots/{lot_id:int}/cancel", guards=[requires(Role.STAFF, Role.TENDERER, Role.AGENCY)], status_code=200)
     async def cancel(self, request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int, data: CancelIn) -> TransitionOut:
         rt = runtime(request)
         changed = await service.cancel_lot(db_session, lot_id, request.user, data.reason, now=rt.clock.now())

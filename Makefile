@@ -1,0 +1,53 @@
+# bidhall — two commands on a fresh machine: `make run` and `make test`.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test setup browser format demo clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Reinstall only when the dependency list changed.
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+## Set up, migrate, load demo data (once) and serve on http://$(HOST):$(PORT)
+run: setup
+	$(BIN)/bidhall db upgrade
+	$(BIN)/bidhall seed
+	@echo "bidhall: open http://$(HOST):$(PORT)/ (portal) and http://$(HOST):$(PORT)/schema (API);"
+	@echo "         demo accounts and password are listed in README.md. Ctrl-C to stop."
+	$(BIN)/bidhall serve --host $(HOST) --port $(PORT)
+
+# The browser test drives Debian's chromium; install it (and a CJK font) when absent.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
+
+## Set up the dev environment and run the whole test suite (and the linter)
+test: setup browser
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest -q
+	@echo "bidhall: all tests passed ($${BIDHALL_TEST_DATABASE_URL:-SQLite})."
+
+demo: setup
+	$(BIN)/bidhall db upgrade
+	$(BIN)/bidhall demo
+
+format: setup
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf var .pytest_cache .ruff_cache
