@@ -50,7 +50,11 @@ def seal_bid(
         plain.seek(0)
         with out.open("wb") as dst:
             result = envelope.seal(
-                plain, dst, lot_id=lot_id, bidder_id=bidder_id, version=version,
+                plain,
+                dst,
+                lot_id=lot_id,
+                bidder_id=bidder_id,
+                version=version,
                 recipients=recipients,
             )
     message = receipts.submission_message(
@@ -63,4 +67,3 @@ def seal_bid(
         size=result.size,
         signature=b64u_encode(signing.sign(identity.sign_priv, message)),
     )
-

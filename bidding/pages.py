@@ -16,7 +16,9 @@ from trading.web import page
 
 
 @get("/lots/{lot_id:int}/opening", name="opening_record")
-async def opening_record(request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int) -> Template:
+async def opening_record(
+    request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int
+) -> Template:
     lot = await get_lot(db_session, lot_id, request.user)
     opening = await db_session.get(Opening, lot.id)
     if opening is None or opening.record is None:

@@ -48,14 +48,22 @@ def envelope_lot_id(lot: Lot) -> str:
     return f"lot-{lot.id}"
 
 
-async def _refuse(session: AsyncSession, actor: Actor, action: str, lot: Lot, now: datetime, why: str) -> None:
+async def _refuse(
+    session: AsyncSession, actor: Actor, action: str, lot: Lot, now: datetime, why: str
+) -> None:
     """Record a refused attempt in its own transaction (the request itself changes nothing)."""
     lot_id, center_id = lot.id, lot.project.center_id
     if session.in_transaction():
         await session.rollback()
     async with writing(session):
         await audit.append(
-            session, actor, action, "lot", lot_id, at=now, center_id=center_id,
+            session,
+            actor,
+            action,
+            "lot",
+            lot_id,
+            at=now,
+            center_id=center_id,
             detail={"refused": why},
         )
 
@@ -96,7 +104,12 @@ async def submit_bid(
 
 
 async def _submit(
-    session: AsyncSession, lot_id: int, actor: Actor, staged: StagedBlob, signature: str, ctx: Context
+    session: AsyncSession,
+    lot_id: int,
+    actor: Actor,
+    staged: StagedBlob,
+    signature: str,
+    ctx: Context,
 ) -> Bid:
     org = await _bidder_org(session, actor)
     lot = await get_lot(session, lot_id, actor)
@@ -110,7 +123,9 @@ async def _submit(
         with staged.path.open("rb") as fh:
             header = envelope.read_header(fh)
     except CryptoError as exc:
-        raise ValidationFailed(f"不是有效的密封投标文件 / not a sealed bid envelope: {exc}") from exc
+        raise ValidationFailed(
+            f"不是有效的密封投标文件 / not a sealed bid envelope: {exc}"
+        ) from exc
     if header.lot_id != envelope_lot_id(lot):
         raise ValidationFailed(
             f"投标文件属于其他标段 / envelope is for {header.lot_id}, not {envelope_lot_id(lot)}"
@@ -118,7 +133,9 @@ async def _submit(
     if header.bidder_id != org.uscc:
         raise ValidationFailed("投标文件属于其他投标人 / envelope names another bidder")
     if lot.opening_pub is None or not sealed_to(header, b64u_decode(lot.opening_pub, length=32)):
-        raise ValidationFailed("投标文件未对本标段开标密钥加密 / not sealed to this lot's opening key")
+        raise ValidationFailed(
+            "投标文件未对本标段开标密钥加密 / not sealed to this lot's opening key"
+        )
     last_version = await session.scalar(
         select(func.max(Bid.version)).where(Bid.lot_id == lot.id, Bid.bidder_org_id == org.id)
     )
@@ -130,7 +147,9 @@ async def _submit(
         header.lot_id, header.bidder_id, header.version, header.sha256, staged.sha256
     )
     try:
-        signing.verify(await _signing_key(session, actor.user_id or 0), message, b64u_decode(signature))
+        signing.verify(
+            await _signing_key(session, actor.user_id or 0), message, b64u_decode(signature)
+        )
     except CryptoError as exc:
         raise ValidationFailed(f"投标人签名无效 / bidder signature invalid: {exc}") from exc
 
@@ -157,9 +176,20 @@ async def _submit(
         session.add(bid)
         await session.flush()
         entry = await audit.append(
-            session, actor, "bid.submit", "lot", lot.id, at=now, center_id=lot.project.center_id,
-            detail={"bid_id": bid.id, "bidder": org.uscc, "version": header.version,
-                    "sha256": staged.sha256, "size": staged.size},
+            session,
+            actor,
+            "bid.submit",
+            "lot",
+            lot.id,
+            at=now,
+            center_id=lot.project.center_id,
+            detail={
+                "bid_id": bid.id,
+                "bidder": org.uscc,
+                "version": header.version,
+                "sha256": staged.sha256,
+                "size": staged.size,
+            },
         )
         bid.receipt = receipts.issue_receipt(
             ctx.platform.sign_priv,
@@ -195,7 +225,9 @@ async def withdraw_bid(session: AsyncSession, lot_id: int, actor: Actor, ctx: Co
         bids = list(
             await session.scalars(
                 select(Bid).where(
-                    Bid.lot_id == lot.id, Bid.bidder_org_id == org.id, Bid.status == BidStatus.ACTIVE
+                    Bid.lot_id == lot.id,
+                    Bid.bidder_org_id == org.id,
+                    Bid.status == BidStatus.ACTIVE,
                 )
             )
         )
@@ -204,8 +236,14 @@ async def withdraw_bid(session: AsyncSession, lot_id: int, actor: Actor, ctx: Co
         for bid in bids:
             bid.status = BidStatus.WITHDRAWN
         await audit.append(
-            session, actor, "bid.withdraw", "lot", lot.id, at=ctx.now,
-            center_id=lot.project.center_id, detail={"bidder": org.uscc},
+            session,
+            actor,
+            "bid.withdraw",
+            "lot",
+            lot.id,
+            at=ctx.now,
+            center_id=lot.project.center_id,
+            detail={"bidder": org.uscc},
         )
     return len(bids)
 
@@ -215,9 +253,9 @@ async def withdraw_bid(session: AsyncSession, lot_id: int, actor: Actor, ctx: Co
 
 async def _lot_for_update(session: AsyncSession, lot_id: int) -> Lot:
     lot = await session.scalar(
-        select(Lot).where(Lot.id == lot_id).options(
-            selectinload(Lot.project).selectinload(Project.center)
-        )
+        select(Lot)
+        .where(Lot.id == lot_id)
+        .options(selectinload(Lot.project).selectinload(Project.center))
     )
     if lot is None:
         raise NotFound(f"标段 {lot_id} 不存在 / lot {lot_id} not found")
@@ -241,8 +279,14 @@ async def start_opening(session: AsyncSession, lot_id: int, actor: Actor, ctx: C
             )
         )
         snapshot = [
-            {"bid_id": b.id, "bidder_org_id": b.bidder_org_id, "version": b.version,
-             "sha256": b.ciphertext_sha256, "size": b.size, "received_at": b.received_at.isoformat()}
+            {
+                "bid_id": b.id,
+                "bidder_org_id": b.bidder_org_id,
+                "version": b.version,
+                "sha256": b.ciphertext_sha256,
+                "size": b.size,
+                "received_at": b.received_at.isoformat(),
+            }
             for b in bids
         ]
         ruleset = effective_ruleset(lot.project, lot.project.center, ctx.settings)
@@ -250,21 +294,38 @@ async def start_opening(session: AsyncSession, lot_id: int, actor: Actor, ctx: C
         center_id = lot.project.center_id
         if too_few is not None:
             await lifecycle.move(
-                session, lot, LotState.FAILED, actor, now=ctx.now, action="opening.failed",
-                center_id=center_id, detail={"bids": snapshot, "rule": str(too_few)},
+                session,
+                lot,
+                LotState.FAILED,
+                actor,
+                now=ctx.now,
+                action="opening.failed",
+                center_id=center_id,
+                detail={"bids": snapshot, "rule": str(too_few)},
                 values={"failure_reason": str(too_few)},
             )
             session.add(
                 Announcement(
-                    project_id=lot.project_id, lot_id=lot.id, kind="failure",
-                    title=f"{lot.project.title} {lot.title} 流标公告", body=str(too_few),
-                    state="draft", digests=[b["sha256"] for b in snapshot], created_at=ctx.now,
+                    project_id=lot.project_id,
+                    lot_id=lot.id,
+                    kind="failure",
+                    title=f"{lot.project.title} {lot.title} 流标公告",
+                    body=str(too_few),
+                    state="draft",
+                    digests=[b["sha256"] for b in snapshot],
+                    created_at=ctx.now,
                 )
             )
             return LotState.FAILED
         await lifecycle.move(
-            session, lot, LotState.OPENING, actor, now=ctx.now, action="opening.start",
-            center_id=center_id, detail={"bids": snapshot},
+            session,
+            lot,
+            LotState.OPENING,
+            actor,
+            now=ctx.now,
+            action="opening.start",
+            center_id=center_id,
+            detail={"bids": snapshot},
         )
         session.add(Opening(lot_id=lot.id, started_at=ctx.now, bid_snapshot=snapshot))
     return LotState.OPENING
@@ -279,7 +340,9 @@ async def release_share(
     if not actor.has(Role.CUSTODIAN) or actor.user_id not in custodians:
         raise Forbidden("您不是本标段的开标密钥保管人 / you hold no key share for this lot")
     if lot.state == LotState.ANNOUNCED or ctx.now < lot.bid_deadline:
-        await _refuse(session, actor, "opening.share_early_refused", lot, ctx.now, "before the deadline")
+        await _refuse(
+            session, actor, "opening.share_early_refused", lot, ctx.now, "before the deadline"
+        )
         raise Conflict("开标时间未到，不接受密钥分片 / key shares are accepted only at the opening")
     if lot.state != LotState.OPENING:
         return LotState(lot.state)
@@ -296,13 +359,21 @@ async def release_share(
         if exists is None:
             session.add(
                 ReleasedShare(
-                    lot_id=lot.id, custodian_id=actor.user_id or 0, share=released.to_dict(),
+                    lot_id=lot.id,
+                    custodian_id=actor.user_id or 0,
+                    share=released.to_dict(),
                     released_at=ctx.now,
                 )
             )
             await audit.append(
-                session, actor, "opening.share_released", "lot", lot.id, at=ctx.now,
-                center_id=lot.project.center_id, detail={"share_index": released.index},
+                session,
+                actor,
+                "opening.share_released",
+                "lot",
+                lot.id,
+                at=ctx.now,
+                center_id=lot.project.center_id,
+                detail={"share_index": released.index},
             )
     return await continue_opening(session, lot.id, ctx)
 
@@ -337,7 +408,9 @@ async def continue_opening(session: AsyncSession, lot_id: int, ctx: Context) -> 
 
 async def _recover_key(session: AsyncSession, lot: Lot, opening: Opening, ctx: Context) -> bool:
     info = lot.custody or {}
-    shares = list(await session.scalars(select(ReleasedShare).where(ReleasedShare.lot_id == lot.id)))
+    shares = list(
+        await session.scalars(select(ReleasedShare).where(ReleasedShare.lot_id == lot.id))
+    )
     if len(shares) < int(info.get("threshold", 1)):
         return False
     try:
@@ -348,16 +421,28 @@ async def _recover_key(session: AsyncSession, lot: Lot, opening: Opening, ctx: C
     except CryptoError as exc:
         async with writing(session):
             await audit.append(
-                session, SYSTEM_OPENER, "opening.key_check_failed", "lot", lot.id, at=ctx.now,
-                center_id=lot.project.center_id, detail={"error": str(exc), "shares": len(shares)},
+                session,
+                SYSTEM_OPENER,
+                "opening.key_check_failed",
+                "lot",
+                lot.id,
+                at=ctx.now,
+                center_id=lot.project.center_id,
+                detail={"error": str(exc), "shares": len(shares)},
             )
         return False
     async with writing(session):
         opening.opening_priv = b64u_encode(priv)
         opening.key_recovered_at = ctx.now
         await audit.append(
-            session, SYSTEM_OPENER, "opening.key_recovered", "lot", lot.id, at=ctx.now,
-            center_id=lot.project.center_id, detail={"shares": sorted(s.custodian_id for s in shares)},
+            session,
+            SYSTEM_OPENER,
+            "opening.key_recovered",
+            "lot",
+            lot.id,
+            at=ctx.now,
+            center_id=lot.project.center_id,
+            detail={"shares": sorted(s.custodian_id for s in shares)},
         )
     return True
 
@@ -389,8 +474,12 @@ async def _decrypt_one(
         try:
             with ctx.blobs.open(bid.ciphertext_sha256) as src, tempfile.TemporaryFile() as plain:
                 envelope.open_envelope(
-                    src, plain, recipient_priv=priv, expect_lot=envelope_lot_id(lot),
-                    expect_bidder=org.uscc, expect_version=bid.version,
+                    src,
+                    plain,
+                    recipient_priv=priv,
+                    expect_lot=envelope_lot_id(lot),
+                    expect_bidder=org.uscc,
+                    expect_version=bid.version,
                 )
                 plain.seek(0)
                 form = bundle.read_price_form(plain)
@@ -402,7 +491,12 @@ async def _decrypt_one(
         bid.decrypted_at = ctx.now
         session.add(bid)
         await audit.append(
-            session, SYSTEM_OPENER, "opening.bid_" + status, "lot", lot.id, at=ctx.now,
+            session,
+            SYSTEM_OPENER,
+            "opening.bid_" + status,
+            "lot",
+            lot.id,
+            at=ctx.now,
             center_id=lot.project.center_id,
             detail={"bid_id": bid.id, "sha256": bid.ciphertext_sha256, "cause": cause},
         )
@@ -413,10 +507,12 @@ async def _publish_record(
 ) -> LotState:
     bids = list(
         await session.scalars(
-            select(Bid).where(
+            select(Bid)
+            .where(
                 Bid.lot_id == lot.id,
                 Bid.status.in_([BidStatus.DECRYPTED, BidStatus.REVOKED, BidStatus.FAILED]),
-            ).order_by(Bid.received_at, Bid.id)
+            )
+            .order_by(Bid.received_at, Bid.id)
         )
     )
     orgs = {o.id: o for o in await session.scalars(select(Organization))}
@@ -450,8 +546,13 @@ async def _publish_record(
         opening.completed_at = ctx.now
         session.add(opening)
         await lifecycle.move(
-            session, lot, LotState.OPENED, SYSTEM_OPENER, now=ctx.now,
-            action="opening.record_published", center_id=lot.project.center_id,
+            session,
+            lot,
+            LotState.OPENED,
+            SYSTEM_OPENER,
+            now=ctx.now,
+            action="opening.record_published",
+            center_id=lot.project.center_id,
             detail={"record_sha256": signing_digest(record)},
         )
     return LotState.OPENED
@@ -464,6 +565,8 @@ def signing_digest(record: dict[str, Any]) -> str:
 async def due_openings(session: AsyncSession) -> list[tuple[int, datetime]]:
     """Lots waiting for their opening or with an opening in progress (for reconciliation)."""
     rows = await session.execute(
-        select(Lot.id, Lot.bid_deadline).where(Lot.state.in_([LotState.ANNOUNCED, LotState.OPENING]))
+        select(Lot.id, Lot.bid_deadline).where(
+            Lot.state.in_([LotState.ANNOUNCED, LotState.OPENING])
+        )
     )
     return [(r[0], r[1]) for r in rows.all()]

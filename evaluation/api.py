@@ -24,27 +24,41 @@ class EvaluationApi(Controller):
     guards = [requires(Role.STAFF, Role.TENDERER, Role.AGENCY)]  # noqa: RUF012
 
     @post("/evaluate", status_code=200)
-    async def evaluate(self, request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int) -> TransitionOut:
+    async def evaluate(
+        self, request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int
+    ) -> TransitionOut:
         rt = runtime(request)
-        state = await service.evaluate_lot(db_session, lot_id, request.user, now=rt.clock.now(), settings=rt.settings)
+        state = await service.evaluate_lot(
+            db_session, lot_id, request.user, now=rt.clock.now(), settings=rt.settings
+        )
         return TransitionOut(lot_id=lot_id, state=state, changed=True)
 
     @post("/candidates", status_code=200)
-    async def candidates(self, request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int) -> TransitionOut:
+    async def candidates(
+        self, request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int
+    ) -> TransitionOut:
         rt = runtime(request)
-        state = await service.publish_candidates(db_session, lot_id, request.user, now=rt.clock.now(), settings=rt.settings)
+        state = await service.publish_candidates(
+            db_session, lot_id, request.user, now=rt.clock.now(), settings=rt.settings
+        )
         return TransitionOut(lot_id=lot_id, state=state, changed=True)
 
     @post("/award", status_code=200)
-    async def award(self, request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int) -> TransitionOut:
+    async def award(
+        self, request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int
+    ) -> TransitionOut:
         rt = runtime(request)
-        state = await service.award_lot(db_session, lot_id, request.user, now=rt.clock.now(), settings=rt.settings)
+        state = await service.award_lot(
+            db_session, lot_id, request.user, now=rt.clock.now(), settings=rt.settings
+        )
         return TransitionOut(lot_id=lot_id, state=state, changed=True)
 
 
 @get("/api/v1/lots/{lot_id:int}/evaluation", tags=["evaluation"])
-async def published_evaluation(request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int) -> dict[str, Any]:
-    """Input and ranking, public from the candidates publicity on: recompute with `bidhall evaluate`."""
+async def published_evaluation(
+    request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int
+) -> dict[str, Any]:
+    """Input and ranking, public from the publicity on: recompute with `bidhall evaluate`."""
     lot = await get_lot(db_session, lot_id, request.user)
     result = await service.latest_result(db_session, lot.id)
     if result is None or lot.state not in PUBLIC_AFTER:

@@ -74,7 +74,9 @@ async def evaluate_lot(
     doc = await input_document(session, lot)
     ranking = evaluate_document(doc)
     valid = [b for b in ranking["bids"] if not b["excluded"]]
-    too_few = check_bid_count(len(valid), effective_ruleset(lot.project, lot.project.center, settings))
+    too_few = check_bid_count(
+        len(valid), effective_ruleset(lot.project, lot.project.center, settings)
+    )
     async with writing(session):
         session.add(
             EvaluationResult(
@@ -83,13 +85,24 @@ async def evaluate_lot(
         )
         if too_few is not None:
             await lifecycle.move(
-                session, lot, LotState.FAILED, actor, now=now, action="evaluation.failed",
-                center_id=lot.project.center_id, detail={"rule": str(too_few)},
+                session,
+                lot,
+                LotState.FAILED,
+                actor,
+                now=now,
+                action="evaluation.failed",
+                center_id=lot.project.center_id,
+                detail={"rule": str(too_few)},
                 values={"failure_reason": str(too_few)},
             )
             return LotState.FAILED
         await lifecycle.move(
-            session, lot, LotState.EVALUATED, actor, now=now, action="evaluation.ranked",
+            session,
+            lot,
+            LotState.EVALUATED,
+            actor,
+            now=now,
+            action="evaluation.ranked",
             center_id=lot.project.center_id,
             detail={"method": doc["method"], "ranking": [b["bid_id"] for b in valid]},
         )
@@ -119,17 +132,31 @@ async def publish_candidates(
     rule = ruleset.get("max_candidates")
     top = int(rule.value) if rule is not None else 3
     candidates = [b for b in result.ranking["bids"] if not b["excluded"]][:top]
-    body = "\n".join(f"第{b['rank']}名：{b['bidder']}，投标报价 {b['price']} 元" for b in candidates)
+    body = "\n".join(
+        f"第{b['rank']}名：{b['bidder']}，投标报价 {b['price']} 元" for b in candidates
+    )
     async with writing(session):
         await lifecycle.move(
-            session, lot, LotState.PUBLICITY, actor, now=now, action="publicity.start",
-            center_id=lot.project.center_id, detail={"candidates": [b["bid_id"] for b in candidates]},
+            session,
+            lot,
+            LotState.PUBLICITY,
+            actor,
+            now=now,
+            action="publicity.start",
+            center_id=lot.project.center_id,
+            detail={"candidates": [b["bid_id"] for b in candidates]},
         )
         session.add(
             Announcement(
-                project_id=lot.project_id, lot_id=lot.id, kind="candidates",
-                title=f"{lot.project.title} {lot.title} 中标候选人公示", body=body,
-                state="published", published_at=now, digests=[], created_at=now,
+                project_id=lot.project_id,
+                lot_id=lot.id,
+                kind="candidates",
+                title=f"{lot.project.title} {lot.title} 中标候选人公示",
+                body=body,
+                state="published",
+                published_at=now,
+                digests=[],
+                created_at=now,
             )
         )
     return LotState.PUBLICITY
@@ -153,7 +180,9 @@ async def award_lot(
         raise Conflict(f"标段未在公示期 / lot {lot.id} is {lot.state}, not in publicity")
     ends = publicity_ends(lot, settings)
     if now < ends:
-        raise Conflict(f"公示期至 {ends.isoformat()} 结束 / publicity runs until {ends.isoformat()}")
+        raise Conflict(
+            f"公示期至 {ends.isoformat()} 结束 / publicity runs until {ends.isoformat()}"
+        )
     result = await latest_result(session, lot.id)
     if result is None:
         raise NotFound("评标结果缺失 / evaluation result missing")
@@ -161,20 +190,31 @@ async def award_lot(
     price = Decimal(winner["price"])
     async with writing(session):
         await lifecycle.move(
-            session, lot, LotState.AWARDED, actor, now=now, action="lot.award",
+            session,
+            lot,
+            LotState.AWARDED,
+            actor,
+            now=now,
+            action="lot.award",
             center_id=lot.project.center_id,
-            detail={"bid_id": winner["bid_id"], "price": winner["price"],
-                    "savings": str(savings(lot.reference_price, price))},
+            detail={
+                "bid_id": winner["bid_id"],
+                "price": winner["price"],
+                "savings": str(savings(lot.reference_price, price)),
+            },
             values={"award_bid_id": int(winner["bid_id"]), "award_price": price, "awarded_at": now},
         )
         session.add(
             Announcement(
-                project_id=lot.project_id, lot_id=lot.id, kind="result",
+                project_id=lot.project_id,
+                lot_id=lot.id,
+                kind="result",
                 title=f"{lot.project.title} {lot.title} 中标结果公告",
                 body=f"中标人：{winner['bidder']}，中标价 {winner['price']} 元",
-                state="published", published_at=now, digests=[], created_at=now,
+                state="published",
+                published_at=now,
+                digests=[],
+                created_at=now,
             )
         )
     return LotState.AWARDED
-
-

@@ -11,18 +11,18 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy.engine import make_url
 
 from trading.clock import FixedClock
-from trading.demo import LotPlanDemo, register_and_publish, seed, submit_bids
-from trading.migrate import upgrade
-from trading.enums import Category, Method
-from trading.models import Lot
 from trading.config import Settings
+from trading.demo import LotPlanDemo, register_and_publish, seed, submit_bids
+from trading.enums import Category, Method
+from trading.migrate import upgrade
+from trading.models import Lot
 from trading.runtime import Runtime
 
 # Monday 2026-03-02 09:00 in Asia/Shanghai: a working day, far from any holiday.

@@ -66,11 +66,17 @@ class AuthApi(Controller):
     tags = ["auth"]  # noqa: RUF012
 
     @post("/token", status_code=201)
-    async def token(self, request: Request[Any, Any, Any], db_session: AsyncSession, data: TokenIn) -> TokenOut:
+    async def token(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, data: TokenIn
+    ) -> TokenOut:
         rt = runtime(request)
         user = await auth.authenticate(
-            db_session, data.username, data.password, ip=client_ip(request),
-            now=rt.clock.now(), settings=rt.settings,
+            db_session,
+            data.username,
+            data.password,
+            ip=client_ip(request),
+            now=rt.clock.now(),
+            settings=rt.settings,
         )
         token = await auth.issue_api_token(db_session, user, now=rt.clock.now(), name="api")
         return TokenOut(token=token, roles=user.roles)
@@ -95,27 +101,44 @@ class ProjectApi(Controller):
         center_ids = None
         if center:
             found = await service.center_by_code(db_session, center)
-            center_ids = list(await service.subtree_ids(db_session, found.id)) if subtree else [found.id]
+            center_ids = (
+                list(await service.subtree_ids(db_session, found.id)) if subtree else [found.id]
+            )
         lots = await service.list_lots(
-            db_session, center_ids=center_ids, category=category, state=lot_state, q=q,
-            limit=limit, offset=offset,
+            db_session,
+            center_ids=center_ids,
+            category=category,
+            state=lot_state,
+            q=q,
+            limit=limit,
+            offset=offset,
         )
         return [lot_out(lot) for lot in lots]
 
     @get("/projects/{project_id:int}")
-    async def get_project(self, request: Request[Actor, Any, Any], db_session: AsyncSession, project_id: int) -> ProjectOut:
+    async def get_project(
+        self, request: Request[Actor, Any, Any], db_session: AsyncSession, project_id: int
+    ) -> ProjectOut:
         return project_out(await service.get_project(db_session, project_id, request.user))
 
     @post("/projects", guards=[requires(Role.STAFF, Role.TENDERER, Role.AGENCY)], status_code=201)
-    async def register(self, request: Request[Actor, Any, Any], db_session: AsyncSession, data: ProjectIn) -> ProjectOut:
+    async def register(
+        self, request: Request[Actor, Any, Any], db_session: AsyncSession, data: ProjectIn
+    ) -> ProjectOut:
         rt = runtime(request)
         project = await service.register_project(
             db_session, data, request.user, now=rt.clock.now(), settings=rt.settings
         )
         return project_out(project)
 
-    @post("/lots/{lot_id:int}/publish", guards=[requires(Role.STAFF, Role.TENDERER, Role.AGENCY)], status_code=200)
-    async def publish(self, request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int) -> LotOut:
+    @post(
+        "/lots/{lot_id:int}/publish",
+        guards=[requires(Role.STAFF, Role.TENDERER, Role.AGENCY)],
+        status_code=200,
+    )
+    async def publish(
+        self, request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int
+    ) -> LotOut:
         rt = runtime(request)
         lot = await service.publish_lot(
             db_session, lot_id, request.user, now=rt.clock.now(), settings=rt.settings
@@ -124,10 +147,22 @@ class ProjectApi(Controller):
             rt.scheduler.schedule_opening(lot.id, lot.bid_deadline)
         return lot_out(lot)
 
-    @post("/lots/{lot_id:int}/cancel", guards=[requires(Role.STAFF, Role.TENDERER, Role.AGENCY)], status_code=200)
-    async def cancel(self, request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int, data: CancelIn) -> TransitionOut:
+    @post(
+        "/lots/{lot_id:int}/cancel",
+        guards=[requires(Role.STAFF, Role.TENDERER, Role.AGENCY)],
+        status_code=200,
+    )
+    async def cancel(
+        self,
+        request: Request[Actor, Any, Any],
+        db_session: AsyncSession,
+        lot_id: int,
+        data: CancelIn,
+    ) -> TransitionOut:
         rt = runtime(request)
-        changed = await service.cancel_lot(db_session, lot_id, request.user, data.reason, now=rt.clock.now())
+        changed = await service.cancel_lot(
+            db_session, lot_id, request.user, data.reason, now=rt.clock.now()
+        )
         return TransitionOut(lot_id=lot_id, state="cancelled", changed=changed)
 
 
@@ -147,10 +182,15 @@ class AuditApi(Controller):
         return [{"seq": e.seq, "body": e.body, "entry_hash": e.entry_hash} for e in rows]
 
     @get("/lots/{lot_id:int}")
-    async def for_lot(self, request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int) -> list[dict[str, Any]]:
+    async def for_lot(
+        self, request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int
+    ) -> list[dict[str, Any]]:
         await service.get_lot(db_session, lot_id, request.user)  # visibility check
         rows = await audit.for_target(db_session, "lot", lot_id)
-        return [{"seq": e.seq, "at": e.at.isoformat(), "action": e.action, "actor": e.actor} for e in rows]
+        return [
+            {"seq": e.seq, "at": e.at.isoformat(), "action": e.action, "actor": e.actor}
+            for e in rows
+        ]
 
 
 @get("/api/v1/platform/key", tags=["platform"])

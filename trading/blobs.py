@@ -63,7 +63,7 @@ class LocalBlobStore:
                 out.flush()
                 os.fsync(out.fileno())
         except BaseException:
-            Path(name).unlink(missing_ok=True)
+            os.unlink(name)
             raise
         return StagedBlob(Path(name), digest.hexdigest(), size)
 

@@ -15,7 +15,9 @@ import typer
 
 from trading.config import Settings
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="bidhall 公共资源交易电子招投标平台")
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, help="bidhall 公共资源交易电子招投标平台"
+)
 db_app = typer.Typer(no_args_is_help=True, help="Database schema")
 app.add_typer(db_app, name="db")
 audit_app = typer.Typer(no_args_is_help=True, help="Audit log")
@@ -62,7 +64,9 @@ def db_upgrade() -> None:
 
 @app.command()
 def seed(
-    live_minutes: Annotated[float, typer.Option(help="minutes until the live demo lot opens")] = 3.0,
+    live_minutes: Annotated[
+        float, typer.Option(help="minutes until the live demo lot opens")
+    ] = 3.0,
 ) -> None:
     """Load demo data (idempotent): centers, parties, completed tenders and one live lot."""
     from trading import demo
@@ -82,7 +86,9 @@ def seed(
 
 @app.command()
 def demo(
-    speed: Annotated[int, typer.Option(help="sandbox accelerator (periods divided by it)")] = 172800,
+    speed: Annotated[
+        int, typer.Option(help="sandbox accelerator (periods divided by it)")
+    ] = 172800,
 ) -> None:
     """Walking skeleton: one sandbox tender from registration to award, in real time."""
     from trading import demo as demo_mod
@@ -122,7 +128,9 @@ def scheduler() -> None:
         sched = attach_scheduler(rt)
         sched.start()
         typer.echo(f"scheduler running; {await sched.reconcile()} overdue opening(s) run")
-        while True:  # openings are scheduled by publish; reconcile picks up lots published elsewhere
+        while (
+            True
+        ):  # openings are scheduled by publish; reconcile picks up lots published elsewhere
             await asyncio.sleep(30)
             await sched.reconcile()
 
@@ -130,7 +138,9 @@ def scheduler() -> None:
 
 
 @app.command()
-def evaluate(file: Annotated[Path, typer.Argument(help="published evaluation input (JSON)")]) -> None:
+def evaluate(
+    file: Annotated[Path, typer.Argument(help="published evaluation input (JSON)")],
+) -> None:
     """Recompute a ranking offline from its published input."""
     from evaluation.offline import evaluate_json
 

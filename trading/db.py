@@ -10,7 +10,12 @@ from typing import Any
 
 from advanced_alchemy.types import DateTimeUTC, JsonB
 from sqlalchemy import BigInteger, Integer, MetaData, Numeric, event, text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Named constraints so Alembic batch mode on SQLite can alter them.
@@ -76,9 +81,8 @@ async def writing(session: AsyncSession) -> AsyncIterator[AsyncSession]:
         # End any read snapshot first so the write sees the latest committed state.
         await session.commit()
     if is_sqlite(session):
-        async with _SQLITE_WRITE_LOCK:
-            async with session.begin():
-                yield session
+        async with _SQLITE_WRITE_LOCK, session.begin():
+            yield session
     else:
         async with session.begin():
             yield session

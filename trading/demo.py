@@ -92,28 +92,52 @@ async def seed(rt: Runtime, now: datetime) -> bool:
         async with writing(session):
             ids: dict[str, int] = {}
             for code, name, name_en, parent in CENTERS:
-                level = "province" if code.endswith("0000") else "city" if code.endswith("00") else "county"
+                level = (
+                    "province"
+                    if code.endswith("0000")
+                    else "city"
+                    if code.endswith("00")
+                    else "county"
+                )
                 center = Center(
-                    code=code, name=name, name_en=name_en, level=level,
-                    parent_id=ids.get(parent or ""), rule_overrides={},
+                    code=code,
+                    name=name,
+                    name_en=name_en,
+                    level=level,
+                    parent_id=ids.get(parent or ""),
+                    rule_overrides={},
                 )
                 session.add(center)
                 await session.flush()
                 ids[code] = center.id
                 await create_user(
-                    session, username=f"staff-{code}", password=DEMO_PASSWORD,
-                    display_name=f"{name}工作人员", roles=[Role.STAFF], now=now, center_id=center.id,
+                    session,
+                    username=f"staff-{code}",
+                    password=DEMO_PASSWORD,
+                    display_name=f"{name}工作人员",
+                    roles=[Role.STAFF],
+                    now=now,
+                    center_id=center.id,
                 )
                 for i in range(1, CUSTODIANS_PER_CENTER + 1):
                     user = await create_user(
-                        session, username=f"custodian-{code}-{i}", password=DEMO_PASSWORD,
-                        display_name=f"{name}开标人{i}", roles=[Role.CUSTODIAN], now=now,
+                        session,
+                        username=f"custodian-{code}-{i}",
+                        password=DEMO_PASSWORD,
+                        display_name=f"{name}开标人{i}",
+                        roles=[Role.CUSTODIAN],
+                        now=now,
                         center_id=center.id,
                     )
                     new_keys.append((user, generate_identity()))
             await create_user(
-                session, username="supervisor-450000", password=DEMO_PASSWORD,
-                display_name="自治区电子监察", roles=[Role.SUPERVISOR], now=now, center_id=ids["450000"],
+                session,
+                username="supervisor-450000",
+                password=DEMO_PASSWORD,
+                display_name="自治区电子监察",
+                roles=[Role.SUPERVISOR],
+                now=now,
+                center_id=ids["450000"],
             )
             for n, (username, name, sme) in enumerate(TENDERERS + BIDDERS, start=1):
                 org = Organization(name=name, uscc=demo_uscc(n), sme=sme, created_at=now)
@@ -121,8 +145,13 @@ async def seed(rt: Runtime, now: datetime) -> bool:
                 await session.flush()
                 role = Role.TENDERER if (username, name, sme) in TENDERERS else Role.BIDDER
                 user = await create_user(
-                    session, username=username, password=DEMO_PASSWORD, display_name=name,
-                    roles=[role], now=now, org_id=org.id,
+                    session,
+                    username=username,
+                    password=DEMO_PASSWORD,
+                    display_name=name,
+                    roles=[role],
+                    now=now,
+                    org_id=org.id,
                 )
                 if role == Role.BIDDER:
                     new_keys.append((user, generate_identity()))
@@ -131,7 +160,10 @@ async def seed(rt: Runtime, now: datetime) -> bool:
             path.parent.mkdir(parents=True, exist_ok=True)
             save_identity(identity, path, DEMO_PASSWORD)
             await service.register_keys(
-                session, actor_for(user), identity.public().to_dict(), now=now,
+                session,
+                actor_for(user),
+                identity.public().to_dict(),
+                now=now,
                 platform_sign_priv=rt.platform.sign_priv,
             )
     return True
@@ -155,7 +187,9 @@ async def register_and_publish(
 ) -> Lot:
     staff = actor_for(await _user(rt, f"staff-{plan.center}"))
     async with rt.sessionmaker() as session:
-        tenderer = await session.scalar(select(Organization).where(Organization.uscc == demo_uscc(1)))
+        tenderer = await session.scalar(
+            select(Organization).where(Organization.uscc == demo_uscc(1))
+        )
         assert tenderer is not None
         project = await service.register_project(
             session,
@@ -172,8 +206,12 @@ async def register_and_publish(
                         title=plan.lot_title,
                         budget=plan.budget,
                         control_price=plan.control_price,
-                        price_basis=PriceBasis.CONTROL_PRICE if plan.control_price else PriceBasis.BUDGET,
-                        bid_security=((plan.control_price or plan.budget) * Decimal("0.01")).quantize(Decimal("0.01")),
+                        price_basis=PriceBasis.CONTROL_PRICE
+                        if plan.control_price
+                        else PriceBasis.BUDGET,
+                        bid_security=(
+                            (plan.control_price or plan.budget) * Decimal("0.01")
+                        ).quantize(Decimal("0.01")),
                         docs_issued_at=issued,
                         bid_deadline=deadline,
                     )
@@ -198,17 +236,25 @@ async def submit_bids(rt: Runtime, lot: Lot, prices: dict[str, str], say: Say) -
                 org = await session.get(Organization, user.org_id)
                 assert org is not None
                 sealed = seal_bid(
-                    identity, lot_id=envelope_lot_id(lot), bidder_id=org.uscc, version=1,
+                    identity,
+                    lot_id=envelope_lot_id(lot),
+                    bidder_id=org.uscc,
+                    version=1,
                     opening_pub=b64u_decode(lot.opening_pub, length=32),
                     price_form={"price": price, "duration_days": 180, "quality": "合格"},
                     files=[("技术标.txt", _doc(tmp, f"{org.name} 技术方案"))],
                     out=Path(tmp) / f"{username}.sealed",
                 )
-                staged = await rt.blobs.stage(iter_file(sealed.path), max_size=bidding.MAX_BID_BYTES)
+                staged = await rt.blobs.stage(
+                    iter_file(sealed.path), max_size=bidding.MAX_BID_BYTES
+                )
                 bid = await bidding.submit_bid(
                     session, lot.id, actor_for(user), staged, sealed.signature, context(rt)
                 )
-            say(f"  {org.name} 提交密封投标 sha256={bid.ciphertext_sha256[:16]}… 回执#{bid.receipt['audit_index']}")
+            say(
+                f"  {org.name} 提交密封投标 sha256={bid.ciphertext_sha256[:16]}…"
+                f" 回执#{bid.receipt['audit_index']}"
+            )
 
 
 def _doc(tmp: str, text: str) -> Path:
@@ -237,11 +283,17 @@ async def release_shares(rt: Runtime, lot_id: int, say: Say) -> LotState:
     return state
 
 
-async def evaluate_and_award(rt: Runtime, lot_id: int, center: str, advance: Callable[[timedelta], None]) -> Lot:
+async def evaluate_and_award(
+    rt: Runtime, lot_id: int, center: str, advance: Callable[[timedelta], None]
+) -> Lot:
     staff = actor_for(await _user(rt, f"staff-{center}"))
     async with rt.sessionmaker() as session:
-        await evaluation.evaluate_lot(session, lot_id, staff, now=rt.clock.now(), settings=rt.settings)
-        await evaluation.publish_candidates(session, lot_id, staff, now=rt.clock.now(), settings=rt.settings)
+        await evaluation.evaluate_lot(
+            session, lot_id, staff, now=rt.clock.now(), settings=rt.settings
+        )
+        await evaluation.publish_candidates(
+            session, lot_id, staff, now=rt.clock.now(), settings=rt.settings
+        )
         lot = await session.get(Lot, lot_id)
         assert lot is not None
         lot = await service.get_lot(session, lot_id, staff)
@@ -253,18 +305,46 @@ async def evaluate_and_award(rt: Runtime, lot_id: int, center: str, advance: Cal
 
 
 HISTORY = [
-    LotPlanDemo("450000", "G72泉南高速公路南宁段改扩建工程", "第1标段 路基桥涵", Category.CONSTRUCTION,
-                Method.OPEN_TENDER, Decimal("86500000.00"), Decimal("84200000.00"),
-                {"bidder-1": "80150000.00", "bidder-2": "81980000.00", "bidder-3": "79640000.00"}),
-    LotPlanDemo("450100", "南宁市第三中学教学楼改造工程", "施工总承包", Category.CONSTRUCTION,
-                Method.OPEN_TENDER, Decimal("12800000.00"), Decimal("12500000.00"),
-                {"bidder-2": "11870000.00", "bidder-3": "12040000.00", "bidder-4": "11990000.00"}),
-    LotPlanDemo("450200", "柳州市人民医院医疗设备采购", "包1 影像设备", Category.PROCUREMENT,
-                Method.OPEN_TENDER, Decimal("5600000.00"), None,
-                {"bidder-1": "5120000.00", "bidder-3": "4980000.00", "bidder-4": "5230000.00"}),
-    LotPlanDemo("450102", "兴宁区老旧小区改造项目", "施工", Category.CONSTRUCTION,
-                Method.OPEN_TENDER, Decimal("3200000.00"), Decimal("3150000.00"),
-                {"bidder-1": "2990000.00", "bidder-2": "3045000.00", "bidder-4": "2968000.00"}),
+    LotPlanDemo(
+        "450000",
+        "G72泉南高速公路南宁段改扩建工程",
+        "第1标段 路基桥涵",
+        Category.CONSTRUCTION,
+        Method.OPEN_TENDER,
+        Decimal("86500000.00"),
+        Decimal("84200000.00"),
+        {"bidder-1": "80150000.00", "bidder-2": "81980000.00", "bidder-3": "79640000.00"},
+    ),
+    LotPlanDemo(
+        "450100",
+        "南宁市第三中学教学楼改造工程",
+        "施工总承包",
+        Category.CONSTRUCTION,
+        Method.OPEN_TENDER,
+        Decimal("12800000.00"),
+        Decimal("12500000.00"),
+        {"bidder-2": "11870000.00", "bidder-3": "12040000.00", "bidder-4": "11990000.00"},
+    ),
+    LotPlanDemo(
+        "450200",
+        "柳州市人民医院医疗设备采购",
+        "包1 影像设备",
+        Category.PROCUREMENT,
+        Method.OPEN_TENDER,
+        Decimal("5600000.00"),
+        None,
+        {"bidder-1": "5120000.00", "bidder-3": "4980000.00", "bidder-4": "5230000.00"},
+    ),
+    LotPlanDemo(
+        "450102",
+        "兴宁区老旧小区改造项目",
+        "施工",
+        Category.CONSTRUCTION,
+        Method.OPEN_TENDER,
+        Decimal("3200000.00"),
+        Decimal("3150000.00"),
+        {"bidder-1": "2990000.00", "bidder-2": "3045000.00", "bidder-4": "2968000.00"},
+    ),
 ]
 
 
@@ -275,7 +355,9 @@ async def seed_history(rt: Runtime, now: datetime, say: Say) -> None:
     sim = dataclasses.replace(rt, clock=clock, scheduler=None)
     for plan in HISTORY:
         issued = clock.now()
-        lot = await register_and_publish(sim, plan, issued=issued, deadline=issued + timedelta(days=21))
+        lot = await register_and_publish(
+            sim, plan, issued=issued, deadline=issued + timedelta(days=21)
+        )
         clock.advance(timedelta(days=2))
         await submit_bids(sim, lot, plan.prices, say)
         clock.set(lot.bid_deadline)
@@ -288,10 +370,17 @@ async def seed_history(rt: Runtime, now: datetime, say: Say) -> None:
         clock.advance(timedelta(days=5))
 
 
-LIVE = LotPlanDemo("450000", "自治区政务云平台扩容项目（演练）", "包1 服务器及存储", Category.PROCUREMENT,
-                   Method.OPEN_TENDER, Decimal("2400000.00"), None,
-                   {"bidder-1": "2215000.00", "bidder-2": "2189000.00", "bidder-4": "2260500.00"},
-                   sandbox=True)
+LIVE = LotPlanDemo(
+    "450000",
+    "自治区政务云平台扩容项目（演练）",
+    "包1 服务器及存储",
+    Category.PROCUREMENT,
+    Method.OPEN_TENDER,
+    Decimal("2400000.00"),
+    None,
+    {"bidder-1": "2215000.00", "bidder-2": "2189000.00", "bidder-4": "2260500.00"},
+    sandbox=True,
+)
 
 
 def sandbox_deadline(rt: Runtime, issued: datetime, margin: timedelta) -> datetime:
@@ -315,14 +404,21 @@ async def walking_skeleton(rt: Runtime, say: Say) -> dict[str, Any]:
     if await seed(rt, now):
         say("已创建演示数据：4个交易中心、投标人、开标人及其密钥")
     issued = rt.clock.now()
-    plan = dataclasses.replace(LIVE, title="演示：市政道路照明改造（演练）", lot_title="施工", center="450100",
-                               category=Category.CONSTRUCTION, budget=Decimal("1500000.00"),
-                               control_price=Decimal("1460000.00"),
-                               prices={"bidder-1": "1388000.00", "bidder-2": "1402500.00",
-                                       "bidder-3": "1375900.00"})
+    plan = dataclasses.replace(
+        LIVE,
+        title="演示：市政道路照明改造（演练）",
+        lot_title="施工",
+        center="450100",
+        category=Category.CONSTRUCTION,
+        budget=Decimal("1500000.00"),
+        control_price=Decimal("1460000.00"),
+        prices={"bidder-1": "1388000.00", "bidder-2": "1402500.00", "bidder-3": "1375900.00"},
+    )
     deadline = sandbox_deadline(rt, issued, timedelta(seconds=3))
     lot = await register_and_publish(rt, plan, issued=issued, deadline=deadline)
-    say(f"1. 登记并发布演练项目 {plan.title}（标段 {lot.id}），投标截止/开标 {deadline.isoformat()}")
+    say(
+        f"1. 登记并发布演练项目 {plan.title}（标段 {lot.id}），投标截止/开标 {deadline.isoformat()}"
+    )
     say("2. 投标人在本机密封（HPKE → 本标段开标公钥）并提交：")
     await submit_bids(rt, lot, plan.prices, say)
     opened = asyncio.Event()
@@ -350,14 +446,20 @@ async def walking_skeleton(rt: Runtime, say: Say) -> dict[str, Any]:
     async def award() -> Lot:
         staff = actor_for(await _user(rt, f"staff-{plan.center}"))
         async with rt.sessionmaker() as session:
-            await evaluation.evaluate_lot(session, lot.id, staff, now=rt.clock.now(), settings=rt.settings)
-            await evaluation.publish_candidates(session, lot.id, staff, now=rt.clock.now(), settings=rt.settings)
+            await evaluation.evaluate_lot(
+                session, lot.id, staff, now=rt.clock.now(), settings=rt.settings
+            )
+            await evaluation.publish_candidates(
+                session, lot.id, staff, now=rt.clock.now(), settings=rt.settings
+            )
             current = await service.get_lot(session, lot.id, staff)
             ends = evaluation.publicity_ends(current, rt.settings)
         say(f"5. 低价优先法排名完成，中标候选人公示至 {ends.isoformat()}")
         await asyncio.sleep(max(0.0, (ends - rt.clock.now()).total_seconds()) + 0.2)
         async with rt.sessionmaker() as session:
-            await evaluation.award_lot(session, lot.id, staff, now=rt.clock.now(), settings=rt.settings)
+            await evaluation.award_lot(
+                session, lot.id, staff, now=rt.clock.now(), settings=rt.settings
+            )
             return await service.get_lot(session, lot.id, staff)
 
     lot = await award()
@@ -366,8 +468,12 @@ async def walking_skeleton(rt: Runtime, say: Say) -> dict[str, Any]:
     figures = lot_savings(lot)
     assert figures is not None
     say(f"6. 定标：中标价 {lot.award_price} 元；节约资金 {figures[0]} 元；节约率 {figures[1]}%")
-    return {"lot_id": lot.id, "award_price": str(lot.award_price), "savings": str(figures[0]),
-            "savings_rate": str(figures[1])}
+    return {
+        "lot_id": lot.id,
+        "award_price": str(lot.award_price),
+        "savings": str(figures[0]),
+        "savings_rate": str(figures[1]),
+    }
 
 
 __all__ = ["Actor", "seed", "seed_history", "seed_live", "walking_skeleton"]

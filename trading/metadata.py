@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import bidding.models
-import evaluation.models
 import trading.audit.models
 import trading.auth.models
 import trading.models  # noqa: F401

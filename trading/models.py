@@ -1,4 +1,4 @@
-"""Core domain tables: centers, organizations and their keys, projects, lots, announcements, documents."""
+"""Core domain tables: centers, parties and their keys, projects, lots, announcements, documents."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from trading.db import JSON, BigId, Base, IdMixin, UTCDateTime
+from trading.db import JSON, Base, BigId, IdMixin, UTCDateTime
 from trading.enums import Category, LotState, Method, PriceBasis
 
 

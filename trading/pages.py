@@ -63,18 +63,27 @@ async def portal(
         centers=centers,
         categories=list(Category),
         states=[s for s in LotState if s != LotState.DRAFT],
-        filters={"center": center or "", "category": category or "", "state": lot_state or "", "q": q or ""},
+        filters={
+            "center": center or "",
+            "category": category or "",
+            "state": lot_state or "",
+            "q": q or "",
+        },
     )
 
 
 @get("/lots/{lot_id:int}", name="lot")
-async def lot_detail(request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int) -> Template:
+async def lot_detail(
+    request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int
+) -> Template:
     lot = await service.get_lot(db_session, lot_id, request.user)
     history = [
         e for e in await audit.for_target(db_session, "lot", lot.id) if e.action in PUBLIC_ACTIONS
     ]
     announcements = [
-        a for a in await service.announcements_for(db_session, lot.project_id) if a.lot_id in (None, lot.id)
+        a
+        for a in await service.announcements_for(db_session, lot.project_id)
+        if a.lot_id in (None, lot.id)
     ]
     return page(
         request,
@@ -110,10 +119,16 @@ async def login(
         )
     except DomainError as exc:
         return page(request, "login.html", status_code=exc.status, error=exc.message)
-    token, _csrf = await auth.open_web_session(db_session, user, now=rt.clock.now(), settings=rt.settings)
+    token, _csrf = await auth.open_web_session(
+        db_session, user, now=rt.clock.now(), settings=rt.settings
+    )
     response = Redirect("/")
     response.set_cookie(
-        SESSION_COOKIE, token, httponly=True, samesite="strict", max_age=rt.settings.session_days * 86400
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        max_age=rt.settings.session_days * 86400,
     )
     return response
 

@@ -25,9 +25,7 @@ async def savings_totals(
 ) -> Totals:
     """Totals over awarded lots in scope; sandbox lots are kept apart from official figures."""
     stmt = (
-        select(Lot)
-        .join(Project)
-        .where(Lot.state == LotState.AWARDED, Project.sandbox.is_(sandbox))
+        select(Lot).join(Project).where(Lot.state == LotState.AWARDED, Project.sandbox.is_(sandbox))
     )
     if center_ids is not None:
         stmt = stmt.where(Project.center_id.in_(center_ids))

@@ -1,4 +1,4 @@
-"""APScheduler fires openings; the services decide. One process runs it (see Settings.run_scheduler)."""
+"""APScheduler fires openings; the services decide. One process runs it (Settings.run_scheduler)."""
 
 from __future__ import annotations
 

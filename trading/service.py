@@ -156,7 +156,9 @@ async def register_project(
     session: AsyncSession, data: ProjectIn, actor: Actor, *, now: datetime, settings: Settings
 ) -> Project:
     if not actor.has(Role.STAFF, Role.TENDERER, Role.AGENCY):
-        raise Forbidden("只有交易中心工作人员或招标人/代理可以登记项目 / role may not register projects")
+        raise Forbidden(
+            "只有交易中心工作人员或招标人/代理可以登记项目 / role may not register projects"
+        )
     try:
         uscc = validate_uscc(data.tenderer_uscc)
     except CodeError as exc:
@@ -172,13 +174,17 @@ async def register_project(
         if tenderer is None:
             raise ValidationFailed(f"tenderer_uscc: 未登记的单位 {uscc} / unknown organization")
         if actor.has(Role.TENDERER) and not actor.has(Role.STAFF) and actor.org_id != tenderer.id:
-            raise Forbidden("招标人只能为本单位登记项目 / a tenderer registers only its own projects")
+            raise Forbidden(
+                "招标人只能为本单位登记项目 / a tenderer registers only its own projects"
+            )
         for i, lot_in in enumerate(data.lots):
             _check_lot_amounts(i, lot_in.budget, lot_in.control_price, lot_in.bid_security)
             for name in ("docs_issued_at", "bid_deadline"):
                 if getattr(lot_in, name).tzinfo is None:
                     raise ValidationFailed(f"lots[{i}].{name}: 需要带时区的时间 / needs a timezone")
-        count = await session.scalar(select(func.count(Project.id)).where(Project.center_id == center.id))
+        count = await session.scalar(
+            select(func.count(Project.id)).where(Project.center_id == center.id)
+        )
         project = Project(
             code=f"{center.code}-{now.year}-{(count or 0) + 1:05d}",
             title=data.title,
@@ -236,7 +242,9 @@ def _check_lot_amounts(i: int, budget: object, control: object, security: object
         if value is None:
             continue
         if not value.is_finite() or value < 0:  # type: ignore[attr-defined]
-            raise ValidationFailed(f"lots[{i}].{name}: 金额必须为非负数 / must be a non-negative amount")
+            raise ValidationFailed(
+                f"lots[{i}].{name}: 金额必须为非负数 / must be a non-negative amount"
+            )
         if value.as_tuple().exponent < -2:  # type: ignore[attr-defined]
             raise ValidationFailed(f"lots[{i}].{name}: 金额最多两位小数 / at most 2 decimal places")
 
@@ -245,7 +253,9 @@ async def _actor_center(session: AsyncSession, actor: Actor, center_code: str | 
     if center_code is not None:
         center = await center_by_code(session, center_code)
         if actor.has(Role.STAFF) and actor.center_id != center.id:
-            raise Forbidden("只能在本中心登记项目 / staff register projects in their own center only")
+            raise Forbidden(
+                "只能在本中心登记项目 / staff register projects in their own center only"
+            )
         return center
     if actor.center_id is None:
         raise ValidationFailed("center_code: 必须指定交易中心 / a trading center is required")
@@ -305,7 +315,12 @@ async def publish_lot(
             "；".join(str(v) for v in violations),
             detail={
                 "violations": [
-                    {"rule": v.rule_id, "citation": v.citation, "zh": v.message_zh, "en": v.message_en}
+                    {
+                        "rule": v.rule_id,
+                        "citation": v.citation,
+                        "zh": v.message_zh,
+                        "en": v.message_en,
+                    }
                     for v in violations
                 ]
             },
@@ -333,7 +348,9 @@ async def publish_lot(
             detail={
                 "ruleset": ruleset.key,
                 "overrides": {
-                    r.id: str(r.value) for r in ruleset.rules.values() if r.overridden_from is not None
+                    r.id: str(r.value)
+                    for r in ruleset.rules.values()
+                    if r.overridden_from is not None
                 },
                 "custodians": [u.id for u, _k in custodians],
                 "threshold": threshold,

@@ -12,7 +12,10 @@ from litestar import Request, Response
 from litestar.connection import ASGIConnection
 from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
-from litestar.middleware.authentication import AbstractAuthenticationMiddleware, AuthenticationResult
+from litestar.middleware.authentication import (
+    AbstractAuthenticationMiddleware,
+    AuthenticationResult,
+)
 from litestar.response import Template
 
 from trading.actor import Actor
@@ -67,7 +70,9 @@ class ActorMiddleware(AbstractAuthenticationMiddleware):
                         and connection.headers.get("x-csrf-token") != web_session.csrf_token
                     ):
                         raise PermissionDeniedException("CSRF token missing or wrong")
-                    return AuthenticationResult(user=actor_for(user, ip), auth=web_session.csrf_token)
+                    return AuthenticationResult(
+                        user=actor_for(user, ip), auth=web_session.csrf_token
+                    )
         return AuthenticationResult(user=Actor(None, "public", ip=ip), auth=None)
 
 
@@ -89,11 +94,15 @@ def requires(*roles: str) -> Any:
 # ---- errors ------------------------------------------------------------------------------------
 
 
-def _problem(request: Request[Any, Any, Any], status: int, title: str, detail: str, **extra: Any) -> Response[Any]:
+def _problem(
+    request: Request[Any, Any, Any], status: int, title: str, detail: str, **extra: Any
+) -> Response[Any]:
     if request.url.path.startswith("/api/") or "html" not in request.headers.get("accept", ""):
         body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
         return Response(body, status_code=status, media_type=PROBLEM_JSON)
-    return page(request, "error.html", status_code=status, status=status, title=title, detail=detail)
+    return page(
+        request, "error.html", status_code=status, status=status, title=title, detail=detail
+    )
 
 
 def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:

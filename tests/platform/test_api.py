@@ -37,7 +37,9 @@ async def client(rt: Runtime) -> AsyncIterator[Client]:
 
 
 async def token(client: Client, username: str) -> dict[str, str]:
-    r = await client.post("/api/v1/auth/token", json={"username": username, "password": DEMO_PASSWORD})
+    r = await client.post(
+        "/api/v1/auth/token", json={"username": username, "password": DEMO_PASSWORD}
+    )
     assert r.status_code == 201, r.text
     return {"Authorization": f"Bearer {r.json()['token']}"}
 
@@ -77,7 +79,9 @@ async def test_health_and_openapi(client: Client) -> None:
 
 
 async def test_wrong_password_is_401_problem(client: Client) -> None:
-    r = await client.post("/api/v1/auth/token", json={"username": "staff-450100", "password": "nope"})
+    r = await client.post(
+        "/api/v1/auth/token", json={"username": "staff-450100", "password": "nope"}
+    )
     assert r.status_code == 401
     assert r.headers["content-type"].startswith("application/problem+json")
     assert r.json()["status"] == 401 and "password" in r.json()["detail"]
@@ -88,7 +92,9 @@ async def test_login_throttled_after_repeated_failures(client: Client) -> None:
         r = await client.post("/api/v1/auth/token", json={"username": "bidder-1", "password": "x"})
         assert r.status_code == 401
     # Even the right password is refused while the window lasts.
-    r = await client.post("/api/v1/auth/token", json={"username": "bidder-1", "password": DEMO_PASSWORD})
+    r = await client.post(
+        "/api/v1/auth/token", json={"username": "bidder-1", "password": DEMO_PASSWORD}
+    )
     assert r.status_code == 429
 
 
@@ -158,7 +164,9 @@ async def test_bad_amounts_and_naive_times_refused(
 async def test_publish_refused_with_rule_citation(rt: Runtime, client: Client) -> None:
     staff = await token(client, "staff-450100")
     short = (rt.clock.now() + timedelta(days=12)).isoformat()
-    r = await client.post("/api/v1/projects", json=project_body(rt, bid_deadline=short), headers=staff)
+    r = await client.post(
+        "/api/v1/projects", json=project_body(rt, bid_deadline=short), headers=staff
+    )
     lot_id = r.json()["lots"][0]["id"]
     before = await counts(rt)
     r = await client.post(f"/api/v1/lots/{lot_id}/publish", headers=staff)
@@ -171,12 +179,18 @@ async def test_publish_refused_with_rule_citation(rt: Runtime, client: Client) -
         assert lot is not None and lot.state == "draft" and lot.opening_pub is None
 
 
-async def test_cancel_is_idempotent_and_final(rt: Runtime, client: Client, publish_lot: Any) -> None:
+async def test_cancel_is_idempotent_and_final(
+    rt: Runtime, client: Client, publish_lot: Any
+) -> None:
     lot = await publish_lot()
     staff = await token(client, "staff-450100")
-    r = await client.post(f"/api/v1/lots/{lot.id}/cancel", json={"reason": "项目取消"}, headers=staff)
+    r = await client.post(
+        f"/api/v1/lots/{lot.id}/cancel", json={"reason": "项目取消"}, headers=staff
+    )
     assert r.json() == {"lot_id": lot.id, "state": "cancelled", "changed": True}
-    r = await client.post(f"/api/v1/lots/{lot.id}/cancel", json={"reason": "项目取消"}, headers=staff)
+    r = await client.post(
+        f"/api/v1/lots/{lot.id}/cancel", json={"reason": "项目取消"}, headers=staff
+    )
     assert r.json()["changed"] is False
     r = await client.post(f"/api/v1/lots/{lot.id}/publish", headers=staff)
     assert r.status_code == 409 and "cancelled" in r.json()["detail"]
@@ -185,20 +199,38 @@ async def test_cancel_is_idempotent_and_final(rt: Runtime, client: Client, publi
 # ---- sealed submission over HTTP ---------------------------------------------------------------
 
 
-def sealed_for(rt: Runtime, lot: Lot, tmp: Path, *, bidder: str = "bidder-1", lot_id: str | None = None,
-               version: int = 1, price: str = "900000.00") -> tuple[bytes, str]:
+def sealed_for(
+    rt: Runtime,
+    lot: Lot,
+    tmp: Path,
+    *,
+    bidder: str = "bidder-1",
+    lot_id: str | None = None,
+    version: int = 1,
+    price: str = "900000.00",
+) -> tuple[bytes, str]:
     assert lot.opening_pub is not None
     n = int(bidder.split("-")[1]) + 1  # demo_uscc(1) is the tenderer
     sealed = seal_bid(
-        demo_identity(rt, bidder), lot_id=lot_id or f"lot-{lot.id}", bidder_id=demo_uscc(n),
-        version=version, opening_pub=b64u_decode(lot.opening_pub, length=32),
-        price_form={"price": price}, out=tmp / f"{bidder}-{version}.sealed",
+        demo_identity(rt, bidder),
+        lot_id=lot_id or f"lot-{lot.id}",
+        bidder_id=demo_uscc(n),
+        version=version,
+        opening_pub=b64u_decode(lot.opening_pub, length=32),
+        price_form={"price": price},
+        out=tmp / f"{bidder}-{version}.sealed",
     )
     return sealed.path.read_bytes(), sealed.signature
 
 
-async def upload(client: Client, lot_id: int, body: bytes, signature: str | None, headers: dict[str, str],
-                 content_type: str = "application/octet-stream") -> Any:
+async def upload(
+    client: Client,
+    lot_id: int,
+    body: bytes,
+    signature: str | None,
+    headers: dict[str, str],
+    content_type: str = "application/octet-stream",
+) -> Any:
     h = {**headers, "content-type": content_type}
     if signature is not None:
         h["x-bid-signature"] = signature
@@ -239,14 +271,35 @@ async def test_submission_attacks_leave_nothing(
     cross, cross_sig = sealed_for(rt, other, tmp_path, version=7)
     before_blobs = blob_files(rt)
     cases = [
-        (await upload(client, lot.id, b"PRICE=100 plain text bid", signature, bidder), 422, "sealed"),
+        (
+            await upload(client, lot.id, b"PRICE=100 plain text bid", signature, bidder),
+            422,
+            "sealed",
+        ),
         (await upload(client, lot.id, body, None, bidder), 400, "x-bid-signature"),
-        (await upload(client, lot.id, body, signature, bidder, "application/json"), 400, "octet-stream"),
-        (await upload(client, lot.id, body, sealed_for(rt, lot, tmp_path, price="1.00")[1], bidder), 422,
-         "signature"),
+        (
+            await upload(client, lot.id, body, signature, bidder, "application/json"),
+            400,
+            "octet-stream",
+        ),
+        (
+            await upload(
+                client, lot.id, body, sealed_for(rt, lot, tmp_path, price="1.00")[1], bidder
+            ),
+            422,
+            "signature",
+        ),
         (await upload(client, lot.id, cross, cross_sig, bidder), 422, "lot"),
-        (await upload(client, lot.id, body, signature, await token(client, "bidder-2")), 422, "bidder"),
-        (await upload(client, lot.id, body, signature, await token(client, "staff-450100")), 403, "bidder"),
+        (
+            await upload(client, lot.id, body, signature, await token(client, "bidder-2")),
+            422,
+            "bidder",
+        ),
+        (
+            await upload(client, lot.id, body, signature, await token(client, "staff-450100")),
+            403,
+            "bidder",
+        ),
         (await upload(client, lot.id, body, signature, {}), 401, ""),
     ]
     for response, status, needle in cases:
@@ -267,7 +320,9 @@ async def test_every_role_refused_after_deadline(
         assert r.status_code in (403, 409), (username, r.text)
     r = await upload(client, lot.id, body, signature, await token(client, "bidder-1"))
     assert r.status_code == 409 and "deadline" in r.json()["detail"]
-    withdraw = await client.delete(f"/api/v1/lots/{lot.id}/bids", headers=await token(client, "bidder-1"))
+    withdraw = await client.delete(
+        f"/api/v1/lots/{lot.id}/bids", headers=await token(client, "bidder-1")
+    )
     assert withdraw.status_code == 409
     assert await bid_rows(rt) == 0
 
@@ -276,7 +331,9 @@ async def test_staff_cannot_open_early_over_http(
     rt: Runtime, client: Client, publish_lot: Any
 ) -> None:
     lot = await publish_lot()
-    r = await client.post(f"/api/v1/lots/{lot.id}/opening", headers=await token(client, "staff-450100"))
+    r = await client.post(
+        f"/api/v1/lots/{lot.id}/opening", headers=await token(client, "staff-450100")
+    )
     assert r.status_code == 409 and "deadline" in r.json()["detail"]
     assert (await client.get(f"/api/v1/lots/{lot.id}/opening")).status_code == 404
 
@@ -286,7 +343,9 @@ async def test_cookie_session_needs_csrf_for_api_writes(
 ) -> None:
     lot = await publish_lot()
     r = await client.post(
-        "/login", data={"username": "staff-450100", "password": DEMO_PASSWORD}, follow_redirects=False
+        "/login",
+        data={"username": "staff-450100", "password": DEMO_PASSWORD},
+        follow_redirects=False,
     )
     assert r.status_code in (302, 303) and "bh_session" in r.cookies
     r = await client.post(f"/api/v1/lots/{lot.id}/cancel", json={"reason": "跨站请求"})

@@ -68,7 +68,7 @@ async def test_receipt_verifies_offline_with_platform_key(
     verify_receipt(stored.receipt, rt.platform.sign_pub)
     assert stored.receipt["ciphertext_sha256"] == stored.ciphertext_sha256
     tampered = dict(stored.receipt, received_at="2020-01-01T00:00:00+00:00")
-    with pytest.raises(Exception, match="signature|receipt"):
+    with pytest.raises(Exception, match=r"signature|receipt"):
         verify_receipt(tampered, rt.platform.sign_pub)
 
 
@@ -129,7 +129,9 @@ async def test_fewer_than_three_bids_fails_the_lot(
     assert await run_opening(rt, lot.id) == LotState.FAILED
     async with rt.sessionmaker() as session:
         failed = await session.get(Lot, lot.id)
-        kinds = list(await session.scalars(select(Announcement.kind).where(Announcement.lot_id == lot.id)))
+        kinds = list(
+            await session.scalars(select(Announcement.kind).where(Announcement.lot_id == lot.id))
+        )
     assert failed is not None and "招标投标法" in failed.failure_reason
     assert "failure" in kinds
 
@@ -243,5 +245,3 @@ async def test_wrong_custodian_cannot_release(
         assert other is not None
         with pytest.raises(Exception, match="key share"):
             await bidding.release_share(session, lot.id, actor_for(other), {}, context(rt))
-
-

@@ -95,7 +95,9 @@ async def load_all(session: AsyncSession) -> list[AuditEntry]:
     return list((await session.scalars(select(AuditEntry).order_by(AuditEntry.seq))).all())
 
 
-async def for_target(session: AsyncSession, target_type: str, target_id: str | int) -> list[AuditEntry]:
+async def for_target(
+    session: AsyncSession, target_type: str, target_id: str | int
+) -> list[AuditEntry]:
     rows = await session.scalars(
         select(AuditEntry)
         .where(AuditEntry.target_type == target_type, AuditEntry.target_id == str(target_id))

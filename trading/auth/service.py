@@ -101,7 +101,9 @@ async def authenticate(
                 username,
                 at=now,
             )
-        raise TooManyRequests("登录失败次数过多，请稍后再试 / too many failed logins, try again later")
+        raise TooManyRequests(
+            "登录失败次数过多，请稍后再试 / too many failed logins, try again later"
+        )
     user = await session.scalar(select(User).where(User.username == username))
     ok = verify_password(password, user.password_hash if user else DUMMY_HASH) and bool(
         user and user.active
@@ -173,9 +175,7 @@ async def issue_api_token(
                 expires_at=now + timedelta(days=days),
             )
         )
-        await audit.append(
-            session, actor_for(user), "auth.token_issued", "user", user.id, at=now
-        )
+        await audit.append(session, actor_for(user), "auth.token_issued", "user", user.id, at=now)
     return token
 
 
