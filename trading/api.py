@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from crypto.encoding import b64u_encode
 from trading import service
 from trading.actor import Actor
-from trading.audit import service as audit
 from trading.auth import service as auth
 from trading.enums import Role
 from trading.models import Lot, Project
@@ -166,33 +165,6 @@ class ProjectApi(Controller):
         return TransitionOut(lot_id=lot_id, state="cancelled", changed=changed)
 
 
-class AuditApi(Controller):
-    path = "/api/v1/audit"
-    tags = ["audit"]  # noqa: RUF012
-
-    @get("/entries")
-    async def entries(
-        self,
-        db_session: AsyncSession,
-        start: Annotated[int, Parameter(ge=1)] = 1,
-        limit: Annotated[int, Parameter(ge=1, le=1000)] = 200,
-    ) -> list[dict[str, Any]]:
-        """The log as its canonical bodies: what anyone hashes to check the chain."""
-        rows = await audit.load_range(db_session, start, limit)
-        return [{"seq": e.seq, "body": e.body, "entry_hash": e.entry_hash} for e in rows]
-
-    @get("/lots/{lot_id:int}")
-    async def for_lot(
-        self, request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int
-    ) -> list[dict[str, Any]]:
-        await service.get_lot(db_session, lot_id, request.user)  # visibility check
-        rows = await audit.for_target(db_session, "lot", lot_id)
-        return [
-            {"seq": e.seq, "at": e.at.isoformat(), "action": e.action, "actor": e.actor}
-            for e in rows
-        ]
-
-
 @get("/api/v1/platform/key", tags=["platform"])
 async def platform_key(request: Request[Any, Any, Any]) -> dict[str, str]:
     """The platform's public keys: verify receipts, tree heads and opening records with them."""
@@ -205,4 +177,4 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-ROUTES = [AuthApi, ProjectApi, AuditApi, platform_key, healthz]
+ROUTES = [AuthApi, ProjectApi, platform_key, healthz]

@@ -22,6 +22,9 @@ import bidding.api
 import bidding.pages
 import evaluation.api
 import trading.api
+import trading.audit.api
+import trading.centers.api
+import trading.centers.pages
 import trading.pages
 from trading.clock import Clock
 from trading.config import Settings
@@ -79,6 +82,9 @@ def create_app(
     app = Litestar(
         route_handlers=[
             *trading.api.ROUTES,
+            *trading.audit.api.ROUTES,
+            *trading.centers.api.ROUTES,
+            *trading.centers.pages.ROUTES,
             *trading.pages.ROUTES,
             *bidding.api.ROUTES,
             *bidding.pages.ROUTES,

@@ -6,48 +6,21 @@ import asyncio
 import json
 import logging
 import sys
-from collections.abc import Coroutine
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 
-from trading.config import Settings
+from trading.audit.cli import audit_app
+from trading.clitools import CliError, run, settings, with_runtime
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, help="bidhall 公共资源交易电子招投标平台"
 )
 db_app = typer.Typer(no_args_is_help=True, help="Database schema")
 app.add_typer(db_app, name="db")
-audit_app = typer.Typer(no_args_is_help=True, help="Audit log")
 app.add_typer(audit_app, name="audit")
-
-T = TypeVar("T")
-
-
-class CliError(Exception):
-    """Shown as one line, exit status 2."""
-
-
-def _run(coro: Coroutine[Any, Any, T]) -> T:
-    return asyncio.run(coro)
-
-
-def _settings() -> Settings:
-    return Settings.from_env()
-
-
-async def _with_runtime(settings: Settings, fn: Any) -> Any:
-    from trading.migrate import ensure_migrated
-    from trading.runtime import Runtime
-
-    rt = Runtime.build(settings)
-    try:
-        await ensure_migrated(rt.engine, settings.database_url)
-        return await fn(rt)
-    finally:
-        await rt.engine.dispose()
 
 
 @db_app.command("upgrade")
@@ -55,11 +28,11 @@ def db_upgrade() -> None:
     """Apply every pending migration."""
     from trading.migrate import upgrade
 
-    settings = _settings()
-    if settings.is_sqlite:
-        Path(settings.database_url.split("///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
-    upgrade(settings.database_url)
-    typer.echo(f"database is at the latest schema ({settings.database_url.split('@')[-1]})")
+    config = settings()
+    if config.is_sqlite:
+        Path(config.database_url.split("///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
+    upgrade(config.database_url)
+    typer.echo(f"database is at the latest schema ({config.database_url.split('@')[-1]})")
 
 
 @app.command()
@@ -81,7 +54,7 @@ def seed(
         lot = await demo.seed_live(rt, typer.echo, timedelta(minutes=live_minutes))
         typer.echo(f"live sandbox lot {lot.id} opens at {lot.bid_deadline.isoformat()}")
 
-    _run(_with_runtime(_settings(), go))
+    run(with_runtime(settings(), go))
 
 
 @app.command()
@@ -93,13 +66,13 @@ def demo(
     """Walking skeleton: one sandbox tender from registration to award, in real time."""
     from trading import demo as demo_mod
 
-    settings = _settings().with_(sandbox_factor=speed)
+    config = settings().with_(sandbox_factor=speed)
 
     async def go(rt: Any) -> None:
         result = await demo_mod.walking_skeleton(rt, typer.echo)
         typer.echo(json.dumps(result, ensure_ascii=False))
 
-    _run(_with_runtime(settings, go))
+    run(with_runtime(config, go))
 
 
 @app.command()
@@ -114,7 +87,7 @@ def serve(
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     typer.echo(f"bidhall: portal http://{host}:{port}/  API docs http://{host}:{port}/schema")
-    uvicorn.run(create_app(_settings()), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(settings()), host=host, port=port, log_level="info")
 
 
 @app.command()
@@ -134,7 +107,7 @@ def scheduler() -> None:
             await asyncio.sleep(30)
             await sched.reconcile()
 
-    _run(_with_runtime(_settings(), go))
+    run(with_runtime(settings(), go))
 
 
 @app.command()
@@ -153,22 +126,6 @@ def evaluate(
     if isinstance(document, dict) and "input" in document:
         text = json.dumps(document["input"], ensure_ascii=False)
     typer.echo(json.dumps(evaluate_json(text), ensure_ascii=False, indent=2))
-
-
-@audit_app.command("check-chain")
-def audit_check_chain() -> None:
-    """Recompute the hash chain of the local database's audit log."""
-    from trading.audit.service import chain_errors, load_all
-
-    async def go(rt: Any) -> None:
-        async with rt.sessionmaker() as session:
-            entries = await load_all(session)
-        errors = chain_errors(entries)
-        if errors:
-            raise CliError(f"audit chain broken: {errors[0]} ({len(errors)} problem(s))")
-        typer.echo(f"audit chain intact: {len(entries)} entries")
-
-    _run(_with_runtime(_settings(), go))
 
 
 def main() -> None:

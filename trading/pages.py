@@ -14,25 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from trading import service
 from trading.actor import Actor
 from trading.audit import service as audit
+from trading.audit.api import PUBLIC_LOT_ACTIONS
 from trading.auth import service as auth
 from trading.enums import Category, LotState
 from trading.errors import DomainError
 from trading.models import Center
 from trading.reports import lot_savings
 from trading.web import SESSION_COOKIE, client_ip, page, runtime
-
-PUBLIC_ACTIONS = {
-    "lot.publish",
-    "lot.cancel",
-    "opening.start",
-    "opening.failed",
-    "opening.key_recovered",
-    "opening.record_published",
-    "evaluation.ranked",
-    "evaluation.failed",
-    "publicity.start",
-    "lot.award",
-}
 
 
 @get("/", name="portal")
@@ -77,9 +65,8 @@ async def lot_detail(
     request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int
 ) -> Template:
     lot = await service.get_lot(db_session, lot_id, request.user)
-    history = [
-        e for e in await audit.for_target(db_session, "lot", lot.id) if e.action in PUBLIC_ACTIONS
-    ]
+    entries = await audit.for_target(db_session, "lot", lot.id)
+    history = [e for e in entries if e.action in PUBLIC_LOT_ACTIONS]
     announcements = [
         a
         for a in await service.announcements_for(db_session, lot.project_id)
