@@ -165,3 +165,33 @@ def bid(rt: Runtime) -> Any:
         await submit_bids(rt, lot, PRICES if prices is None else prices, lambda _m: None)
 
     return make
+
+
+@pytest.fixture
+def live_server(rt: Runtime) -> Iterator[str]:
+    """The real app under uvicorn on 127.0.0.1 (ephemeral port), serving this test's world."""
+    import threading
+
+    import uvicorn
+
+    from trading.app import create_app
+
+    app_rt = Runtime.build(rt.settings, rt.clock)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(rt.settings, runtime=app_rt), host="127.0.0.1", port=0, log_level="warning"
+        )
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    for _ in range(2000):  # bounded readiness poll, not a sleep for time
+        if server.started:
+            break
+        thread.join(timeout=0.01)
+    assert server.started, "server did not start"
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
