@@ -28,3 +28,18 @@ class AuditEntry(Base):
     # The canonical JSON of the entry (includes prev_hash): what is hashed and proven.
     body: Mapped[str] = mapped_column(Text)
     entry_hash: Mapped[str] = mapped_column(String(64))
+
+
+class TreeHead(Base):
+    """A signed tree head (STH): the platform's signed statement of the log's Merkle root."""
+
+    __tablename__ = "tree_head"
+
+    # One head per size: publishing is idempotent while the log does not grow.
+    tree_size: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    root: Mapped[str] = mapped_column(String(64))
+    timestamp: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    signature: Mapped[str] = mapped_column(String(128))
+    key_id: Mapped[str] = mapped_column(String(64))
+    # The whole signed object as canonical JSON: served byte for byte, verified offline.
+    sth: Mapped[str] = mapped_column(Text)
