@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hmac
 from typing import Annotated, Any
 
 from litestar import Request, get, post
 from litestar.enums import RequestEncodingType
+from litestar.exceptions import PermissionDeniedException
 from litestar.params import Body, Parameter
 from litestar.response import Redirect, Template
 from sqlalchemy import select
@@ -126,9 +128,11 @@ async def logout(
     db_session: AsyncSession,
     data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
 ) -> Redirect:
-    # CSRF: the form must carry the session's token.
     token = request.cookies.get(SESSION_COOKIE)
-    if token and data.get("_csrf") == request.auth:
+    if token and request.auth:
+        # CSRF: a signed-in session is closed only by a form carrying its token.
+        if not hmac.compare_digest(data.get("_csrf", ""), request.auth):
+            raise PermissionDeniedException("CSRF token missing or wrong")
         await auth.close_web_session(db_session, token)
     response = Redirect("/")
     response.delete_cookie(SESSION_COOKIE)

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
 from trading.clock import Clock
 
 log = logging.getLogger("bidhall.scheduler")
+RECONCILE_EVERY = timedelta(minutes=1)
 
 Opener = Callable[[int], Awaitable[None]]
 DueLots = Callable[[], Awaitable[list[tuple[int, datetime]]]]
@@ -28,8 +30,18 @@ class OpeningScheduler:
         self._clock = clock
         self.aps = AsyncIOScheduler(timezone=UTC)
 
-    def start(self) -> None:
+    def start(self, reconcile_every: timedelta | None = RECONCILE_EVERY) -> None:
         self.aps.start()
+        if reconcile_every is not None:
+            # Safety net: picks up lots published by another process or a missed trigger.
+            self.aps.add_job(
+                self.reconcile,
+                trigger=IntervalTrigger(seconds=reconcile_every.total_seconds()),
+                id="reconcile",
+                replace_existing=True,
+                coalesce=True,
+                max_instances=1,
+            )
 
     def shutdown(self) -> None:
         if self.aps.running:

@@ -368,3 +368,18 @@ async def test_portal_lists_lots_in_chinese_and_english(
     assert "测试门户项目" not in filtered.text
     missing = await client.get("/lots/999999", headers={"accept": "text/html"})
     assert missing.status_code == 404 and "出错了" in missing.text
+
+
+async def test_logout_needs_the_session_csrf_token(rt: Runtime, client: Client) -> None:
+    r = await client.post(
+        "/login", data={"username": "bidder-1", "password": DEMO_PASSWORD}, follow_redirects=False
+    )
+    assert r.status_code in (302, 303)
+    forged = await client.post("/logout", data={"_csrf": "guess"}, follow_redirects=False)
+    assert forged.status_code == 403
+    page = await client.get("/", headers={"accept": "text/html"})
+    assert "bidder-1" in page.text  # still signed in
+    token = page.text.split('name="_csrf" value="')[1].split('"')[0]
+    done = await client.post("/logout", data={"_csrf": token}, follow_redirects=False)
+    assert done.status_code in (302, 303)
+    assert "bidder-1" not in (await client.get("/")).text
