@@ -85,3 +85,19 @@ def test_cli_evaluate_recomputes_and_rejects_bad_input(tmp_path: Path) -> None:
     assert len(result.stderr.strip().splitlines()) == 1
     missing = bidhall("evaluate", str(tmp_path / "nope.json"))
     assert missing.returncode == 2 and "cannot read" in missing.stderr
+
+
+def test_metadata_module_alone_knows_every_table() -> None:
+    """Alembic's env imports only trading.metadata: it must pull in every package's tables."""
+    probe = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from trading.metadata import metadata; print(sorted(metadata.tables))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert probe.stdout.strip() == str(sorted(metadata.tables))
