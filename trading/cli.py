@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from trading.audit.cli import audit_app
+from trading.centers.cli import center_app
 from trading.clitools import CliError, run, settings, with_runtime
 
 app = typer.Typer(
@@ -21,6 +22,7 @@ app = typer.Typer(
 db_app = typer.Typer(no_args_is_help=True, help="Database schema")
 app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
+app.add_typer(center_app, name="center")
 
 
 @db_app.command("upgrade")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -60,9 +61,22 @@ async def subtree_ids(session: AsyncSession, center_id: int) -> set[int]:
 def effective_ruleset(project: Project, center: Center, settings: Settings) -> Ruleset:
     overrides = {**center.rule_overrides, **settings.rule_overrides.get(center.code, {})}
     try:
-        return get_ruleset(project.category, project.method, overrides or None)
+        base = get_ruleset(project.category, project.method)
+        # A center's override applies to the rulesets that have the rule; values are stored
+        # as strings so a Decimal survives JSON.
+        mine = {k: _rule_number(v) for k, v in overrides.items() if k in base}
+        return base.with_overrides(mine) if mine else base
     except RuleConfigError as exc:
         raise ValidationFailed(str(exc)) from exc
+
+
+def _rule_number(value: object) -> object:
+    if isinstance(value, str | float):
+        try:
+            return Decimal(str(value))
+        except InvalidOperation:
+            return value  # with_overrides refuses it with the rule's name
+    return value
 
 
 # ---- visibility and permissions -------------------------------------------------------------

@@ -1,7 +1,322 @@
-"""Center JSON API (statistics, roll-ups)."""
+"""Center JSON API: the tree, a center's page data, its lots, supervision reads, statistics.
+
+An assembly module (like trading/reports.py): supervision reads bids' metadata, so it may
+import bidding's models.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import date
+from typing import Annotated, Any
 
-ROUTES: list[Any] = []
+from litestar import Controller, Request, Response, get
+from litestar.params import Parameter
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from bidding.models import Bid, BidStatus
+from trading.actor import Actor
+from trading.audit.models import AuditEntry
+from trading.centers import service as centers
+from trading.centers.schemas import (
+    AuditRowOut,
+    BidMetaOut,
+    CenterDetailOut,
+    CenterLotOut,
+    CenterOut,
+)
+from trading.centers.stats import Scope, stats_report, stats_scope
+from trading.enums import LotState, Role
+from trading.errors import NotFound
+from trading.models import Center, Lot, Organization, Project
+from trading.web import requires, runtime
+
+
+def center_out(node: centers.CenterNode, parent: str | None) -> CenterOut:
+    c = node.center
+    return CenterOut(
+        code=c.code,
+        name=c.name,
+        name_en=c.name_en,
+        level=c.level,
+        parent=parent,
+        timezone=c.timezone,
+        lots=node.published,
+        lots_subtree=node.published_subtree,
+        awarded=node.awarded,
+        awarded_subtree=node.awarded_subtree,
+    )
+
+
+def flatten(roots: list[centers.CenterNode]) -> list[CenterOut]:
+    out: list[CenterOut] = []
+
+    def visit(node: centers.CenterNode, parent: str | None) -> None:
+        out.append(center_out(node, parent))
+        for child in node.children:
+            visit(child, node.center.code)
+
+    for root in roots:
+        visit(root, None)
+    return out
+
+
+async def node_for(session: AsyncSession, code: str) -> centers.CenterNode:
+    code = centers.division(code, "code")
+    node = centers.find(await centers.tree(session), code)
+    if node is None:
+        raise NotFound(f"没有代码为 {code} 的交易中心 / no trading center with code {code}")
+    return node
+
+
+async def center_stats(session: AsyncSession, code: str, scope: Scope) -> dict[str, Any]:
+    found = await stats_scope(
+        session,
+        center=code,
+        scope=scope,
+        category=None,
+        date_from=None,
+        date_to=None,
+        default_timezone="Asia/Shanghai",
+    )
+    return await stats_report(session, found)
+
+
+async def center_lots(
+    session: AsyncSession,
+    actor: Actor,
+    node: centers.CenterNode,
+    *,
+    subtree: bool,
+    state: str | None = None,
+    limit: int = 200,
+    offset: int = 0,
+) -> list[Lot]:
+    """Published lots in scope, plus the drafts of centers the actor may see unpublished."""
+    ids = {n.center.id for n in (node.walk() if subtree else [node])}
+    drafts_of = ids & await centers.unpublished_scope(session, actor)
+    visible = Lot.state != LotState.DRAFT
+    if drafts_of:
+        visible = visible | Project.center_id.in_(sorted(drafts_of))
+    stmt = (
+        select(Lot)
+        .join(Project, Lot.project_id == Project.id)
+        .where(Project.center_id.in_(sorted(ids)), visible)
+        .options(selectinload(Lot.project).selectinload(Project.center))
+        .order_by(Lot.bid_deadline.desc(), Lot.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    if state:
+        stmt = stmt.where(Lot.state == state)
+    return list(await session.scalars(stmt))
+
+
+def lot_row(lot: Lot) -> CenterLotOut:
+    return CenterLotOut(
+        id=lot.id,
+        project_id=lot.project_id,
+        project_code=lot.project.code,
+        project_title=lot.project.title,
+        center=lot.project.center.code,
+        category=lot.project.category,
+        title=lot.title,
+        state=lot.state,
+        sandbox=lot.project.sandbox,
+        bid_deadline=lot.bid_deadline,
+    )
+
+
+class CenterApi(Controller):
+    path = "/api/v1/centers"
+    tags = ["centers"]  # noqa: RUF012
+
+    @get("/")
+    async def list_centers(self, db_session: AsyncSession) -> list[CenterOut]:
+        """Every center in tree order (parents before children) with its lot counts."""
+        return flatten(await centers.tree(db_session))
+
+    @get("/{code:str}")
+    async def detail(self, db_session: AsyncSession, code: str) -> CenterDetailOut:
+        node = await node_for(db_session, code)
+        everyone = await centers.all_centers(db_session)
+        chain = centers.ancestors(everyone, node.center)
+        return CenterDetailOut(
+            center=center_out(node, chain[-1].code if chain else None),
+            ancestors=[c.code for c in chain],
+            children=[center_out(child, node.center.code) for child in node.children],
+            rule_overrides=dict(node.center.rule_overrides or {}),
+            stats_self=await center_stats(db_session, node.center.code, "self"),
+            stats_subtree=await center_stats(db_session, node.center.code, "subtree"),
+        )
+
+    @get("/{code:str}/lots")
+    async def lots(
+        self,
+        request: Request[Actor, Any, Any],
+        db_session: AsyncSession,
+        code: str,
+        scope: Scope = "self",
+        lot_state: Annotated[LotState | None, Parameter(query="state")] = None,
+        limit: Annotated[int, Parameter(ge=1, le=500)] = 200,
+        offset: Annotated[int, Parameter(ge=0)] = 0,
+    ) -> list[CenterLotOut]:
+        """The center's lots: published ones for everybody; drafts for its own staff and for
+        supervisors above it."""
+        node = await node_for(db_session, code)
+        lots = await center_lots(
+            db_session,
+            request.user,
+            node,
+            subtree=scope == "subtree",
+            state=lot_state.value if lot_state else None,
+            limit=limit,
+            offset=offset,
+        )
+        return [lot_row(lot) for lot in lots]
+
+    @get("/{code:str}/bids", guards=[requires(Role.SUPERVISOR)])
+    async def bids(
+        self,
+        request: Request[Actor, Any, Any],
+        db_session: AsyncSession,
+        code: str,
+        scope: Scope = "self",
+        lot_id: Annotated[int | None, Parameter(ge=1)] = None,
+        limit: Annotated[int, Parameter(ge=1, le=1000)] = 500,
+        offset: Annotated[int, Parameter(ge=0)] = 0,
+    ) -> list[BidMetaOut]:
+        """Bid metadata of the center's lots, for supervisors over it (prices once decrypted)."""
+        node = await node_for(db_session, code)
+        await centers.require_supervisor_of(db_session, request.user, node.center)
+        ids = {n.center.id for n in (node.walk() if scope == "subtree" else [node])}
+        stmt = (
+            select(Bid, Organization.name, Center.code)
+            .join(Lot, Bid.lot_id == Lot.id)
+            .join(Project, Lot.project_id == Project.id)
+            .join(Center, Project.center_id == Center.id)
+            .join(Organization, Bid.bidder_org_id == Organization.id)
+            .where(Project.center_id.in_(sorted(ids)))
+            .order_by(Bid.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        if lot_id is not None:
+            stmt = stmt.where(Bid.lot_id == lot_id)
+        return [
+            BidMetaOut(
+                bid_id=bid.id,
+                lot_id=bid.lot_id,
+                center=center_code,
+                bidder=org_name,
+                version=bid.version,
+                status=bid.status,
+                ciphertext_sha256=bid.ciphertext_sha256,
+                size=bid.size,
+                client_ip=bid.client_ip,
+                received_at=bid.received_at,
+                price=str(bid.price)
+                if bid.status == BidStatus.DECRYPTED and bid.price is not None
+                else None,
+            )
+            for bid, org_name, center_code in (await db_session.execute(stmt)).all()
+        ]
+
+    @get("/{code:str}/audit", guards=[requires(Role.SUPERVISOR)])
+    async def audit(
+        self,
+        request: Request[Actor, Any, Any],
+        db_session: AsyncSession,
+        code: str,
+        scope: Scope = "subtree",
+        start: Annotated[int, Parameter(ge=1)] = 1,
+        limit: Annotated[int, Parameter(ge=1, le=1000)] = 200,
+    ) -> list[AuditRowOut]:
+        """Audit entries recorded for the center (and below), for supervisors over it."""
+        node = await node_for(db_session, code)
+        await centers.require_supervisor_of(db_session, request.user, node.center)
+        nodes = node.walk() if scope == "subtree" else [node]
+        codes = {n.center.id: n.center.code for n in nodes}
+        rows = await db_session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.center_id.in_(sorted(codes)), AuditEntry.seq >= start)
+            .order_by(AuditEntry.seq)
+            .limit(limit)
+        )
+        return [
+            AuditRowOut(
+                seq=e.seq,
+                at=e.at,
+                center=codes.get(e.center_id or 0),
+                action=e.action,
+                actor=e.actor,
+                target=f"{e.target_type}:{e.target_id}",
+                body=e.body,
+                entry_hash=e.entry_hash,
+            )
+            for e in rows
+        ]
+
+
+class StatsApi(Controller):
+    path = "/api/v1"
+    tags = ["statistics"]  # noqa: RUF012
+
+    @get("/stats")
+    async def stats(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        center: Annotated[str | None, Parameter(pattern=r"^\d{6}$")] = None,
+        scope: Scope = "subtree",
+        category: str | None = None,
+        date_from: Annotated[date | None, Parameter(query="from")] = None,
+        date_to: Annotated[date | None, Parameter(query="to")] = None,
+    ) -> dict[str, Any]:
+        """Savings statistics of awarded lots (amounts as strings, rates in percent, 2 dp
+        half-up, recomputed from the rolled-up totals); failed, cancelled and sandbox lots
+        are reported apart."""
+        found = await stats_scope(
+            db_session,
+            center=center,
+            scope=scope,
+            category=category or None,
+            date_from=date_from,
+            date_to=date_to,
+            default_timezone=runtime(request).settings.timezone,
+        )
+        return await stats_report(db_session, found)
+
+    @get("/stats.csv", media_type="text/csv; charset=utf-8")
+    async def stats_csv(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        center: Annotated[str | None, Parameter(pattern=r"^\d{6}$")] = None,
+        scope: Scope = "subtree",
+        category: str | None = None,
+        date_from: Annotated[date | None, Parameter(query="from")] = None,
+        date_to: Annotated[date | None, Parameter(query="to")] = None,
+    ) -> Response[str]:
+        """The same figures as /api/v1/stats, one row per figure (UTF-8 with BOM)."""
+        from trading.reports import report_csv
+
+        found = await stats_scope(
+            db_session,
+            center=center,
+            scope=scope,
+            category=category or None,
+            date_from=date_from,
+            date_to=date_to,
+            default_timezone=runtime(request).settings.timezone,
+        )
+        name = f"bidhall-stats-{center or 'all'}-{scope}.csv"
+        return Response(
+            report_csv(await stats_report(db_session, found)),
+            media_type="text/csv; charset=utf-8",
+            headers={"content-disposition": f'attachment; filename="{name}"'},
+        )
+
+
+ROUTES: list[Any] = [CenterApi, StatsApi]

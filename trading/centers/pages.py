@@ -1,7 +1,160 @@
-"""Center landing pages."""
+"""Center pages (HTML): the tree of centers, each center's landing page, the statistics table."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
-ROUTES: list[Any] = []
+from litestar import Request, get
+from litestar.params import Parameter
+from litestar.response import Template
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from trading.actor import Actor
+from trading.centers import service as centers
+from trading.centers.api import center_lots, center_stats, node_for
+from trading.centers.stats import Scope, stats_report, stats_scope
+from trading.enums import Category, LotState
+from trading.models import Announcement, Lot, Project
+from trading.web import page, runtime
+
+BAR_WIDTH = 320  # px of the longest bar in the inline SVG chart
+
+
+def local_in(zone_name: str) -> Callable[..., str]:
+    """Format times in a center's own zone (the page default is the platform zone)."""
+    zone = ZoneInfo(zone_name)
+
+    def local(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+        return "—" if value is None else value.astimezone(zone).strftime(fmt)
+
+    return local
+
+
+@get("/centers", name="centers")
+async def centers_page(request: Request[Actor, Any, Any], db_session: AsyncSession) -> Template:
+    roots = await centers.tree(db_session)
+    stats = await stats_report(
+        db_session,
+        await stats_scope(
+            db_session,
+            center=None,
+            scope="subtree",
+            category=None,
+            date_from=None,
+            date_to=None,
+            default_timezone=runtime(request).settings.timezone,
+        ),
+    )
+    return page(request, "centers.html", roots=roots, stats=stats)
+
+
+@get("/centers/{code:str}", name="center")
+async def center_page(
+    request: Request[Actor, Any, Any], db_session: AsyncSession, code: str
+) -> Template:
+    node = await node_for(db_session, code)
+    center = node.center
+    zone = ZoneInfo(center.timezone)
+    now = runtime(request).clock.now()
+    day_start = datetime.combine(now.astimezone(zone).date(), time(), zone)
+    today = list(
+        await db_session.scalars(
+            select(Lot)
+            .join(Project, Lot.project_id == Project.id)
+            .where(
+                Project.center_id == center.id,
+                Lot.state != LotState.DRAFT,
+                Lot.bid_deadline >= day_start,
+                Lot.bid_deadline < day_start + timedelta(days=1),
+            )
+            .order_by(Lot.bid_deadline)
+        )
+    )
+    announcements = list(
+        await db_session.scalars(
+            select(Announcement)
+            .join(Project, Announcement.project_id == Project.id)
+            .where(Project.center_id == center.id, Announcement.state == "published")
+            .order_by(Announcement.published_at.desc())
+            .limit(20)
+        )
+    )
+    everyone = await centers.all_centers(db_session)
+    lots = await center_lots(db_session, request.user, node, subtree=False, limit=50)
+    return page(
+        request,
+        "center.html",
+        node=node,
+        center=center,
+        ancestors=centers.ancestors(everyone, center),
+        today=today,
+        announcements=announcements,
+        lots=lots,
+        stats_self=await center_stats(db_session, center.code, "self"),
+        stats_subtree=await center_stats(db_session, center.code, "subtree"),
+        local=local_in(center.timezone),
+        tz=center.timezone,
+    )
+
+
+@get("/stats", name="stats")
+async def stats_page(
+    request: Request[Actor, Any, Any],
+    db_session: AsyncSession,
+    center: Annotated[str | None, Parameter(max_length=6)] = None,
+    scope: Scope = "subtree",
+    category: str | None = None,
+    date_from: Annotated[date | None, Parameter(query="from")] = None,
+    date_to: Annotated[date | None, Parameter(query="to")] = None,
+) -> Template:
+    found = await stats_scope(
+        db_session,
+        center=center or None,
+        scope=scope if center else "subtree",
+        category=category or None,
+        date_from=date_from,
+        date_to=date_to,
+        default_timezone=runtime(request).settings.timezone,
+    )
+    doc = await stats_report(db_session, found)
+    rows: list[dict[str, Any]] = doc["by_center"]  # type: ignore[assignment]
+    return page(
+        request,
+        "stats.html",
+        doc=doc,
+        bars=bars(rows),
+        centers=await centers.all_centers(db_session),
+        categories=list(Category),
+        filters={
+            "center": center or "",
+            "scope": scope,
+            "category": category or "",
+            "from": date_from.isoformat() if date_from else "",
+            "to": date_to.isoformat() if date_to else "",
+        },
+        query=str(request.url.query or ""),
+    )
+
+
+def bars(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Bar lengths for award totals per center, scaled to the largest (no JS, inline SVG)."""
+    amounts = [Decimal(r["award_total"]) for r in rows]
+    top = max(amounts, default=Decimal(0))
+    return [
+        {
+            "label": r["name"],
+            "name_en": r["name_en"],
+            "amount": r["award_total"],
+            "rate": r["savings_rate"],
+            "width": int(amount / top * BAR_WIDTH) if top > 0 else 0,
+        }
+        for r, amount in zip(rows, amounts, strict=True)
+    ]
+
+
+ROUTES: list[Any] = [centers_page, center_page, stats_page]
