@@ -1,7 +1,10 @@
-"""Audit log API: what the public may see of the log, and the full log for supervisors."""
+"""Audit log API: the full log for supervisors; for everyone, the transparency log (signed
+tree heads, leaf hashes, inclusion and consistency proofs) and the bodies of entries about
+lots already opened. Leaf hashes are commitments: they reveal nothing of the bodies."""
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get
@@ -11,7 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from trading import service
 from trading.actor import Actor
 from trading.audit import service as audit
+from trading.audit.models import AuditEntry
 from trading.enums import Role
+from trading.errors import NotFound
+from trading.models import Organization
 from trading.web import requires
 
 # Lot events anyone may see; bid-level events would reveal who bids before the opening.
@@ -46,6 +52,80 @@ class AuditApi(Controller):
         rows = await audit.load_range(db_session, start, limit)
         return [{"seq": e.seq, "body": e.body, "entry_hash": e.entry_hash} for e in rows]
 
+    @get("/entries/public")
+    async def public_entries(
+        self,
+        db_session: AsyncSession,
+        start: Annotated[int, Parameter(ge=1)] = 1,
+        limit: Annotated[int, Parameter(ge=1, le=1000)] = 200,
+    ) -> list[dict[str, Any]]:
+        """Bodies of the entries about lots past their opening: anyone may check them."""
+        rows = await audit.public_entries(db_session, start, limit)
+        return [_entry_out(e) for e in rows]
+
+    @get("/entries/{seq:int}")
+    async def entry(
+        self, request: Request[Actor, Any, Any], db_session: AsyncSession, seq: int
+    ) -> dict[str, Any]:
+        """One body: for supervisors, for entries of opened lots, and for a bidder's own
+        submission (so it can check its receipt's audit_index against the tree)."""
+        found = await db_session.get(AuditEntry, seq)
+        if found is None or not await _may_read(db_session, request.user, found):
+            raise NotFound(f"审计条目 {seq} 不存在或不公开 / audit entry {seq} not found")
+        return _entry_out(found)
+
+    @get("/leaves")
+    async def leaves(
+        self,
+        db_session: AsyncSession,
+        start: Annotated[int, Parameter(ge=1)] = 1,
+        limit: Annotated[int, Parameter(ge=1, le=10000)] = 1000,
+    ) -> dict[str, Any]:
+        """Leaf hashes (hex) from entry ``start``, in log order; ``tree_size`` is the log now."""
+        hashes = await audit.leaf_hashes(db_session, start, limit)
+        return {
+            "start": start,
+            "tree_size": await audit.log_size(db_session),
+            "leaves": [h.hex() for h in hashes],
+        }
+
+    @get("/heads")
+    async def heads(
+        self,
+        db_session: AsyncSession,
+        limit: Annotated[int, Parameter(ge=1, le=1000)] = 100,
+        before: Annotated[int | None, Parameter(ge=1)] = None,
+    ) -> list[dict[str, Any]]:
+        """Signed tree heads, newest first (page back with ``before`` = a tree size)."""
+        return [audit.head_json(h) for h in await audit.list_heads(db_session, limit, before)]
+
+    @get("/heads/latest")
+    async def latest_head(self, db_session: AsyncSession) -> dict[str, Any]:
+        head = await audit.latest_head(db_session)
+        if head is None:
+            raise NotFound("尚未发布签名树头 / no signed tree head published yet")
+        return audit.head_json(head)
+
+    @get("/proof/inclusion")
+    async def inclusion_proof(
+        self,
+        db_session: AsyncSession,
+        seq: Annotated[int, Parameter(ge=1)],
+        tree_size: Annotated[int | None, Parameter(ge=1)] = None,
+    ) -> dict[str, Any]:
+        """Audit path (hex) of entry ``seq`` in the tree of ``tree_size`` (default: latest head)."""
+        return await audit.inclusion(db_session, seq, tree_size)
+
+    @get("/proof/consistency")
+    async def consistency_proof(
+        self,
+        db_session: AsyncSession,
+        first: Annotated[int, Parameter(ge=0)],
+        second: Annotated[int | None, Parameter(ge=0)] = None,
+    ) -> dict[str, Any]:
+        """Proof (hex) that the tree of size ``first`` is a prefix of the one of ``second``."""
+        return await audit.consistency(db_session, first, second)
+
     @get("/lots/{lot_id:int}")
     async def for_lot(
         self, request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int
@@ -58,6 +138,24 @@ class AuditApi(Controller):
             for e in rows
             if e.action in PUBLIC_LOT_ACTIONS
         ]
+
+
+def _entry_out(entry: AuditEntry) -> dict[str, Any]:
+    return {"seq": entry.seq, "body": entry.body, "entry_hash": entry.entry_hash}
+
+
+async def _may_read(session: AsyncSession, actor: Actor, entry: AuditEntry) -> bool:
+    if actor.has(Role.SUPERVISOR):
+        return True
+    if entry.target_type == "lot" and any(
+        e.seq == entry.seq for e in await audit.public_entries(session, entry.seq, 1)
+    ):
+        return True
+    if entry.action == "bid.submit" and actor.org_id is not None:
+        org = await session.get(Organization, actor.org_id)
+        detail = json.loads(entry.body).get("detail", {})
+        return org is not None and detail.get("bidder") == org.uscc
+    return False
 
 
 ROUTES = [AuditApi]

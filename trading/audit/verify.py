@@ -1,0 +1,333 @@
+"""Checking a downloaded audit log against the platform's signed tree heads (client side).
+
+Pure functions over what the API serves (leaf hashes, heads, bodies) plus a tiny HTTP
+client; `bidhall audit verify` and `bidhall receipt verify` drive them. Nothing here reads
+the platform's database: this is what an outsider runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import itertools
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from crypto import merkle
+from crypto.encoding import b64u_decode
+from crypto.errors import CryptoError
+from trading.audit.service import GENESIS, leaf_of
+
+LEAF_PAGE = 10000
+BODY_PAGE = 1000
+HEAD_PAGE = 1000
+
+
+class LogError(Exception):
+    """The log or a head fails verification; the message says which and why."""
+
+
+class ApiError(Exception):
+    """The server could not be reached or refused the request (its problem detail)."""
+
+
+class ApiClient:
+    """A small synchronous JSON client with one-line errors (problem+json aware)."""
+
+    def __init__(self, base_url: str, token: str | None = None, timeout: float = 120.0) -> None:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self.base_url = base_url.rstrip("/")
+        self.http = httpx.Client(base_url=self.base_url, headers=headers, timeout=timeout)
+
+    def __enter__(self) -> ApiClient:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.http.close()
+
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            response = self.http.request(method, path, **kwargs)
+        except httpx.TransportError as exc:
+            raise ApiError(f"无法连接服务器 / cannot reach {self.base_url}: {exc}") from exc
+        if response.is_error:
+            raise ApiError(problem_line(response))
+        return response
+
+    def json(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self.request(method, path, **kwargs)
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise ApiError(f"服务器返回的不是 JSON / {path} did not return JSON") from exc
+
+    def get(self, path: str, **params: Any) -> Any:
+        return self.json("GET", path, params={k: v for k, v in params.items() if v is not None})
+
+
+def problem_line(response: httpx.Response) -> str:
+    """One line from an error response: its problem detail when it has one."""
+    detail = ""
+    try:
+        body = response.json()
+        if isinstance(body, dict):
+            detail = str(body.get("detail") or body.get("title") or "")
+    except ValueError:
+        detail = response.text.strip().splitlines()[0][:200] if response.text.strip() else ""
+    return (
+        f"服务器拒绝 / server refused ({response.status_code}): {detail or response.reason_phrase}"
+    )
+
+
+# ---- pure checks ------------------------------------------------------------------------------
+
+
+def prefix_roots(leaves: Sequence[bytes], sizes: Iterable[int]) -> dict[int, bytes]:
+    """MTH of every requested prefix in one pass (a compact range: O(n + k log n))."""
+    wanted = sorted(set(sizes))
+    out: dict[int, bytes] = {}
+    stack: list[tuple[int, bytes]] = []  # (height, hash) of complete subtrees, left to right
+    pending = iter(wanted)
+    nxt = next(pending, None)
+    if nxt == 0:
+        out[0] = merkle.EMPTY_ROOT
+        nxt = next(pending, None)
+    for count, leaf in enumerate(leaves, start=1):
+        if nxt is None:
+            break
+        stack.append((0, leaf))
+        while len(stack) > 1 and stack[-1][0] == stack[-2][0]:
+            (height, right), (_, left) = stack.pop(), stack.pop()
+            stack.append((height + 1, merkle.node_hash(left, right)))
+        if count == nxt:
+            acc = stack[-1][1]
+            for _, left in reversed(stack[:-1]):
+                acc = merkle.node_hash(left, acc)
+            out[count] = acc
+            nxt = next(pending, None)
+    return out
+
+
+def check_heads(
+    heads: Sequence[dict[str, Any]], leaves: Sequence[bytes], platform_pub: bytes
+) -> list[dict[str, Any]]:
+    """Verify each head's signature and recompute its root from the leaves.
+
+    Returns the distinct heads sorted by size. Heads of the same size with different roots,
+    or a head larger than the log, mean a forked or rolled-back log.
+    """
+    by_size: dict[int, dict[str, Any]] = {}
+    for head in heads:
+        size = head.get("tree_size") if isinstance(head, dict) else None
+        try:
+            merkle.verify_tree_head(head, platform_pub)
+        except CryptoError as exc:
+            raise LogError(f"签名树头无效 / tree head of size {size}: {exc}") from exc
+        seen = by_size.setdefault(head["tree_size"], head)
+        if seen["root"] != head["root"]:
+            raise LogError(
+                f"两个大小为 {size} 的树头互相矛盾 / two signed heads of size {size} disagree:"
+                " the log was forked"
+            )
+    if not by_size:
+        raise LogError("没有可核对的签名树头 / no signed tree head to check against")
+    too_big = [s for s in by_size if s > len(leaves)]
+    if too_big:
+        raise LogError(
+            f"签名树头大小 {max(too_big)} 超过日志现有 {len(leaves)} 条 / a signed head covers"
+            f" {max(too_big)} entries but the log has {len(leaves)}: entries were deleted or the"
+            " log was rolled back"
+        )
+    roots = prefix_roots(leaves, by_size)
+    for size in sorted(by_size):
+        if roots[size].hex() != by_size[size]["root"]:
+            raise LogError(
+                f"日志与大小为 {size} 的签名树头不符 / the log does not match the signed tree head"
+                f" of size {size}: an entry was edited, deleted or reordered, or the log was forked"
+            )
+    return [by_size[s] for s in sorted(by_size)]
+
+
+def check_consistency(
+    heads: Sequence[dict[str, Any]], fetch: Callable[[int, int], Sequence[str]]
+) -> int:
+    """Check the server's consistency proof between each pair of consecutive heads."""
+    checked = 0
+    for old, new in itertools.pairwise(heads):
+        try:
+            proof = [bytes.fromhex(p) for p in fetch(old["tree_size"], new["tree_size"])]
+            merkle.verify_consistency(
+                old["tree_size"],
+                new["tree_size"],
+                merkle.tree_head_root(old),
+                merkle.tree_head_root(new),
+                proof,
+            )
+        except (CryptoError, ValueError) as exc:
+            raise LogError(
+                f"树头 {old['tree_size']} → {new['tree_size']} 不一致 / heads of size"
+                f" {old['tree_size']} and {new['tree_size']} are not consistent: {exc}"
+            ) from exc
+        checked += 1
+    return checked
+
+
+def check_bodies(entries: Sequence[dict[str, Any]], leaves: Sequence[bytes]) -> None:
+    """Each body hashes to its leaf; for the whole log (from seq 1), the hash chain holds."""
+    prev = GENESIS
+    for position, entry in enumerate(entries):
+        seq, body = entry["seq"], entry["body"]
+        if not 1 <= seq <= len(leaves) or not hmac.compare_digest(leaf_of(body), leaves[seq - 1]):
+            raise LogError(
+                f"审计条目 {seq} 与其叶子哈希不符 / entry {seq}: body does not hash to its leaf"
+            )
+        record = json.loads(body)
+        if seq != position + 1 or record.get("seq") != seq:
+            raise LogError(f"审计条目 {seq} 序号错误 / entry {seq}: out of sequence")
+        if record.get("prev_hash") != prev:
+            raise LogError(
+                f"审计条目 {seq} 未链接到前一条 / entry {seq}: not linked to the previous entry"
+            )
+        prev = hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def check_public_bodies(entries: Sequence[dict[str, Any]], leaves: Sequence[bytes]) -> None:
+    """Public bodies (of opened lots) are a sparse subset: each must hash to its leaf."""
+    for entry in entries:
+        seq = entry["seq"]
+        if not 1 <= seq <= len(leaves) or not hmac.compare_digest(
+            leaf_of(entry["body"]), leaves[seq - 1]
+        ):
+            raise LogError(
+                f"公开审计条目 {seq} 与其叶子哈希不符 / public entry {seq}: body does not hash"
+                " to its leaf"
+            )
+
+
+# ---- downloading ------------------------------------------------------------------------------
+
+
+def download_leaves(api: ApiClient) -> list[bytes]:
+    leaves: list[bytes] = []
+    while True:
+        page = api.get("/api/v1/audit/leaves", start=len(leaves) + 1, limit=LEAF_PAGE)
+        try:
+            leaves.extend(bytes.fromhex(h) for h in page["leaves"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise LogError("服务器返回的叶子哈希格式错误 / malformed leaf hashes") from exc
+        if len(page["leaves"]) < LEAF_PAGE:
+            return leaves
+
+
+def download_heads(api: ApiClient) -> list[dict[str, Any]]:
+    heads: list[dict[str, Any]] = []
+    before: int | None = None
+    while True:
+        page = api.get("/api/v1/audit/heads", limit=HEAD_PAGE, before=before)
+        heads.extend(page)
+        if len(page) < HEAD_PAGE:
+            return heads
+        before = page[-1]["tree_size"]
+
+
+def download_entries(api: ApiClient, path: str) -> list[dict[str, Any]]:
+    entries: list[dict[str, Any]] = []
+    start = 1
+    while True:
+        page = api.get(path, start=start, limit=BODY_PAGE)
+        entries.extend(page)
+        if len(page) < BODY_PAGE:
+            return entries
+        start = page[-1]["seq"] + 1
+
+
+def platform_sign_key(api: ApiClient, pinned: str | None) -> bytes:
+    text = pinned if pinned else api.get("/api/v1/platform/key")["sign_pub"]
+    try:
+        return b64u_decode(text, length=32, what="platform key")
+    except CryptoError as exc:
+        raise LogError(f"平台公钥格式错误 / platform key: {exc}") from exc
+
+
+# ---- the heads file a verifier keeps between runs ---------------------------------------------
+
+
+def load_heads_file(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise LogError(f"无法读取树头文件 / cannot read heads file {path}: {exc}") from exc
+    if not isinstance(data, list):
+        raise LogError(f"树头文件应为 JSON 数组 / heads file {path} must hold a JSON list")
+    return data
+
+
+def save_heads_file(path: Path, heads: Sequence[dict[str, Any]]) -> None:
+    """Write atomically: a failed run never leaves a half-written witness file."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or Path("."))
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(list(heads), fh, ensure_ascii=False, indent=1)
+            fh.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@dataclass(frozen=True)
+class Summary:
+    entries: int
+    heads: int
+    consistency_checked: int
+    bodies_checked: int
+    public_bodies_checked: int
+    latest: dict[str, Any]
+
+
+def verify_log(
+    api: ApiClient,
+    *,
+    pinned_key: str | None = None,
+    saved_heads: Sequence[dict[str, Any]] = (),
+    with_bodies: bool = False,
+) -> tuple[Summary, list[dict[str, Any]]]:
+    """Download and check everything; return the summary and every head now known good."""
+    platform_pub = platform_sign_key(api, pinned_key)
+    heads = download_heads(api)
+    leaves = download_leaves(api)
+    good = check_heads([*heads, *saved_heads], leaves, platform_pub)
+    checked = check_consistency(
+        good,
+        lambda a, b: api.get("/api/v1/audit/proof/consistency", first=a, second=b)["proof"],
+    )
+    bodies = 0
+    if with_bodies:
+        entries = download_entries(api, "/api/v1/audit/entries")
+        if len(entries) != len(leaves):
+            raise LogError(
+                f"条目数 {len(entries)} 与叶子数 {len(leaves)} 不符 / {len(entries)} bodies"
+                f" for {len(leaves)} leaves"
+            )
+        check_bodies(entries, leaves)
+        bodies = len(entries)
+    public = download_entries(api, "/api/v1/audit/entries/public")
+    check_public_bodies(public, leaves)
+    summary = Summary(
+        entries=len(leaves),
+        heads=len(good),
+        consistency_checked=checked,
+        bodies_checked=bodies,
+        public_bodies_checked=len(public),
+        latest=good[-1],
+    )
+    return summary, good
