@@ -23,8 +23,10 @@ import bidding.pages
 import evaluation.api
 import trading.api
 import trading.audit.api
+import trading.audit.pages
 import trading.centers.api
 import trading.centers.pages
+import trading.keys_api
 import trading.pages
 from trading.clock import Clock
 from trading.config import Settings
@@ -83,6 +85,8 @@ def create_app(
         route_handlers=[
             *trading.api.ROUTES,
             *trading.audit.api.ROUTES,
+            *trading.audit.pages.ROUTES,
+            *trading.keys_api.ROUTES,
             *trading.centers.api.ROUTES,
             *trading.centers.pages.ROUTES,
             *trading.pages.ROUTES,
