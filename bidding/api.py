@@ -2,23 +2,40 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import AsyncIterator
+from typing import Any, BinaryIO
+from urllib.parse import quote, unquote
 
-from litestar import Controller, Request, delete, get, post
+from litestar import Controller, Request, delete, get, post, put
 from litestar.exceptions import ClientException
+from litestar.response import Stream
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bidding import service
-from bidding.models import Bid, Opening
-from bidding.schemas import OpeningOut, ReceiptOut, ShareIn
+from bidding import participation, service
+from bidding.models import Bid, Opening, Question
+from bidding.schemas import (
+    AmendmentIn,
+    AmendmentOut,
+    AnswerIn,
+    DocumentOut,
+    NoticeOut,
+    OpeningOut,
+    QuestionIn,
+    QuestionOut,
+    ReceiptOut,
+    RegistrationOut,
+    SecurityIn,
+    SecurityOut,
+    ShareIn,
+)
 from crypto.custody import CustodyBundle
 from crypto.encoding import b64u_decode
 from crypto.errors import CryptoError
 from trading.actor import Actor
 from trading.enums import Role
 from trading.errors import Forbidden, NotFound
-from trading.models import PartyKey
+from trading.models import Document, PartyKey
 from trading.openings import context, run_opening
 from trading.service import get_lot, manages
 from trading.web import requires, runtime
@@ -138,4 +155,197 @@ class BidApi(Controller):
         return opening.record
 
 
-ROUTES = [BidApi]
+class ParticipationApi(Controller):
+    """Before sealing: registration, documents, questions, amendments, bid security, notices."""
+
+    path = "/api/v1"
+    tags = ["participation"]  # noqa: RUF012
+
+    @post("/lots/{lot_id:int}/registration", guards=[requires(Role.BIDDER)], status_code=200)
+    async def register(
+        self, request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int
+    ) -> RegistrationOut:
+        reg = await participation.register(
+            db_session, lot_id, request.user, now=runtime(request).clock.now()
+        )
+        return RegistrationOut(lot_id=reg.lot_id, registered_at=reg.registered_at)
+
+    @post(
+        "/lots/{lot_id:int}/documents",
+        guards=[requires(Role.STAFF, Role.TENDERER, Role.AGENCY)],
+        status_code=201,
+        request_max_body_size=participation.MAX_DOCUMENT_BYTES,
+    )
+    async def add_document(
+        self, request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int
+    ) -> DocumentOut:
+        """Body: the file (any type); header X-File-Name: its name (percent-encoded UTF-8)."""
+        name = unquote(request.headers.get(FILE_NAME_HEADER, ""))
+        participation.check_document_name(name)
+        rt = runtime(request)
+        await get_lot(db_session, lot_id, request.user)
+        staged = await rt.blobs.stage(request.stream(), max_size=participation.MAX_DOCUMENT_BYTES)
+        doc = await participation.add_document(
+            db_session,
+            lot_id,
+            request.user,
+            name,
+            staged,
+            rt.blobs,
+            now=rt.clock.now(),
+            content_type=request.headers.get("content-type", "application/octet-stream"),
+        )
+        return document_out(doc)
+
+    @get("/lots/{lot_id:int}/documents")
+    async def list_documents(
+        self, request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int
+    ) -> list[DocumentOut]:
+        return [
+            document_out(d) for d in await participation.documents(db_session, lot_id, request.user)
+        ]
+
+    @get("/documents/{document_id:int}", media_type="application/octet-stream")
+    async def download(
+        self, request: Request[Actor, Any, Any], db_session: AsyncSession, document_id: int
+    ) -> Stream:
+        rt = runtime(request)
+        doc, fh = await participation.open_document(
+            db_session, document_id, request.user, rt.blobs, now=rt.clock.now()
+        )
+        return Stream(
+            _chunks(fh),
+            media_type=doc.content_type,
+            headers={
+                "content-disposition": f"attachment; filename*=UTF-8''{quote(doc.name)}",
+                "x-content-sha256": doc.sha256,
+            },
+        )
+
+    @post("/lots/{lot_id:int}/questions", guards=[requires(Role.BIDDER)], status_code=201)
+    async def ask(
+        self,
+        request: Request[Actor, Any, Any],
+        db_session: AsyncSession,
+        lot_id: int,
+        data: QuestionIn,
+    ) -> QuestionOut:
+        q = await participation.ask(
+            db_session, lot_id, request.user, data.text, now=runtime(request).clock.now()
+        )
+        return question_out(q)
+
+    @post(
+        "/questions/{question_id:int}/answer",
+        guards=[requires(Role.STAFF, Role.TENDERER, Role.AGENCY)],
+        status_code=200,
+    )
+    async def answer(
+        self,
+        request: Request[Actor, Any, Any],
+        db_session: AsyncSession,
+        question_id: int,
+        data: AnswerIn,
+    ) -> QuestionOut:
+        q = await participation.answer(
+            db_session, question_id, request.user, data.text, now=runtime(request).clock.now()
+        )
+        return question_out(q)
+
+    @get("/lots/{lot_id:int}/questions")
+    async def questions(
+        self, request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int
+    ) -> list[QuestionOut]:
+        rows = await participation.public_questions(db_session, lot_id, request.user)
+        return [question_out(q) for q in rows]
+
+    @post(
+        "/lots/{lot_id:int}/amendments",
+        guards=[requires(Role.STAFF, Role.TENDERER, Role.AGENCY)],
+        status_code=201,
+    )
+    async def amend(
+        self,
+        request: Request[Actor, Any, Any],
+        db_session: AsyncSession,
+        lot_id: int,
+        data: AmendmentIn,
+    ) -> AmendmentOut:
+        rt = runtime(request)
+        lot, moved_from = await participation.amend(
+            db_session,
+            lot_id,
+            request.user,
+            title=data.title,
+            body=data.body,
+            affects_bids=data.affects_bids,
+            new_deadline=data.new_deadline,
+            now=rt.clock.now(),
+            settings=rt.settings,
+        )
+        if moved_from is not None and rt.scheduler is not None:
+            rt.scheduler.schedule_opening(lot.id, lot.bid_deadline)  # the job moves with it
+        return AmendmentOut(
+            lot_id=lot.id, bid_deadline=lot.bid_deadline, deadline_moved=moved_from is not None
+        )
+
+    @put("/lots/{lot_id:int}/security", guards=[requires(Role.BIDDER)])
+    async def lodge_security(
+        self,
+        request: Request[Actor, Any, Any],
+        db_session: AsyncSession,
+        lot_id: int,
+        data: SecurityIn,
+    ) -> SecurityOut:
+        rt = runtime(request)
+        s = await participation.record_security(
+            db_session,
+            lot_id,
+            request.user,
+            amount=data.amount,
+            form=data.form,
+            reference=data.reference,
+            now=rt.clock.now(),
+            settings=rt.settings,
+        )
+        return SecurityOut(
+            lot_id=s.lot_id,
+            amount=s.amount,
+            form=s.form,
+            reference=s.reference,
+            recorded_at=s.recorded_at,
+        )
+
+    @get("/me/notices", guards=[requires(Role.BIDDER)])
+    async def notices(
+        self, request: Request[Actor, Any, Any], db_session: AsyncSession
+    ) -> list[NoticeOut]:
+        rows = await participation.notices(db_session, request.user)
+        return [
+            NoticeOut(id=n.id, lot_id=n.lot_id, kind=n.kind, text=n.text, created_at=n.created_at)
+            for n in rows
+        ]
+
+
+FILE_NAME_HEADER = "x-file-name"
+
+
+async def _chunks(fh: BinaryIO) -> AsyncIterator[bytes]:
+    with fh:
+        while chunk := fh.read(1 << 20):
+            yield chunk
+
+
+def document_out(doc: Document) -> DocumentOut:
+    return DocumentOut(
+        id=doc.id, name=doc.name, sha256=doc.sha256, size=doc.size, created_at=doc.created_at
+    )
+
+
+def question_out(q: Question) -> QuestionOut:
+    return QuestionOut(
+        id=q.id, text=q.text, asked_at=q.asked_at, answer=q.answer, answered_at=q.answered_at
+    )
+
+
+ROUTES = [BidApi, ParticipationApi]

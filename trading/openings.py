@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime, timedelta
 
 from bidding import service as bidding
 from bidding.service import Context
@@ -24,9 +25,11 @@ async def run_opening(rt: Runtime, lot_id: int) -> LotState:
         try:
             state = await bidding.start_opening(session, lot_id, SCHEDULER, context(rt))
         except Conflict:
-            lot_deadline = dict(await bidding.due_openings(session)).get(lot_id)
-            if rt.scheduler is not None and lot_deadline is not None:
-                rt.scheduler.schedule_opening(lot_id, lot_deadline)
+            deadline = dict(await bidding.due_openings(session)).get(lot_id)
+            if rt.scheduler is not None and deadline is not None:
+                # APScheduler runs on wall time: never retry sooner than a second from now.
+                retry = max(deadline, datetime.now(UTC) + timedelta(seconds=1))
+                rt.scheduler.schedule_opening(lot_id, retry)
             raise
         if state == LotState.OPENING:
             state = await bidding.continue_opening(session, lot_id, context(rt))

@@ -1,0 +1,413 @@
+"""Everything a bidder does before sealing: registration (报名), tender documents, questions
+and answers, amendments that may move the deadline, bid security, and notices."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from decimal import Decimal
+from typing import BinaryIO
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bidding.models import BidSecurity, Notice, Question, Registration
+from trading.actor import Actor
+from trading.audit import service as audit
+from trading.blobs import LocalBlobStore, StagedBlob
+from trading.config import Settings
+from trading.db import writing
+from trading.enums import LotState, Role
+from trading.errors import Conflict, Forbidden, NotFound, RuleViolation, ValidationFailed
+from trading.models import Announcement, Document, Lot
+from trading.rules.engine import amendment_moves_deadline, check_bid_security
+from trading.service import can_see_unpublished, effective_ruleset, get_lot, lot_plan, manages
+
+SECURITY_FORMS = ("cash", "guarantee", "insurance")  # 现金 / 保函 / 保证保险
+MAX_DOCUMENT_BYTES = 2 * 1024**3
+
+
+def _open_for_bidders(lot: Lot, now: datetime, what: str) -> None:
+    if lot.state != LotState.ANNOUNCED or now >= lot.bid_deadline:
+        raise Conflict(f"投标截止后不能{what} / no longer possible after the bid deadline")
+
+
+async def _registration(session: AsyncSession, lot_id: int, actor: Actor) -> Registration | None:
+    if actor.org_id is None:
+        return None
+    return await session.scalar(
+        select(Registration).where(
+            Registration.lot_id == lot_id, Registration.bidder_org_id == actor.org_id
+        )
+    )
+
+
+async def _require_registration(session: AsyncSession, lot: Lot, actor: Actor) -> Registration:
+    found = await _registration(session, lot.id, actor) if actor.has(Role.BIDDER) else None
+    if found is None:
+        raise Forbidden("请先报名本标段 / register for this lot first")
+    return found
+
+
+# ---- registration --------------------------------------------------------------------------------
+
+
+async def register(
+    session: AsyncSession, lot_id: int, actor: Actor, *, now: datetime
+) -> Registration:
+    """Register the bidder's organization for a lot; registering again changes nothing."""
+    if not actor.has(Role.BIDDER) or actor.org_id is None or actor.user_id is None:
+        raise Forbidden("只有投标人可以报名 / only bidders register")
+    lot = await get_lot(session, lot_id, actor)
+    closes = lot.docs_available_until or lot.bid_deadline
+    if lot.state != LotState.ANNOUNCED or now >= min(closes, lot.bid_deadline):
+        raise Conflict("报名已截止 / registration for this lot has closed")
+    existing = await _registration(session, lot.id, actor)
+    if existing is not None:
+        return existing
+    async with writing(session):
+        registration = Registration(
+            lot_id=lot.id, bidder_org_id=actor.org_id, user_id=actor.user_id, registered_at=now
+        )
+        session.add(registration)
+        await audit.append(
+            session,
+            actor,
+            "participation.register",
+            "lot",
+            lot.id,
+            at=now,
+            center_id=lot.project.center_id,
+            detail={"org_id": actor.org_id},
+        )
+    return registration
+
+
+# ---- tender documents ------------------------------------------------------------------------
+
+
+def check_document_name(name: str | None) -> str:
+    if (
+        not name
+        or len(name) > 255
+        or any(c in name for c in '/\\:*?"<>|\x00')
+        or name.startswith(".")
+    ):
+        raise ValidationFailed(f"文件名无效 / invalid document name: {name!r}")
+    return name
+
+
+async def add_document(
+    session: AsyncSession,
+    lot_id: int,
+    actor: Actor,
+    name: str | None,
+    staged: StagedBlob,
+    blobs: LocalBlobStore,
+    *,
+    now: datetime,
+    content_type: str = "application/octet-stream",
+) -> Document:
+    """Attach a tender document (stored by SHA-256); only before the deadline."""
+    try:
+        lot = await get_lot(session, lot_id, actor)
+        if not manages(actor, lot.project):
+            raise Forbidden("无权上传招标文件 / you may not add documents to this lot")
+        if lot.state not in (LotState.DRAFT, LotState.ANNOUNCED) or now >= lot.bid_deadline:
+            raise Conflict("投标截止后不能修改招标文件 / documents are frozen after the deadline")
+        async with writing(session):
+            document = Document(
+                lot_id=lot.id,
+                name=check_document_name(name),
+                sha256=staged.sha256,
+                size=staged.size,
+                content_type=content_type,
+                created_at=now,
+            )
+            session.add(document)
+            await session.flush()
+            await audit.append(
+                session,
+                actor,
+                "document.add",
+                "lot",
+                lot.id,
+                at=now,
+                center_id=lot.project.center_id,
+                detail={"document_id": document.id, "name": document.name, "sha256": staged.sha256},
+            )
+            blobs.commit(staged)
+        return document
+    finally:
+        blobs.discard(staged)
+
+
+async def documents(session: AsyncSession, lot_id: int, actor: Actor) -> list[Document]:
+    lot = await get_lot(session, lot_id, actor)
+    rows = await session.scalars(
+        select(Document).where(Document.lot_id == lot.id).order_by(Document.id)
+    )
+    return list(rows.all())
+
+
+async def open_document(
+    session: AsyncSession, document_id: int, actor: Actor, blobs: LocalBlobStore, *, now: datetime
+) -> tuple[Document, BinaryIO]:
+    """Registered bidders, the lot's managers and supervisors download; each download is logged."""
+    document = await session.get(Document, document_id)
+    if document is None:
+        raise NotFound(f"文件 {document_id} 不存在 / document not found")
+    lot = await get_lot(session, document.lot_id, actor)
+    allowed = await can_see_unpublished(session, actor, lot.project) or (
+        await _registration(session, lot.id, actor) is not None
+    )
+    if not allowed:
+        raise Forbidden("报名后方可下载招标文件 / register for the lot to download its documents")
+    async with writing(session):
+        await audit.append(
+            session,
+            actor,
+            "document.download",
+            "lot",
+            lot.id,
+            at=now,
+            center_id=lot.project.center_id,
+            detail={"document_id": document.id},
+        )
+    return document, blobs.open(document.sha256)
+
+
+# ---- questions and answers -------------------------------------------------------------------
+
+
+async def ask(
+    session: AsyncSession, lot_id: int, actor: Actor, text: str, *, now: datetime
+) -> Question:
+    lot = await get_lot(session, lot_id, actor)
+    await _require_registration(session, lot, actor)
+    cutoff = lot.clarification_deadline or lot.bid_deadline
+    if lot.state != LotState.ANNOUNCED or now >= cutoff:
+        raise Conflict("提问已截止 / the question period has ended")
+    text = text.strip()
+    if not 2 <= len(text) <= 4000:
+        raise ValidationFailed("text: 问题应为2至4000字 / 2 to 4000 characters")
+    async with writing(session):
+        question = Question(lot_id=lot.id, asker_org_id=actor.org_id or 0, text=text, asked_at=now)
+        session.add(question)
+        await session.flush()
+        await audit.append(
+            session,
+            actor,
+            "question.ask",
+            "lot",
+            lot.id,
+            at=now,
+            center_id=lot.project.center_id,
+            detail={"question_id": question.id},
+        )
+    return question
+
+
+async def answer(
+    session: AsyncSession, question_id: int, actor: Actor, text: str, *, now: datetime
+) -> Question:
+    """Answered publicly, without naming the asker; every registered bidder is notified."""
+    question = await session.get(Question, question_id)
+    if question is None:
+        raise NotFound(f"问题 {question_id} 不存在 / question not found")
+    lot = await get_lot(session, question.lot_id, actor)
+    if not manages(actor, lot.project):
+        raise Forbidden("无权答复 / you may not answer questions on this lot")
+    _open_for_bidders(lot, now, "答复")
+    text = text.strip()
+    if not 2 <= len(text) <= 8000:
+        raise ValidationFailed("text: 答复应为2至8000字 / 2 to 8000 characters")
+    async with writing(session):
+        question.answer, question.answered_at, question.answered_by_id = text, now, actor.user_id
+        session.add(question)
+        await _notify_registered(
+            session, lot, "clarification", f"问题答复：{question.text[:60]}", now
+        )
+        await audit.append(
+            session,
+            actor,
+            "question.answer",
+            "lot",
+            lot.id,
+            at=now,
+            center_id=lot.project.center_id,
+            detail={"question_id": question.id},
+        )
+    return question
+
+
+async def public_questions(session: AsyncSession, lot_id: int, actor: Actor) -> list[Question]:
+    lot = await get_lot(session, lot_id, actor)
+    rows = await session.scalars(
+        select(Question)
+        .where(Question.lot_id == lot.id, Question.answer.is_not(None))
+        .order_by(Question.answered_at)
+    )
+    return list(rows.all())
+
+
+# ---- amendments --------------------------------------------------------------------------------
+
+
+async def amend(
+    session: AsyncSession,
+    lot_id: int,
+    actor: Actor,
+    *,
+    title: str,
+    body: str,
+    affects_bids: bool,
+    new_deadline: datetime | None,
+    now: datetime,
+    settings: Settings,
+) -> tuple[Lot, datetime | None]:
+    """Publish a clarification/amendment; one that affects bid preparation and comes later than
+    the ruleset's clarification period before the deadline moves the deadline (法 23, 条例 21).
+
+    Returns the lot and the old deadline when it moved (the caller reschedules the opening).
+    """
+    lot = await get_lot(session, lot_id, actor)
+    if not manages(actor, lot.project):
+        raise Forbidden("无权发布澄清或修改 / you may not amend this lot")
+    _open_for_bidders(lot, now, "发布澄清或修改")
+    if new_deadline is not None and (new_deadline.tzinfo is None or new_deadline <= now):
+        raise ValidationFailed(
+            "new_deadline: 需要晚于当前时间且带时区 / must be aware and in the future"
+        )
+    if new_deadline is not None and new_deadline < lot.bid_deadline:
+        raise ValidationFailed(
+            "new_deadline: 不能提前投标截止时间 / a deadline cannot move earlier"
+        )
+    target = new_deadline or lot.bid_deadline
+    required: datetime | None = None
+    if affects_bids:
+        ruleset = effective_ruleset(lot.project, lot.project.center, settings)
+        plan = replace(lot_plan(lot.project, lot), bid_deadline=target)
+        required = amendment_moves_deadline(
+            plan,
+            now,
+            ruleset,
+            tz=ZoneInfo(lot.project.center.timezone),
+            sandbox_factor=lot.project.accelerator,
+        )
+    final = max(target, required) if required is not None else target
+    old = lot.bid_deadline
+    async with writing(session):
+        lot.bid_deadline = final
+        session.add(lot)
+        note = "" if final == old else f"（投标截止/开标时间变更为 {final.isoformat()}）"
+        session.add(
+            Announcement(
+                project_id=lot.project_id,
+                lot_id=lot.id,
+                kind="amendment",
+                title=title,
+                body=body + note,
+                state="published",
+                published_at=now,
+                digests=[],
+                created_at=now,
+            )
+        )
+        await _notify_registered(session, lot, "amendment", f"{title}{note}", now)
+        await audit.append(
+            session,
+            actor,
+            "lot.amend",
+            "lot",
+            lot.id,
+            at=now,
+            center_id=lot.project.center_id,
+            detail={
+                "affects_bids": affects_bids,
+                "deadline_before": old.isoformat(),
+                "deadline_after": final.isoformat(),
+                "rule_required": required.isoformat() if required else None,
+            },
+        )
+    return lot, (old if final != old else None)
+
+
+async def _notify_registered(
+    session: AsyncSession, lot: Lot, kind: str, text: str, now: datetime
+) -> None:
+    orgs = await session.scalars(
+        select(Registration.bidder_org_id).where(Registration.lot_id == lot.id)
+    )
+    for org_id in orgs:
+        session.add(
+            Notice(lot_id=lot.id, bidder_org_id=org_id, kind=kind, text=text, created_at=now)
+        )
+
+
+async def notices(session: AsyncSession, actor: Actor) -> list[Notice]:
+    if actor.org_id is None:
+        return []
+    rows = await session.scalars(
+        select(Notice)
+        .where(Notice.bidder_org_id == actor.org_id)
+        .order_by(Notice.created_at.desc())
+    )
+    return list(rows.all())
+
+
+# ---- bid security ------------------------------------------------------------------------------
+
+
+async def record_security(
+    session: AsyncSession,
+    lot_id: int,
+    actor: Actor,
+    *,
+    amount: Decimal,
+    form: str,
+    reference: str,
+    now: datetime,
+    settings: Settings,
+) -> BidSecurity:
+    """Record the security lodged; it must meet the lot's requirement and the legal cap."""
+    lot = await get_lot(session, lot_id, actor)
+    await _require_registration(session, lot, actor)
+    _open_for_bidders(lot, now, "提交保证金")
+    if form not in SECURITY_FORMS:
+        raise ValidationFailed(f"form: 应为 {'/'.join(SECURITY_FORMS)} / must be one of them")
+    if not amount.is_finite() or amount.as_tuple().exponent < -2:  # type: ignore[operator]
+        raise ValidationFailed("amount: 金额最多两位小数 / at most 2 decimal places")
+    if amount < lot.bid_security:
+        raise ValidationFailed(
+            f"amount: 低于招标文件要求的 {lot.bid_security} 元 / below the required amount"
+        )
+    ruleset = effective_ruleset(lot.project, lot.project.center, settings)
+    over = check_bid_security(amount, lot_plan(lot.project, lot), ruleset)
+    if over is not None:
+        raise RuleViolation(str(over), detail={"rule": over.rule_id, "citation": over.citation})
+    reference = reference.strip()
+    if not 1 <= len(reference) <= 100:
+        raise ValidationFailed("reference: 1至100字 / 1 to 100 characters")
+    async with writing(session):
+        existing = await session.scalar(
+            select(BidSecurity).where(
+                BidSecurity.lot_id == lot.id, BidSecurity.bidder_org_id == actor.org_id
+            )
+        )
+        security = existing or BidSecurity(lot_id=lot.id, bidder_org_id=actor.org_id or 0)
+        security.amount, security.form, security.reference = amount, form, reference
+        security.recorded_at = now
+        session.add(security)
+        await audit.append(
+            session,
+            actor,
+            "participation.security",
+            "lot",
+            lot.id,
+            at=now,
+            center_id=lot.project.center_id,
+            detail={"amount": str(amount), "form": form},
+        )
+    return security
