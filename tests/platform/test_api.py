@@ -383,3 +383,34 @@ async def test_logout_needs_the_session_csrf_token(rt: Runtime, client: Client) 
     done = await client.post("/logout", data={"_csrf": token}, follow_redirects=False)
     assert done.status_code in (302, 303)
     assert "bidder-1" not in (await client.get("/")).text
+
+
+async def test_bidder_self_registration(rt: Runtime, client: Client) -> None:
+    from trading.codes import uscc_check_char
+
+    body17 = "91440300MA5FXY12W"
+    body = {
+        "org_name": "深圳新投标科技有限公司",
+        "uscc": body17 + uscc_check_char(body17),
+        "username": "newbidder",
+        "password": "a-long-password-1",
+    }
+    r = await client.post("/api/v1/auth/bidders", json=body)
+    assert r.status_code == 201, r.text
+    login = await client.post(
+        "/api/v1/auth/token", json={"username": "newbidder", "password": "a-long-password-1"}
+    )
+    assert login.status_code == 201 and login.json()["roles"] == ["bidder"]
+    before = await counts(rt)
+    again = await client.post("/api/v1/auth/bidders", json={**body, "username": "another"})
+    assert again.status_code == 422 and "already registered" in again.json()["detail"]
+    wrong = await client.post(
+        "/api/v1/auth/bidders", json={**body, "uscc": body17 + "0", "username": "third"}
+    )
+    assert wrong.status_code == 422 and "uscc" in wrong.json()["detail"]
+    taken = await client.post(
+        "/api/v1/auth/bidders",
+        json={**body, "uscc": "91350100M000100Y43", "username": "newbidder"},
+    )
+    assert taken.status_code == 422 and "username" in taken.json()["detail"]
+    assert await counts(rt) == before

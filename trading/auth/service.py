@@ -14,10 +14,12 @@ from trading.actor import Actor
 from trading.audit import service as audit
 from trading.auth.models import ApiToken, LoginAttempt, User, WebSession
 from trading.auth.passwords import DUMMY_HASH, hash_password, verify_password
+from trading.codes import CodeError, validate_uscc
 from trading.config import Settings
 from trading.db import writing
 from trading.enums import Role
 from trading.errors import TooManyRequests, Unauthorized, ValidationFailed
+from trading.models import Organization
 
 TOKEN_PREFIX = "bh_"
 
@@ -186,3 +188,47 @@ async def api_token_user(session: AsyncSession, token: str, *, now: datetime) ->
         .where(ApiToken.token_hash == token_hash(token), ApiToken.expires_at > now)
     )
     return user if user is not None and user.active else None
+
+
+async def register_bidder(
+    session: AsyncSession,
+    *,
+    org_name: str,
+    uscc: str,
+    sme: bool,
+    username: str,
+    password: str,
+    display_name: str,
+    ip: str,
+    now: datetime,
+) -> tuple[User, Organization]:
+    """Self-registration of a bidder organization and its first account, in one transaction."""
+    try:
+        code = validate_uscc(uscc)
+    except CodeError as exc:
+        raise ValidationFailed(f"uscc: {exc}") from exc
+    async with writing(session):
+        if await session.scalar(select(Organization.id).where(Organization.uscc == code)):
+            raise ValidationFailed(f"uscc: {code} 已注册 / already registered")
+        org = Organization(name=org_name.strip(), uscc=code, sme=sme, created_at=now)
+        session.add(org)
+        await session.flush()
+        user = await create_user(
+            session,
+            username=username,
+            password=password,
+            display_name=display_name,
+            roles=[Role.BIDDER],
+            now=now,
+            org_id=org.id,
+        )
+        await audit.append(
+            session,
+            actor_for(user, ip),
+            "party.register_bidder",
+            "organization",
+            org.id,
+            at=now,
+            detail={"uscc": code, "username": username},
+        )
+    return user, org
