@@ -6,8 +6,9 @@ sealed bid is made one way only.
 
 from __future__ import annotations
 
+import re
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -18,6 +19,18 @@ from crypto.keys import Identity
 
 OPENING_LABEL = "opening"
 BIDDER_LABEL = "bidder"
+_LOT_LABEL = re.compile(r"^lot-([1-9][0-9]{0,17})$")
+
+
+def envelope_lot_id(lot_id: int) -> str:
+    """How a lot is named inside an envelope header (bidding.service uses the same form)."""
+    return f"lot-{lot_id}"
+
+
+def lot_id_of(envelope_lot: str) -> int | None:
+    """The platform lot id named by an envelope header, or None if it names no lot."""
+    found = _LOT_LABEL.match(envelope_lot)
+    return int(found.group(1)) if found else None
 
 
 @dataclass(frozen=True)
@@ -40,14 +53,21 @@ def seal_bid(
     files: Sequence[tuple[str, BinaryIO | str | Path]] = (),
     out: Path,
     to_self: bool = True,
+    progress: Callable[[int, int], None] | None = None,
 ) -> SealedBid:
-    """Pack the price form and files, seal them (to the lot, and to ourselves for 不见面开标)."""
+    """Pack the price form and files, seal them (to the lot, and to ourselves for 不见面开标).
+
+    ``progress(done, total)`` follows the sealing in plaintext bytes (for progress bars).
+    """
     recipients = [(OPENING_LABEL, opening_pub)]
     if to_self:
         recipients.append((BIDDER_LABEL, identity.enc_pub))
     with tempfile.TemporaryFile() as plain:
         bundle.pack_bundle(price_form, list(files), plain)
+        total = plain.tell()
         plain.seek(0)
+        if progress is not None:
+            progress(0, total)
         with out.open("wb") as dst:
             result = envelope.seal(
                 plain,
@@ -56,6 +76,7 @@ def seal_bid(
                 bidder_id=bidder_id,
                 version=version,
                 recipients=recipients,
+                progress=None if progress is None else (lambda done: progress(done, total)),
             )
     message = receipts.submission_message(
         lot_id, bidder_id, version, result.header_sha256, result.ciphertext_sha256

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
+from bidding.cli import bid_app, custody_app, keys_app, receipt_app
 from trading.audit.cli import audit_app
 from trading.centers.cli import center_app
 from trading.clitools import CliError, run, settings, with_runtime
@@ -22,6 +23,10 @@ app = typer.Typer(
 db_app = typer.Typer(no_args_is_help=True, help="Database schema")
 app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
+app.add_typer(keys_app, name="keys")
+app.add_typer(bid_app, name="bid")
+app.add_typer(receipt_app, name="receipt")
+app.add_typer(custody_app, name="custody")
 app.add_typer(center_app, name="center")
 
 
