@@ -126,3 +126,38 @@ class Notice(IdMixin, Base):
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# ---- confirmations and objections on the opening record (条例 44) ---------------------------
+
+
+class OpeningReview(Base):
+    """The window in which bidders confirm the opening record or object to it."""
+
+    __tablename__ = "opening_review"
+
+    lot_id: Mapped[int] = mapped_column(BigId, ForeignKey("lot.id"), primary_key=True)
+    # Stored, not recomputed: changing the configured window later moves no running window.
+    window_ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ResponseKind:
+    CONFIRM = "confirm"  # the bidder confirms its price and the opening summary
+    OBJECTION = "objection"  # raised at the opening, answered by the center on the record
+
+
+class OpeningResponse(IdMixin, Base):
+    """A bidder's confirmation of, or objection to, the opening record, and the answer."""
+
+    __tablename__ = "opening_response"
+    __table_args__ = (Index("ix_opening_response_lot_created", "lot_id", "created_at"),)
+
+    lot_id: Mapped[int] = mapped_column(BigId, ForeignKey("lot.id"))
+    bidder_org_id: Mapped[int] = mapped_column(BigId, ForeignKey("organization.id"))
+    user_id: Mapped[int] = mapped_column(BigId, ForeignKey("user_account.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    answered_by_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("user_account.id"))

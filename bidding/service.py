@@ -13,7 +13,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from bidding.models import Bid, BidStatus, Opening, ReleasedShare
+from bidding import events
+from bidding.models import Bid, BidStatus, Opening, OpeningReview, ReleasedShare
+from bidding.objections import objection_window
 from crypto import bundle, custody, envelope, receipts, signing
 from crypto.canonical import canonical_json
 from crypto.encoding import b64u_decode, b64u_encode
@@ -316,18 +318,22 @@ async def start_opening(session: AsyncSession, lot_id: int, actor: Actor, ctx: C
                     created_at=ctx.now,
                 )
             )
-            return LotState.FAILED
-        await lifecycle.move(
-            session,
-            lot,
-            LotState.OPENING,
-            actor,
-            now=ctx.now,
-            action="opening.start",
-            center_id=center_id,
-            detail={"bids": snapshot},
-        )
-        session.add(Opening(lot_id=lot.id, started_at=ctx.now, bid_snapshot=snapshot))
+        else:
+            await lifecycle.move(
+                session,
+                lot,
+                LotState.OPENING,
+                actor,
+                now=ctx.now,
+                action="opening.start",
+                center_id=center_id,
+                detail={"bids": snapshot},
+            )
+            session.add(Opening(lot_id=lot.id, started_at=ctx.now, bid_snapshot=snapshot))
+    if too_few is not None:
+        events.publish(lot.id, events.STATE, {"state": LotState.FAILED, "reason": str(too_few)})
+        return LotState.FAILED
+    events.publish(lot.id, events.STATE, {"state": LotState.OPENING, "bids": len(snapshot)})
     return LotState.OPENING
 
 
@@ -375,6 +381,20 @@ async def release_share(
                 center_id=lot.project.center_id,
                 detail={"share_index": released.index},
             )
+            await session.flush()
+            count = await session.scalar(
+                select(func.count(ReleasedShare.id)).where(ReleasedShare.lot_id == lot.id)
+            )
+    if exists is None:
+        events.publish(
+            lot.id,
+            events.SHARE,
+            {
+                "released": count or 0,
+                "threshold": int((lot.custody or {}).get("threshold", 1)),
+                "custodians": len(custodians),
+            },
+        )
     return await continue_opening(session, lot.id, ctx)
 
 
@@ -401,8 +421,10 @@ async def continue_opening(session: AsyncSession, lot_id: int, ctx: Context) -> 
         )
     )
     orgs = {o.id: o for o in await session.scalars(select(Organization))}
-    for bid in pending:
+    total = len(opening.bid_snapshot)
+    for done, bid in enumerate(pending, start=total - len(pending) + 1):
         await _decrypt_one(session, lot, bid, orgs[bid.bidder_org_id], priv, ctx)
+        events.publish(lot.id, events.DECRYPT, {"done": done, "total": total})
     return await _publish_record(session, lot, opening, ctx)
 
 
@@ -444,6 +466,7 @@ async def _recover_key(session: AsyncSession, lot: Lot, opening: Opening, ctx: C
             center_id=lot.project.center_id,
             detail={"shares": sorted(s.custodian_id for s in shares)},
         )
+    events.publish(lot.id, events.KEY, {"recovered": True})
     return True
 
 
@@ -545,6 +568,10 @@ async def _publish_record(
         }
         opening.completed_at = ctx.now
         session.add(opening)
+        # The bidders' confirmation/objection window (条例 44) starts with the record.
+        session.add(
+            OpeningReview(lot_id=lot.id, window_ends_at=ctx.now + objection_window(ctx.settings))
+        )
         await lifecycle.move(
             session,
             lot,
@@ -555,6 +582,8 @@ async def _publish_record(
             center_id=lot.project.center_id,
             detail={"record_sha256": signing_digest(record)},
         )
+    events.publish(lot.id, events.STATE, {"state": LotState.OPENED})
+    events.publish(lot.id, events.RECORD, opening.record)
     return LotState.OPENED
 
 
