@@ -139,6 +139,16 @@ async def seed(rt: Runtime, now: datetime) -> bool:
                 now=now,
                 center_id=ids["450000"],
             )
+            # A city supervisor: reads Nanning and its county (Xingning), not Liuzhou.
+            await create_user(
+                session,
+                username="supervisor-450100",
+                password=DEMO_PASSWORD,
+                display_name="南宁市电子监察",
+                roles=[Role.SUPERVISOR],
+                now=now,
+                center_id=ids["450100"],
+            )
             for n, (username, name, sme) in enumerate(TENDERERS + BIDDERS, start=1):
                 org = Organization(name=name, uscc=demo_uscc(n), sme=sme, created_at=now)
                 session.add(org)
@@ -180,11 +190,24 @@ class LotPlanDemo:
     control_price: Decimal | None
     prices: dict[str, str]  # bidder username -> price
     sandbox: bool = False
+    # What seed_history makes of it: "award", "fail" (too few bids), "cancel", "draft".
+    outcome: str = "award"
 
 
 async def register_and_publish(
     rt: Runtime, plan: LotPlanDemo, *, issued: datetime, deadline: datetime
 ) -> Lot:
+    project_id = await register(rt, plan, issued=issued, deadline=deadline)
+    staff = actor_for(await _user(rt, f"staff-{plan.center}"))
+    async with rt.sessionmaker() as session:
+        project = await service.get_project(session, project_id, staff)
+        return await service.publish_lot(
+            session, project.lots[0].id, staff, now=rt.clock.now(), settings=rt.settings
+        )
+
+
+async def register(rt: Runtime, plan: LotPlanDemo, *, issued: datetime, deadline: datetime) -> int:
+    """Register the plan's project (one lot, still a draft) as the center's staff."""
     staff = actor_for(await _user(rt, f"staff-{plan.center}"))
     async with rt.sessionmaker() as session:
         tenderer = await session.scalar(
@@ -221,9 +244,7 @@ async def register_and_publish(
             now=rt.clock.now(),
             settings=rt.settings,
         )
-        return await service.publish_lot(
-            session, project.lots[0].id, staff, now=rt.clock.now(), settings=rt.settings
-        )
+        return project.id
 
 
 async def submit_bids(rt: Runtime, lot: Lot, prices: dict[str, str], say: Say) -> None:
@@ -345,6 +366,51 @@ HISTORY = [
         Decimal("3150000.00"),
         {"bidder-1": "2990000.00", "bidder-2": "3045000.00", "bidder-4": "2968000.00"},
     ),
+    # More outcomes, so the statistics show a county's categories and keep failed,
+    # cancelled and unpublished lots apart from the savings rates.
+    LotPlanDemo(
+        "450102",
+        "兴宁区中小学课桌椅采购",
+        "包1 课桌椅",
+        Category.PROCUREMENT,
+        Method.OPEN_TENDER,
+        Decimal("860000.00"),
+        None,
+        {"bidder-2": "798000.00", "bidder-3": "812500.00", "bidder-4": "805000.00"},
+    ),
+    LotPlanDemo(
+        "450200",
+        "柳州市柳东新区排水管网工程",
+        "施工",
+        Category.CONSTRUCTION,
+        Method.OPEN_TENDER,
+        Decimal("7600000.00"),
+        Decimal("7450000.00"),
+        {"bidder-1": "7210000.00"},
+        outcome="fail",
+    ),
+    LotPlanDemo(
+        "450100",
+        "南宁市政务服务中心物业服务采购",
+        "包1 物业服务",
+        Category.PROCUREMENT,
+        Method.OPEN_TENDER,
+        Decimal("1200000.00"),
+        None,
+        {},
+        outcome="cancel",
+    ),
+    LotPlanDemo(
+        "450102",
+        "兴宁区农贸市场提升改造工程",
+        "施工",
+        Category.CONSTRUCTION,
+        Method.OPEN_TENDER,
+        Decimal("2300000.00"),
+        Decimal("2250000.00"),
+        {},
+        outcome="draft",
+    ),
 ]
 
 
@@ -355,18 +421,38 @@ async def seed_history(rt: Runtime, now: datetime, say: Say) -> None:
     sim = dataclasses.replace(rt, clock=clock, scheduler=None)
     for plan in HISTORY:
         issued = clock.now()
-        lot = await register_and_publish(
-            sim, plan, issued=issued, deadline=issued + timedelta(days=21)
-        )
+        deadline = issued + timedelta(days=21)
+        if plan.outcome == "draft":
+            await register(sim, plan, issued=issued, deadline=deadline)
+            say(f"  已登记（未发布）：{plan.title}")
+            continue
+        lot = await register_and_publish(sim, plan, issued=issued, deadline=deadline)
         clock.advance(timedelta(days=2))
+        if plan.outcome == "cancel":
+            staff = actor_for(await _user(sim, f"staff-{plan.center}"))
+            async with sim.sessionmaker() as session:
+                await service.cancel_lot(session, lot.id, staff, "采购需求变更", now=clock.now())
+            say(f"  已终止：{plan.title}")
+            clock.advance(timedelta(days=5))
+            continue
         await submit_bids(sim, lot, plan.prices, say)
         clock.set(lot.bid_deadline)
-        await run_opening(sim, lot.id)  # what the scheduler does at the deadline
+        state = await run_opening(sim, lot.id)  # what the scheduler does at the deadline
         clock.advance(timedelta(minutes=10))
-        await release_shares(sim, lot.id, say)
+        if state == LotState.OPENING:
+            await release_shares(sim, lot.id, say)
         clock.advance(timedelta(days=2))
-        lot = await evaluate_and_award(sim, lot.id, plan.center, clock.advance)
-        say(f"  已中标：{plan.title} 中标价 {lot.award_price}")
+        if plan.outcome == "fail":
+            if state != LotState.FAILED:
+                staff = actor_for(await _user(sim, f"staff-{plan.center}"))
+                async with sim.sessionmaker() as session:
+                    state = await evaluation.evaluate_lot(
+                        session, lot.id, staff, now=clock.now(), settings=sim.settings
+                    )
+            say(f"  流标：{plan.title}（{state}）")
+        else:
+            lot = await evaluate_and_award(sim, lot.id, plan.center, clock.advance)
+            say(f"  已中标：{plan.title} 中标价 {lot.award_price}")
         clock.advance(timedelta(days=5))
 
 

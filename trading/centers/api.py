@@ -157,7 +157,7 @@ class CenterApi(Controller):
         request: Request[Actor, Any, Any],
         db_session: AsyncSession,
         code: str,
-        scope: Scope = "self",
+        within: Annotated[Scope, Parameter(query="scope")] = "self",
         lot_state: Annotated[LotState | None, Parameter(query="state")] = None,
         limit: Annotated[int, Parameter(ge=1, le=500)] = 200,
         offset: Annotated[int, Parameter(ge=0)] = 0,
@@ -169,7 +169,7 @@ class CenterApi(Controller):
             db_session,
             request.user,
             node,
-            subtree=scope == "subtree",
+            subtree=within == "subtree",
             state=lot_state.value if lot_state else None,
             limit=limit,
             offset=offset,
@@ -182,7 +182,7 @@ class CenterApi(Controller):
         request: Request[Actor, Any, Any],
         db_session: AsyncSession,
         code: str,
-        scope: Scope = "self",
+        within: Annotated[Scope, Parameter(query="scope")] = "self",
         lot_id: Annotated[int | None, Parameter(ge=1)] = None,
         limit: Annotated[int, Parameter(ge=1, le=1000)] = 500,
         offset: Annotated[int, Parameter(ge=0)] = 0,
@@ -190,7 +190,7 @@ class CenterApi(Controller):
         """Bid metadata of the center's lots, for supervisors over it (prices once decrypted)."""
         node = await node_for(db_session, code)
         await centers.require_supervisor_of(db_session, request.user, node.center)
-        ids = {n.center.id for n in (node.walk() if scope == "subtree" else [node])}
+        ids = {n.center.id for n in (node.walk() if within == "subtree" else [node])}
         stmt = (
             select(Bid, Organization.name, Center.code)
             .join(Lot, Bid.lot_id == Lot.id)
@@ -229,14 +229,14 @@ class CenterApi(Controller):
         request: Request[Actor, Any, Any],
         db_session: AsyncSession,
         code: str,
-        scope: Scope = "subtree",
+        within: Annotated[Scope, Parameter(query="scope")] = "subtree",
         start: Annotated[int, Parameter(ge=1)] = 1,
         limit: Annotated[int, Parameter(ge=1, le=1000)] = 200,
     ) -> list[AuditRowOut]:
         """Audit entries recorded for the center (and below), for supervisors over it."""
         node = await node_for(db_session, code)
         await centers.require_supervisor_of(db_session, request.user, node.center)
-        nodes = node.walk() if scope == "subtree" else [node]
+        nodes = node.walk() if within == "subtree" else [node]
         codes = {n.center.id: n.center.code for n in nodes}
         rows = await db_session.scalars(
             select(AuditEntry)
@@ -269,7 +269,7 @@ class StatsApi(Controller):
         request: Request[Any, Any, Any],
         db_session: AsyncSession,
         center: Annotated[str | None, Parameter(pattern=r"^\d{6}$")] = None,
-        scope: Scope = "subtree",
+        within: Annotated[Scope, Parameter(query="scope")] = "subtree",
         category: str | None = None,
         date_from: Annotated[date | None, Parameter(query="from")] = None,
         date_to: Annotated[date | None, Parameter(query="to")] = None,
@@ -280,7 +280,7 @@ class StatsApi(Controller):
         found = await stats_scope(
             db_session,
             center=center,
-            scope=scope,
+            scope=within,
             category=category or None,
             date_from=date_from,
             date_to=date_to,
@@ -294,7 +294,7 @@ class StatsApi(Controller):
         request: Request[Any, Any, Any],
         db_session: AsyncSession,
         center: Annotated[str | None, Parameter(pattern=r"^\d{6}$")] = None,
-        scope: Scope = "subtree",
+        within: Annotated[Scope, Parameter(query="scope")] = "subtree",
         category: str | None = None,
         date_from: Annotated[date | None, Parameter(query="from")] = None,
         date_to: Annotated[date | None, Parameter(query="to")] = None,
@@ -305,13 +305,13 @@ class StatsApi(Controller):
         found = await stats_scope(
             db_session,
             center=center,
-            scope=scope,
+            scope=within,
             category=category or None,
             date_from=date_from,
             date_to=date_to,
             default_timezone=runtime(request).settings.timezone,
         )
-        name = f"bidhall-stats-{center or 'all'}-{scope}.csv"
+        name = f"bidhall-stats-{center or 'all'}-{within}.csv"
         return Response(
             report_csv(await stats_report(db_session, found)),
             media_type="text/csv; charset=utf-8",

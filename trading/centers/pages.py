@@ -107,7 +107,7 @@ async def stats_page(
     request: Request[Actor, Any, Any],
     db_session: AsyncSession,
     center: Annotated[str | None, Parameter(max_length=6)] = None,
-    scope: Scope = "subtree",
+    within: Annotated[Scope, Parameter(query="scope")] = "subtree",
     category: str | None = None,
     date_from: Annotated[date | None, Parameter(query="from")] = None,
     date_to: Annotated[date | None, Parameter(query="to")] = None,
@@ -115,7 +115,7 @@ async def stats_page(
     found = await stats_scope(
         db_session,
         center=center or None,
-        scope=scope if center else "subtree",
+        scope=within if center else "subtree",
         category=category or None,
         date_from=date_from,
         date_to=date_to,
@@ -132,7 +132,7 @@ async def stats_page(
         categories=list(Category),
         filters={
             "center": center or "",
-            "scope": scope,
+            "scope": within,
             "category": category or "",
             "from": date_from.isoformat() if date_from else "",
             "to": date_to.isoformat() if date_to else "",

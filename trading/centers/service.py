@@ -188,9 +188,7 @@ async def add_center(
     # A center registered between existing ones adopts the centers below it, so the tree
     # always follows the division codes.
     parent_id = nearest.id if nearest else None
-    adopted = [
-        c for c in centers if is_within(c.code, parsed.code) and c.parent_id == parent_id
-    ]
+    adopted = [c for c in centers if is_within(c.code, parsed.code) and c.parent_id == parent_id]
     async with writing(session):
         center = Center(
             code=parsed.code,
