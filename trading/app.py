@@ -16,6 +16,7 @@ from litestar import Litestar
 from litestar.middleware import DefineMiddleware
 from litestar.openapi.config import OpenAPIConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 import bidding.api
@@ -34,7 +35,7 @@ from trading.migrate import ensure_migrated
 from trading.openings import due_lots, run_opening
 from trading.runtime import Runtime
 from trading.scheduler import OpeningScheduler
-from trading.web import EXCEPTION_HANDLERS, ActorMiddleware
+from trading.web import EXCEPTION_HANDLERS, ActorMiddleware, audit_refusal
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 log = logging.getLogger("bidhall")
@@ -93,12 +94,15 @@ def create_app(
             *bidding.api.ROUTES,
             *bidding.pages.ROUTES,
             *evaluation.api.ROUTES,
+            # Browser-side sealing (static/js): plain ES modules, no build step.
+            create_static_files_router(path="/static", directories=[TEMPLATES.parent / "static"]),
         ],
         plugins=[SQLAlchemyPlugin(config=db_config)],
         middleware=[DefineMiddleware(ActorMiddleware, exclude=["^/schema", "^/healthz"])],
         template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
         openapi_config=OpenAPIConfig(title="bidhall", version="0.1.0", path="/schema"),
         exception_handlers=EXCEPTION_HANDLERS,
+        after_exception=[audit_refusal],
         lifespan=[lifespan],
         debug=settings.debug,
     )

@@ -19,7 +19,9 @@ from litestar.middleware.authentication import (
 from litestar.response import Template
 
 from trading.actor import Actor
+from trading.audit import service as audit
 from trading.auth.service import actor_for, api_token_user, web_session_user
+from trading.db import writing
 from trading.errors import DomainError
 from trading.i18n import pick_lang, translator
 from trading.runtime import Runtime
@@ -119,6 +121,29 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.exception("unhandled error on %s", request.url.path, exc_info=exc)
     return _problem(request, 500, "internal_error", "服务器内部错误 / internal server error")
+
+
+async def audit_refusal(exc: Exception, scope: Any) -> None:
+    """Every refused write (and every forbidden read) leaves an audit entry (电子办法 49)."""
+    status = exc.status if isinstance(exc, DomainError) else getattr(exc, "status_code", 500)
+    method = scope.get("method", "GET")
+    if not 400 <= status < 500 or (method in SAFE_METHODS and status != 403):
+        return
+    rt: Runtime = scope["app"].state.rt
+    client = scope.get("client")
+    actor = scope.get("user") or Actor(None, "anonymous", ip=client[0] if client else "")
+    detail = exc.message if isinstance(exc, DomainError) else getattr(exc, "detail", str(exc))
+    async with rt.sessionmaker() as session, writing(session):
+        await audit.append(
+            session,
+            actor,
+            "request.refused",
+            "request",
+            f"{method} {scope.get('path', '')}"[:64],
+            at=rt.clock.now(),
+            center_id=actor.center_id,
+            detail={"status": status, "reason": str(detail)[:500]},
+        )
 
 
 EXCEPTION_HANDLERS: dict[Any, Any] = {

@@ -67,7 +67,10 @@ def project_body(rt: Runtime, **lot_changes: Any) -> dict[str, Any]:
 async def counts(rt: Runtime) -> tuple[int, int]:
     async with rt.sessionmaker() as session:
         projects = await session.scalar(select(func.count(Project.id)))
-        entries = await session.scalar(select(func.count(AuditEntry.seq)))
+        # The refusal itself is logged (request.refused); nothing else may change.
+        entries = await session.scalar(
+            select(func.count(AuditEntry.seq)).where(AuditEntry.action != "request.refused")
+        )
     return projects or 0, entries or 0
 
 
@@ -414,3 +417,23 @@ async def test_bidder_self_registration(rt: Runtime, client: Client) -> None:
     )
     assert taken.status_code == 422 and "username" in taken.json()["detail"]
     assert await counts(rt) == before
+
+
+async def test_refused_writes_are_audited(rt: Runtime, client: Client, publish_lot: Any) -> None:
+    lot = await publish_lot()
+    await client.post(f"/api/v1/lots/{lot.id}/cancel", json={"reason": "无权操作"})  # 401
+    bidder = await token(client, "bidder-1")
+    await client.post(f"/api/v1/lots/{lot.id}/cancel", json={"reason": "无权操作"}, headers=bidder)
+    async with rt.sessionmaker() as session:
+        refused = list(
+            await session.scalars(
+                select(AuditEntry)
+                .where(AuditEntry.action == "request.refused")
+                .order_by(AuditEntry.seq)
+            )
+        )
+    assert [(e.actor, e.target_id) for e in refused] == [
+        ("public", f"POST /api/v1/lots/{lot.id}/cancel"),
+        ("bidder-1", f"POST /api/v1/lots/{lot.id}/cancel"),
+    ]
+    assert '"status":401' in refused[0].body and '"status":403' in refused[1].body
