@@ -188,9 +188,7 @@ async def test_python_opens_a_browser_sealed_multi_chunk_bundle(page: Page) -> N
         assert len(plain.getvalue()) > envelope.DEFAULT_CHUNK_SIZE  # more than one chunk
         plain.seek(0)
         form, files = bundle.unpack_bundle(plain)
-        assert form == bundle.make_price_form(
-            price="9087654.30", duration_days=365, quality="优良"
-        )
+        assert form == bundle.make_price_form(price="9087654.30", duration_days=365, quality="优良")
         entries = list(files)
         assert [(e.name, e.size) for e in entries] == [
             ("技术标.bin", big),
@@ -214,7 +212,9 @@ async (sizes) => {
     const data = new Uint8Array(size);
     for (let i = 0; i < size; i++) data[i] = (i * 131 + 7) & 0xff;
     const h = new Sha256();
-    for (let at = 0, n = 1; at < size; at += n, n = (n * 5) % 97 + 1) h.update(data.subarray(at, at + n));
+    for (let at = 0, n = 1; at < size; at += n, n = (n * 5) % 97 + 1) {
+      h.update(data.subarray(at, at + n));
+    }
     const web = new Uint8Array(await crypto.subtle.digest("SHA-256", data));
     out.push([toHex(h.digest()), toHex(web)]);
   }
@@ -233,7 +233,7 @@ async def test_incremental_sha256_matches_hashlib(page: Page) -> None:
 
 CANONICAL_CASES: list[Any] = [
     {"b": 1, "a": "x", "c": [True, False, None]},
-    {"quote\"back\\slash": "line\nfeed\ttab\x01\x1f\x7f", "u2028": "\u2028\u2029"},
+    {'quote"back\\slash': "line\nfeed\ttab\x01\x1f\x7f", "u2028": "\u2028\u2029"},
     {"中文键": "投标人", "😀": "astral", "\uffff": "bmp-max", "Z": {"y": [], "x": {}}},
     {"price_form": {"price": "9100000.00", "duration_days": 180, "quality": "合格"}},
     -42,
