@@ -33,8 +33,8 @@ from crypto.custody import CustodyBundle
 from crypto.encoding import b64u_decode
 from crypto.errors import CryptoError
 from trading.actor import Actor
-from trading.enums import Role
-from trading.errors import Forbidden, NotFound
+from trading.enums import LotState, Role
+from trading.errors import Conflict, Forbidden, NotFound
 from trading.models import Document, PartyKey
 from trading.openings import context, run_opening
 from trading.service import get_lot, manages
@@ -71,8 +71,10 @@ class BidApi(Controller):
             )
         rt = runtime(request)
         # Cheap checks first, so a late or foreign upload is refused before its body is read.
-        await get_lot(db_session, lot_id, request.user)
-        staged = await rt.blobs.stage(request.stream(), max_size=service.MAX_BID_BYTES)
+        lot = await get_lot(db_session, lot_id, request.user)
+        if lot.state != LotState.ANNOUNCED or rt.clock.now() >= lot.bid_deadline:
+            raise Conflict("投标截止时间已过，不再接受投标 / the bid deadline has passed")
+        staged = await rt.blobs.stage(request.stream(), max_size=rt.settings.max_bid_bytes)
         bid = await service.submit_bid(
             db_session, lot_id, request.user, staged, signature, context(rt)
         )

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-from trading.errors import ValidationFailed
+from trading.errors import PayloadTooLarge
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ class LocalBlobStore:
                 async for chunk in chunks:
                     size += len(chunk)
                     if size > max_size:
-                        raise ValidationFailed(
+                        raise PayloadTooLarge(
                             f"上传内容超过上限 {max_size} 字节 / body exceeds {max_size} bytes"
                         )
                     digest.update(chunk)

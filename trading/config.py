@@ -30,6 +30,8 @@ class Settings:
     session_days: int = 1
     login_max_failures: int = 5
     login_window_seconds: int = 900
+    # Largest sealed bid accepted (multi-GB bids are normal for large works).
+    max_bid_bytes: int = 8 * 1024**3
     # Per-center rule overrides, {"<division code>": {"<rule id>": value}}.
     rule_overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
     debug: bool = False
@@ -52,6 +54,7 @@ class Settings:
             key_dir=Path(env.get("BIDHALL_KEY_DIR") or base.key_dir),
             run_scheduler=_bool(env.get("BIDHALL_RUN_SCHEDULER"), base.run_scheduler),
             sandbox_factor=int(env.get("BIDHALL_SANDBOX_FACTOR") or base.sandbox_factor),
+            max_bid_bytes=int(env.get("BIDHALL_MAX_BID_BYTES") or base.max_bid_bytes),
             timezone=env.get("BIDHALL_TIMEZONE") or base.timezone,
             rule_overrides=json.loads(overrides) if overrides else {},
             debug=_bool(env.get("BIDHALL_DEBUG"), False),

@@ -47,6 +47,11 @@ class RuleViolation(DomainError):
     code = "rule_violation"
 
 
+class PayloadTooLarge(DomainError):
+    status = 413
+    code = "payload_too_large"
+
+
 class TooManyRequests(DomainError):
     status = 429
     code = "too_many_requests"
