@@ -16,10 +16,11 @@ from trading.demo import DEMO_PASSWORD
 from trading.runtime import Runtime
 
 
-def token(base: str, username: str) -> str:
-    r = httpx.post(
-        f"{base}/api/v1/auth/token", json={"username": username, "password": DEMO_PASSWORD}
-    )
+async def token(base: str, username: str) -> str:
+    async with httpx.AsyncClient() as client:
+        r = await client.post(
+            f"{base}/api/v1/auth/token", json={"username": username, "password": DEMO_PASSWORD}
+        )
     assert r.status_code == 201, r.text
     return str(r.json()["token"])
 
