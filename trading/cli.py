@@ -92,9 +92,15 @@ def serve(
 
     from trading.app import create_app
 
+    config = settings()
+
+    async def schema_ok(_rt: Any) -> None:
+        return None
+
+    run(with_runtime(config, schema_ok))  # an old schema stops here with one line
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     typer.echo(f"bidhall: portal http://{host}:{port}/  API docs http://{host}:{port}/schema")
-    uvicorn.run(create_app(settings()), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(config), host=host, port=port, log_level="info")
 
 
 @app.command()
