@@ -27,12 +27,16 @@ run: setup
 	@echo "         demo accounts and password are listed in README.md. Ctrl-C to stop."
 	$(BIN)/bidhall serve --host $(HOST) --port $(PORT)
 
-# The browser test drives Debian's chromium; install it (and a CJK font) when absent.
+# The browser tests drive Debian's chromium; the opening-record PDF embeds WenQuanYi Micro Hei
+# (TrueType outlines; Noto CJK is CFF, which reportlab cannot embed) and its test reads the PDF
+# back with poppler's pdftotext. Install whichever is absent.
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@{ command -v chromium && command -v pdftotext && \
+	   [ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]; } >/dev/null 2>&1 || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-cjk \
+	    fonts-wqy-microhei poppler-utils >/dev/null; }
 
 ## Set up the dev environment and run the whole test suite (and the linter)
 test: setup browser

@@ -20,6 +20,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 import bidding.api
+import bidding.hall
 import bidding.pages
 import evaluation.api
 import trading.api
@@ -93,6 +94,7 @@ def create_app(
             *trading.pages.ROUTES,
             *bidding.api.ROUTES,
             *bidding.pages.ROUTES,
+            *bidding.hall.ROUTES,
             *evaluation.api.ROUTES,
             # Browser-side sealing (static/js): plain ES modules, no build step.
             create_static_files_router(path="/static", directories=[TEMPLATES.parent / "static"]),

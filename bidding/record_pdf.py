@@ -1,0 +1,231 @@
+"""The opening record (开标记录表) as a PDF whose Chinese renders everywhere.
+
+reportlab embeds a subset of a TrueType font with a ToUnicode map, so the text both
+renders and extracts (pdftotext, screen readers, copy/paste). It cannot embed CFF
+(OpenType/PostScript) outlines, which rules out Noto CJK; WenQuanYi Micro Hei
+(Debian ``fonts-wqy-microhei``) has TrueType outlines and covers GB 18030's common
+characters. No font, no PDF: :class:`CJKFontMissing` (HTTP 503) names the package
+rather than sending a PDF full of empty boxes.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+from zoneinfo import ZoneInfo
+
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFError, TTFont
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from trading.errors import DomainError
+
+FONT_ENV = "BIDHALL_CJK_FONT"
+FONT_PACKAGE = "fonts-wqy-microhei"
+# TrueType-outline CJK fonts as Debian installs them, best first.
+FONT_CANDIDATES = (
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
+    "/usr/share/fonts/truetype/arphic/uming.ttc",
+)
+FONT_NAME = "BidhallCJK"
+PROBE = "开标记录表投标人报价"
+
+
+class CJKFontMissing(DomainError):
+    status = 503
+    code = "cjk_font_missing"
+
+
+@dataclass(frozen=True)
+class RecordContext:
+    """What the PDF shows besides the signed record itself."""
+
+    project_title: str
+    lot_title: str
+    center_name: str
+    timezone: str
+    responses: Sequence[dict[str, Any]]
+    window_ends_at: datetime | None
+    generated_at: datetime
+
+
+def _usable(path: Path) -> bool:
+    try:
+        font = TTFont(FONT_NAME, str(path), subfontIndex=0)
+    except (TTFError, OSError, ValueError):
+        return False  # CFF outlines, not a font, unreadable
+    return all(ord(ch) in font.face.charToGlyph for ch in PROBE)
+
+
+def find_cjk_font(candidates: Sequence[str] = FONT_CANDIDATES) -> Path | None:
+    configured = os.environ.get(FONT_ENV)
+    for raw in ([configured] if configured else []) + list(candidates):
+        path = Path(raw)
+        if path.is_file() and _usable(path):
+            return path
+    return None
+
+
+@lru_cache(maxsize=1)
+def _register_font() -> str:
+    path = find_cjk_font()
+    if path is None:
+        raise CJKFontMissing(
+            f"服务器未安装可嵌入的中文字体，无法生成 PDF；请安装 Debian 软件包 {FONT_PACKAGE}"
+            f"（或设置 {FONT_ENV} 指向 TrueType 中文字体）/ no embeddable CJK font on the server:"
+            f" install the Debian package {FONT_PACKAGE} (or point {FONT_ENV} at a TrueType"
+            " CJK font); the printable page /lots/<id>/opening works meanwhile"
+        )
+    pdfmetrics.registerFont(TTFont(FONT_NAME, str(path), subfontIndex=0))
+    return FONT_NAME
+
+
+OUTCOMES = {
+    "decrypted": "解密成功",
+    "revoked": "撤销（投标人原因）",
+    "failed": "撤回（非投标人原因）",
+}
+KINDS = {"confirm": "确认", "objection": "异议"}
+
+
+def _money(raw: str | None) -> str:
+    if raw is None:
+        return "—"
+    try:
+        return f"{Decimal(raw):,.2f}"
+    except InvalidOperation:
+        return raw
+
+
+def render_record_pdf(signed: dict[str, Any], ctx: RecordContext) -> bytes:
+    """The PDF bytes of a signed opening record {record, signature, key_id}."""
+    font = _register_font()
+    zone = ZoneInfo(ctx.timezone)
+    record = signed["record"]
+
+    def local(iso: str | datetime | None) -> str:
+        if iso is None:
+            return "—"
+        at = datetime.fromisoformat(iso) if isinstance(iso, str) else iso
+        return at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
+
+    base = ParagraphStyle("cjk", fontName=font, fontSize=9, leading=12, wordWrap="CJK")
+    title = ParagraphStyle("title", parent=base, fontSize=18, leading=24, alignment=TA_CENTER)
+    sub = ParagraphStyle("sub", parent=base, fontSize=11, leading=15, alignment=TA_CENTER)
+    h2 = ParagraphStyle("h2", parent=base, fontSize=11, leading=16, spaceBefore=8)
+    mono = ParagraphStyle("mono", parent=base, fontName="Courier", fontSize=7, leading=9)
+
+    def p(text: object, style: ParagraphStyle = base) -> Paragraph:
+        return Paragraph(escape(str(text)), style)
+
+    story: list[Any] = [
+        p("开标记录表", title),
+        p(f"{ctx.project_title}　{ctx.lot_title}", sub),
+        Spacer(1, 4 * mm),
+    ]
+    facts = [
+        ["项目编号/标段", record["lot"], "交易中心", ctx.center_name],
+        ["开标时间", f"{local(record['opened_at'])}（{ctx.timezone}）", "最高投标限价(元)",
+         _money(record.get("control_price"))],
+        ["投标人数量", str(len(record["rows"])), "确认/异议截止",
+         local(ctx.window_ends_at) if ctx.window_ends_at else "—"],
+    ]  # fmt: skip
+    story.append(_table([[p(c) for c in row] for row in facts], [32 * mm, 95 * mm, 32 * mm, 0]))
+    story.append(p("唱标", h2))
+    header = ["序号", "投标人", "统一社会信用代码", "投标报价(元)", "工期(日历天)", "质量"]
+    header += ["解密结果", "密文 SHA-256"]
+    rows = [[p(h) for h in header]]
+    for i, row in enumerate(record["rows"], start=1):
+        form = row.get("price_form") or {}
+        outcome = OUTCOMES.get(row["outcome"], row["outcome"])
+        if row.get("cause"):
+            outcome += f"：{row['cause']}"
+        rows.append(
+            [
+                p(i),
+                p(row["bidder"]),
+                p(row["uscc"]),
+                p(_money(row.get("price"))),
+                p(form.get("duration_days", "—")),
+                p(form.get("quality", "—")),
+                p(outcome),
+                p(row["sha256"], mono),
+            ]
+        )
+    widths = [12 * mm, 52 * mm, 36 * mm, 30 * mm, 22 * mm, 20 * mm, 38 * mm, 0]
+    story.append(_table(rows, widths, header=True))
+    story.append(p("投标人确认与异议（《招标投标法实施条例》第四十四条）", h2))
+    if ctx.responses:
+        lines = [[p(h) for h in ("时间", "投标人", "类型", "内容", "交易中心答复", "答复时间")]]
+        for r in ctx.responses:
+            lines.append(
+                [
+                    p(local(r["created_at"])),
+                    p(r["bidder"]),
+                    p(KINDS.get(r["kind"], r["kind"])),
+                    p(r["text"] or "—"),
+                    p(r["answer"] or ("—" if r["kind"] == "confirm" else "待答复")),
+                    p(local(r["answered_at"]) if r["answered_at"] else "—"),
+                ]
+            )
+        story.append(_table(lines, [36 * mm, 45 * mm, 14 * mm, 68 * mm, 68 * mm, 0], header=True))
+    else:
+        story.append(p("无"))
+    story.append(p("平台签名", h2))
+    story.append(p(f"签名密钥 {signed['key_id']}（Ed25519，对记录的规范 JSON 签名）"))
+    story.append(p(signed["signature"], mono))
+
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=landscape(A4),
+        leftMargin=12 * mm,
+        rightMargin=12 * mm,
+        topMargin=12 * mm,
+        bottomMargin=14 * mm,
+        title=f"开标记录表 {record['lot']}",
+        author="bidhall",
+        subject=f"{ctx.project_title} {ctx.lot_title}",
+    )
+    footer = f"生成于 {local(ctx.generated_at)}　本表由平台密钥签名，可离线验证"
+
+    def on_page(canvas: Any, document: Any) -> None:
+        canvas.saveState()
+        canvas.setFont(font, 8)
+        canvas.setFillColor(colors.grey)
+        canvas.drawString(12 * mm, 7 * mm, footer)
+        canvas.drawRightString(document.pagesize[0] - 12 * mm, 7 * mm, f"第 {document.page} 页")
+        canvas.restoreState()
+
+    doc.build(story, onFirstPage=on_page, onLaterPages=on_page)
+    return buffer.getvalue()
+
+
+def _table(rows: list[list[Any]], widths: list[float], *, header: bool = False) -> Table:
+    full = landscape(A4)[0] - 24 * mm
+    if widths[-1] == 0:  # the last column takes the rest of the line
+        widths = [*widths[:-1], full - sum(widths[:-1])]
+    table = Table(rows, colWidths=widths, repeatRows=1 if header else 0)
+    style = [
+        ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+    ]
+    if header:
+        style.append(("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef1f5")))
+    table.setStyle(TableStyle(style))
+    return table
