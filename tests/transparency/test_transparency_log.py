@@ -450,3 +450,19 @@ async def test_verify_errors_are_one_line(live_server: str, bidhall: Any, tmp_pa
     bad.write_text("{not json")
     await expect_failure(bidhall, live_server, "--heads", str(bad), match="cannot read heads file")
     await expect_failure(bidhall, live_server, "--token", "nope", match="server refused (401)")
+
+
+async def test_scheduler_hook_publishes_and_logs_a_tamper_alarm(
+    rt: Runtime, clock: FixedClock, publish_lot: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    from trading.audit.service import publish_for
+
+    await publish_lot()
+    head = await publish_for(rt)
+    assert head is not None
+    assert (await publish_for(rt)) is not None  # nothing new: the same head, cheaply
+    async with rt.sessionmaker() as session, session.begin():
+        await session.execute(delete(AuditEntry).where(AuditEntry.seq == 2))
+    await publish_lot(title="另一个")
+    assert await publish_for(rt) is None
+    assert "tree head not published" in caplog.text and "edited" in caplog.text

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import String, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,6 +27,11 @@ from trading.db import advisory_lock, writing
 from trading.enums import LotState
 from trading.errors import Conflict, NotFound, ValidationFailed
 from trading.models import Lot
+
+if TYPE_CHECKING:
+    from trading.runtime import Runtime
+
+log = logging.getLogger("bidhall.audit")
 
 AUDIT_LOCK_KEY = 0x6269646861  # "bidha": one PostgreSQL advisory lock for the log's tail
 HEAD_LOCK_KEY = 0x6269646874  # "bidht": publishing tree heads, one at a time
@@ -213,6 +219,17 @@ async def publish_tree_head(session: AsyncSession, platform: Identity, now: date
         )
         session.add(head)
     return head
+
+
+async def publish_for(rt: Runtime) -> TreeHead | None:
+    """The scheduler's and the opening's hook: publish a head now; a tamper alarm is logged
+    (and the head withheld) instead of crashing the caller."""
+    try:
+        async with rt.sessionmaker() as session:
+            return await publish_tree_head(session, rt.platform, rt.clock.now())
+    except Conflict as exc:
+        log.error("tree head not published: %s", exc.message)
+        return None
 
 
 async def _tree_size_or_latest(session: AsyncSession, tree_size: int | None) -> int:
