@@ -1,18 +1,31 @@
-"""Opening record page (开标记录表): printable, signed by the platform."""
+"""Bidding HTML pages: the opening record (开标记录表) and the bidder workspace.
+
+The workspace pages carry only public material (lot keys, receipts, the platform's public
+key); sealing, signing and receipt checks run in the bidder's browser (static/js).
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from litestar import Request, get
 from litestar.response import Template
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 
-from bidding.models import Opening
+from bidding.models import Bid, Opening, Registration
+from bidding.service import MAX_BID_BYTES, envelope_lot_id
+from crypto.encoding import b64u_encode
 from trading.actor import Actor
-from trading.errors import NotFound
-from trading.service import get_lot
-from trading.web import page
+from trading.enums import LotState, Role
+from trading.errors import Forbidden, NotFound
+from trading.i18n import MESSAGES, pick_lang, translator
+from trading.models import Document, Lot, Organization, Project
+from trading.service import get_lot, list_lots
+from trading.web import page, requires, runtime
 
 
 @get("/lots/{lot_id:int}/opening", name="opening_record")
@@ -26,4 +39,154 @@ async def opening_record(
     return page(request, "opening_record.html", lot=lot, project=lot.project, signed=opening.record)
 
 
-ROUTES = [opening_record]
+# ---- bidder workspace ----------------------------------------------------------------------------
+
+
+def _js_text(request: Request[Actor, Any, Any]) -> dict[str, str]:
+    """The UI strings the workspace scripts show (progress, errors), in the page language."""
+    t = translator(pick_lang(request.query_params.get("lang"), request.cookies.get("lang")))
+    return {key: t(key) for key in MESSAGES if key.startswith("bidder.js.")}
+
+
+def _in_zone(value: datetime, zone: str) -> str:
+    """A deadline as the lot's center reads it (its own zone), with the zone named."""
+    return value.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M:%S")
+
+
+async def _my_org(session: AsyncSession, actor: Actor) -> Organization:
+    org = None if actor.org_id is None else await session.get(Organization, actor.org_id)
+    if org is None:
+        raise Forbidden("投标人单位不存在 / your account belongs to no bidder organization")
+    return org
+
+
+def _bid_row(bid: Bid, zone: str) -> dict[str, Any]:
+    return {
+        "bid_id": bid.id,
+        "lot_id": bid.lot_id,
+        "version": bid.version,
+        "status": bid.status,
+        "sha256": bid.ciphertext_sha256,
+        "size": bid.size,
+        "received_at": _in_zone(bid.received_at, zone),
+        "receipt": bid.receipt,
+    }
+
+
+def _common(request: Request[Actor, Any, Any]) -> dict[str, Any]:
+    rt = runtime(request)
+    return {
+        "server_now": rt.clock.now().isoformat(),
+        "platform_pub": b64u_encode(rt.platform.sign_pub),
+        "js_text": _js_text(request),
+        "key_owner": f"user:{request.user.user_id}",
+    }
+
+
+@get("/bidder", name="bidder_home", guards=[requires(Role.BIDDER)])
+async def bidder_home(request: Request[Actor, Any, Any], db_session: AsyncSession) -> Template:
+    """My lots (bid on, registered for, or open for bids), deadlines, my receipts."""
+    org = await _my_org(db_session, request.user)
+    bids = list(
+        await db_session.scalars(
+            select(Bid).where(Bid.bidder_org_id == org.id).order_by(Bid.lot_id, Bid.version)
+        )
+    )
+    registered = set(
+        await db_session.scalars(
+            select(Registration.lot_id).where(Registration.bidder_org_id == org.id)
+        )
+    )
+    mine = {b.lot_id for b in bids} | registered
+    lots: dict[int, Lot] = {
+        lot.id: lot for lot in await list_lots(db_session, state=LotState.ANNOUNCED, limit=500)
+    }
+    missing = mine - set(lots)
+    if missing:
+        for lot in await db_session.scalars(
+            select(Lot)
+            .where(Lot.id.in_(missing), Lot.state != LotState.DRAFT)
+            .options(selectinload(Lot.project).selectinload(Project.center))
+        ):
+            lots[lot.id] = lot
+    latest: dict[int, Bid] = {}
+    for b in bids:
+        latest[b.lot_id] = b  # ordered by version: the last one counts
+    rows = [
+        {
+            "lot": lot,
+            "deadline": _in_zone(lot.bid_deadline, lot.project.center.timezone),
+            "zone": lot.project.center.timezone,
+            "open": lot.state == LotState.ANNOUNCED,
+            "registered": lot.id in registered,
+            "latest": _bid_row(latest[lot.id], lot.project.center.timezone)
+            if lot.id in latest
+            else None,
+        }
+        for lot in sorted(
+            lots.values(), key=lambda x: (x.id not in mine, x.bid_deadline, x.id), reverse=False
+        )
+    ]
+    tz = runtime(request).settings.timezone
+    return page(
+        request,
+        "bidder_home.html",
+        org=org,
+        rows=rows,
+        bids=[
+            _bid_row(b, lots[b.lot_id].project.center.timezone if b.lot_id in lots else tz)
+            for b in reversed(bids)
+        ],
+        receipts={str(b.id): b.receipt for b in bids},
+        lots=lots,
+        **_common(request),
+    )
+
+
+@get("/bidder/lots/{lot_id:int}", name="bidder_lot", guards=[requires(Role.BIDDER)])
+async def bidder_lot(
+    request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int
+) -> Template:
+    """Seal and submit a bid in the browser (or upload one sealed with the CLI)."""
+    org = await _my_org(db_session, request.user)
+    lot = await get_lot(db_session, lot_id, request.user)
+    bids = list(
+        await db_session.scalars(
+            select(Bid)
+            .where(Bid.lot_id == lot.id, Bid.bidder_org_id == org.id)
+            .order_by(Bid.version.desc())
+        )
+    )
+    registration = await db_session.scalar(
+        select(Registration).where(
+            Registration.lot_id == lot.id, Registration.bidder_org_id == org.id
+        )
+    )
+    documents = list(
+        await db_session.scalars(
+            select(Document).where(Document.lot_id == lot.id).order_by(Document.id)
+        )
+    )
+    now = runtime(request).clock.now()
+    zone = lot.project.center.timezone
+    return page(
+        request,
+        "bidder_lot.html",
+        org=org,
+        lot=lot,
+        project=lot.project,
+        envelope_lot=envelope_lot_id(lot),
+        next_version=(bids[0].version + 1) if bids else 1,
+        bids=[_bid_row(b, zone) for b in bids],
+        receipts={str(b.id): b.receipt for b in bids},
+        accepting=lot.state == LotState.ANNOUNCED and now < lot.bid_deadline,
+        deadline=_in_zone(lot.bid_deadline, zone),
+        zone=zone,
+        registration=registration,
+        documents=documents,
+        max_bytes=MAX_BID_BYTES,
+        **_common(request),
+    )
+
+
+ROUTES = [opening_record, bidder_home, bidder_lot]

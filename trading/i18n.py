@@ -221,6 +221,156 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "开标时间未到，平台拒绝接受密钥分片。",
         "The opening time has not come: the platform refuses key shares until then.",
     ),
+    # ---- bidder workspace and browser sealing (issue 4 item 5) ----
+    "bidder.title": ("投标人工作台", "Bidder workspace"),
+    "bidder.intro": (
+        "投标文件在您的浏览器内加密，平台只接收密文；开标前任何人（包括平台）都无法读取报价。",
+        "Bids are encrypted in your browser and the platform receives ciphertext only; "
+        "nobody, the platform included, can read a price before the opening.",
+    ),
+    "bidder.org": ("投标人", "Bidder"),
+    "bidder.uscc": ("统一社会信用代码", "Unified social credit code"),
+    "bidder.my_lots": ("我的标段", "My lots"),
+    "bidder.my_lots_note": (
+        "已投标、已报名或正在接受投标的标段；时间按各交易中心所在时区显示。",
+        "Lots you bid on, registered for, or that accept bids; times are in each center's zone.",
+    ),
+    "bidder.countdown": ("距投标截止", "Time left"),
+    "bidder.registration": ("报名", "Registration"),
+    "bidder.registered": ("已报名", "Registered"),
+    "bidder.not_registered": ("未报名", "Not registered"),
+    "bidder.my_bid": ("我的投标", "My bid"),
+    "bidder.no_bid": ("未投标", "No bid"),
+    "bidder.enter": ("投标", "Bid"),
+    "bidder.view": ("查看", "View"),
+    "bidder.receipts": ("我的投标回执", "My receipts"),
+    "bidder.receipts_note": (
+        "回执由平台签名；“验证”在您的浏览器中用平台公钥核对签名，不依赖平台页面的说法。",
+        "Receipts are signed by the platform; the check runs in your browser against the "
+        "platform's public key.",
+    ),
+    "bidder.no_receipts": ("暂无投标回执", "No receipts yet"),
+    "bidder.version": ("版本", "Version"),
+    "bidder.status": ("状态", "Status"),
+    "bidder.received_at": ("接收时间", "Received"),
+    "bidder.size": ("密文大小", "Sealed size"),
+    "bidder.audit_index": ("审计序号", "Audit index"),
+    "bidder.verify": ("回执验证", "Receipt check"),
+    "bidder.platform_key": ("平台签名公钥", "Platform signing key"),
+    "bidder.zone": ("时区", "Time zone"),
+    "bidder.keys": ("我的密钥", "My keys"),
+    "bidder.keys_intro": (
+        "签名密钥（Ed25519）与加密密钥（X25519）在本浏览器内生成，私钥不可导出、不离开本机；"
+        "平台只登记公钥并签发证书。清除浏览器数据会丢失私钥，届时请重新生成并登记。",
+        "Your signing (Ed25519) and encryption (X25519) keys are generated in this browser; "
+        "the private keys cannot be exported and never leave it. The platform registers the "
+        "public keys and certifies them. Clearing the browser's data loses the private keys: "
+        "then generate and register new ones.",
+    ),
+    "bidder.keys_generate": ("生成并登记密钥", "Generate and register keys"),
+    "bidder.keys_sign_fp": ("签名公钥指纹", "Signing key fingerprint"),
+    "bidder.keys_enc_fp": ("加密公钥指纹", "Encryption key fingerprint"),
+    "bidder.keys_certificate": ("平台证书", "Platform certificate"),
+    "bidder.seal": ("在浏览器中密封并提交", "Seal and submit in this browser"),
+    "bidder.seal_intro": (
+        "开标一览表与投标文件打包后，在本机用本标段的开标公钥和您自己的加密公钥加密，"
+        "并用您的签名密钥签名；大文件分块处理。",
+        "The price form and your files are packed, encrypted on this machine to the lot's "
+        "opening key and to your own key, and signed with your signing key; large files are "
+        "processed chunk by chunk.",
+    ),
+    "bidder.price": ("投标报价（元）", "Bid price (yuan)"),
+    "bidder.price_words": ("大写", "In words"),
+    "bidder.duration": ("工期（日历天）", "Duration (calendar days)"),
+    "bidder.quality": ("质量承诺", "Quality commitment"),
+    "bidder.quality_default": ("合格", "合格"),
+    "bidder.files": ("投标文件（可多选）", "Bid files (several allowed)"),
+    "bidder.next_version": ("本次提交版本", "Version of this submission"),
+    "bidder.replace_note": (
+        "截止前可重新提交，以最后一次提交为准。",
+        "You may submit again before the deadline; the last submission counts.",
+    ),
+    "bidder.seal_submit": ("密封并提交", "Seal and submit"),
+    "bidder.presealed": ("上传已用客户端密封的文件", "Upload a file sealed with the CLI"),
+    "bidder.presealed_intro": (
+        "用 bidhall bid seal 生成的密封文件；可同时选择其 .sig 签名文件，"
+        "否则由本浏览器的密钥签名。",
+        "A file made with `bidhall bid seal`; add its .sig signature file, or this browser's "
+        "key signs it.",
+    ),
+    "bidder.presealed_file": ("密封文件", "Sealed file"),
+    "bidder.presealed_sig": ("签名文件（.sig，可选）", "Signature file (.sig, optional)"),
+    "bidder.presealed_submit": ("上传", "Upload"),
+    "bidder.receipt": ("投标回执", "Receipt"),
+    "bidder.history": ("提交记录", "Submissions"),
+    "bidder.closed": ("投标已截止，不再接受提交。", "Bidding has closed: no more submissions."),
+    "bidder.documents": ("招标文件", "Tender documents"),
+    "bidder.no_documents": ("暂无招标文件", "No documents yet"),
+    "bidder.questions": ("答疑与澄清", "Questions and clarifications"),
+    "bidder.coming": (
+        "报名、文件下载与提问功能即将在此开放。",
+        "Registration, downloads and questions will open here soon.",
+    ),
+    "bidder.back": ("返回工作台", "Back to the workspace"),
+    "bidder.lot_page": ("标段公告页", "Public lot page"),
+    "bidder.js.hash": ("正在计算文件摘要", "Hashing files"),
+    "bidder.js.seal": ("正在加密", "Encrypting"),
+    "bidder.js.sign": ("正在签名", "Signing"),
+    "bidder.js.upload": ("正在上传密文", "Uploading ciphertext"),
+    "bidder.js.done": ("提交成功，已收到平台回执", "Submitted: the platform's receipt is below"),
+    "bidder.js.failed": ("提交失败", "Submission failed"),
+    "bidder.js.verified": ("签名有效", "Verified"),
+    "bidder.js.not_verified": ("验证失败", "NOT verified"),
+    "bidder.js.checking": ("验证中…", "Checking…"),
+    "bidder.js.closed": ("已截止", "Closed"),
+    "bidder.js.days": ("天", "d"),
+    "bidder.js.key_ok": (
+        "本浏览器的密钥已在平台登记，可以密封投标。",
+        "This browser's keys are registered: you can seal bids.",
+    ),
+    "bidder.js.key_none": (
+        "尚未登记密钥。请生成并登记后再投标。",
+        "No keys registered yet. Generate and register them before bidding.",
+    ),
+    "bidder.js.key_other": (
+        "平台登记的是其他设备或客户端的密钥。在本浏览器密封须生成并登记新密钥，"
+        "原密钥将被吊销（已提交的投标不受影响）。",
+        "The platform holds keys from another device or the CLI. Sealing here needs new keys; "
+        "registering them revokes the old ones (bids already submitted are unaffected).",
+    ),
+    "bidder.js.key_unregistered": (
+        "本浏览器有密钥，但平台当前登记的不是它。",
+        "This browser has keys, but the platform currently holds other keys.",
+    ),
+    "bidder.js.key_register_again": ("登记本浏览器的密钥", "Register this browser's keys"),
+    "bidder.js.need_keys": (
+        "请先生成并登记密钥。",
+        "Generate and register your keys first.",
+    ),
+    "bidder.js.cert_ok": ("证书签名有效", "certificate verified"),
+    "bidder.js.cert_bad": ("证书验证失败", "certificate NOT verified"),
+    "bidder.js.working": ("处理中，请勿关闭页面…", "Working: keep this page open…"),
+    "bidder.withdraw": ("撤回投标", "Withdraw my bid"),
+    "bidder.withdraw_note": (
+        "截止前可撤回；撤回后仍可在截止前提交新版本。",
+        "Before the deadline you may withdraw, and still submit a new version afterwards.",
+    ),
+    "bidder.js.confirm_withdraw": (
+        "确定撤回本标段的投标吗？",
+        "Withdraw your bid for this lot?",
+    ),
+    "bidder.js.withdrawn": ("投标已撤回", "Bid withdrawn"),
+    "bidder.js.status.active": ("有效", "Active"),
+    "bidder.js.status.replaced": ("已被新版本替换", "Replaced"),
+    "bidder.js.status.withdrawn": ("已撤回", "Withdrawn"),
+    "bidder.js.status.decrypted": ("已解密", "Decrypted"),
+    "bidder.js.status.revoked": ("已撤销（无法解密）", "Revoked (undecryptable)"),
+    "bidder.js.status.failed": ("解密失败（非投标人原因）", "Failed (not the bidder's fault)"),
+    "bidder.js.strategy": (
+        "密文先在浏览器内分块组装（可写入磁盘缓存），签名后整体上传。",
+        "The ciphertext is assembled in the browser chunk by chunk (it may be paged to "
+        "disk), then uploaded once signed.",
+    ),
 }
 
 
