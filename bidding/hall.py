@@ -152,7 +152,7 @@ async def _stream(rt: Runtime, lot_id: int, org_id: int | None) -> AsyncIterator
                     continue
                 if event is None:
                     return  # dropped for being too slow; the browser reconnects to a snapshot
-                data = event.data
+                data = {**event.data, "at": rt.clock.now().isoformat()}  # the server's time
                 if event.kind == events.PRESENCE and usccs:
                     # Once the record is out, names are public: say which bidders are here.
                     data = {**data, "online": online_usccs(usccs, lot_id)}
@@ -270,9 +270,8 @@ async def custodian_release(
         share = json.loads(data.get("share", ""))
         if not isinstance(share, dict):
             raise ValueError("not a JSON object")
-        share = share.get("share", share)  # accept {"share": {...}} as the API takes it
-        if not isinstance(share, dict):
-            raise ValueError("not a JSON object")
+        if isinstance(share.get("share"), dict):  # also {"share": {...}}, as the API takes it
+            share = share["share"]
         state = await service.release_share(
             db_session, lot_id, request.user, share, context(runtime(request))
         )

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from tests.hall.conftest import bearer, next_event, sse, until
+from tests.hall.conftest import Event, bearer, next_event, sse, until
 from trading.clock import FixedClock
 from trading.demo import BIDDERS, release_shares
 from trading.openings import run_opening
@@ -15,6 +15,11 @@ from trading.runtime import Runtime
 
 PRICES = {"bidder-1": "9100000.00", "bidder-2": "8950000.00", "bidder-3": "9230000.00"}
 NAMES = [name for username, name, _sme in BIDDERS if username in PRICES]
+
+
+def body(event: Event) -> dict[str, Any]:
+    """An event's payload without the server time the stream stamps on it."""
+    return {k: v for k, v in event.data.items() if k != "at"}
 
 
 def leaks(raw: str) -> list[str]:
@@ -64,13 +69,13 @@ async def test_stream_follows_the_opening_and_reveals_prices_only_with_the_recor
         "record",
     ]
     by_kind = {e.kind: e for e in opening}
-    assert opening[0].data == {"state": "opening", "bids": 3}
-    assert [e.data for e in seen if e.kind == "share"][-1] == {
+    assert body(opening[0]) == {"state": "opening", "bids": 3}
+    assert [body(e) for e in seen if e.kind == "share"][-1] == {
         "released": 2,
         "threshold": 2,
         "custodians": 3,
     }
-    assert [e.data for e in seen if e.kind == "decrypt"][-1] == {"done": 3, "total": 3}
+    assert [body(e) for e in seen if e.kind == "decrypt"][-1] == {"done": 3, "total": 3}
     for event in seen[:-1]:
         assert leaks(event.raw) == [], (event.kind, event.raw)
     record = by_kind["record"].data["record"]
@@ -122,11 +127,11 @@ async def test_presence_counts_bidders_and_viewers_without_names(
                 assert snap.data["presence"] == {"bidders": 1, "viewers": 2}
                 assert snap.data["online"] == []  # names only once the record is out
                 joined = await next_event(watching, "snapshot")
-                while joined.data != {"bidders": 1, "viewers": 2}:
+                while body(joined) != {"bidders": 1, "viewers": 2}:
                     joined = await next_event(watching)
                 assert joined.kind == "presence" and "online" not in joined.data
             left = await next_event(watching)
-            assert left.kind == "presence" and left.data == {"bidders": 0, "viewers": 1}
+            assert left.kind == "presence" and body(left) == {"bidders": 0, "viewers": 1}
 
 
 async def test_hall_page_and_stream_hide_drafts(

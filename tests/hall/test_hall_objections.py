@@ -1,0 +1,137 @@
+"""Bidders confirm the record or object inside the window; the center answers; all audited."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from litestar.testing import AsyncTestClient
+from sqlalchemy import func, select
+
+from bidding.models import OpeningResponse, OpeningReview
+from tests.hall.conftest import bearer
+from trading.audit.models import AuditEntry
+from trading.clock import FixedClock
+from trading.openings import run_opening
+from trading.runtime import Runtime
+
+Client = AsyncTestClient[Any]
+
+
+async def test_confirm_object_answer_within_the_window(
+    rt: Runtime, clock: FixedClock, opened_lot: Any, client: Client
+) -> None:
+    lot = await opened_lot()
+    base = f"/api/v1/lots/{lot.id}/opening"
+    async with rt.sessionmaker() as session:
+        review = await session.get(OpeningReview, lot.id)
+    assert review is not None and review.window_ends_at == clock.now() + timedelta(minutes=30)
+
+    b1, b2 = await bearer(client, "bidder-1"), await bearer(client, "bidder-2")
+    r = await client.post(f"{base}/confirm", headers=b1)
+    assert r.status_code == 201, r.text
+    assert r.json()["kind"] == "confirm" and r.json()["bidder"] == "广西路桥工程集团有限公司"
+    again = await client.post(f"{base}/confirm", headers=b1)
+    assert again.json()["id"] == r.json()["id"]  # confirming twice confirms once
+
+    clock.advance(timedelta(minutes=10))
+    text = "我方报价唱标金额与投标文件不一致，请核实。"
+    r = await client.post(f"{base}/objections", json={"text": text}, headers=b2)
+    assert r.status_code == 201, r.text
+    objection = r.json()
+    assert objection["answer"] is None
+
+    # Only the lot's own center answers, once.
+    other = await bearer(client, "staff-450200")
+    r = await client.post(
+        f"{base}/objections/{objection['id']}/answer", json={"text": "越权答复"}, headers=other
+    )
+    assert r.status_code == 403
+    staff = await bearer(client, "staff-450100")
+    answer = "经核对开标一览表，唱标金额与投标文件一致，异议不成立。"
+    r = await client.post(
+        f"{base}/objections/{objection['id']}/answer", json={"text": answer}, headers=staff
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["answer"] == answer
+    twice = await client.post(
+        f"{base}/objections/{objection['id']}/answer", json={"text": "再次答复"}, headers=staff
+    )
+    assert twice.status_code == 409
+    confirmation = await client.post(
+        f"{base}/objections/{(await client.get(f'{base}/responses')).json()['responses'][0]['id']}"
+        "/answer",
+        json={"text": "确认无需答复"},
+        headers=staff,
+    )
+    assert confirmation.status_code == 404  # a confirmation is not an objection
+
+    listed = (await client.get(f"{base}/responses")).json()
+    assert [x["kind"] for x in listed["responses"]] == ["confirm", "objection"]
+    assert listed["responses"][1]["text"] == text and listed["responses"][1]["answer"] == answer
+    async with rt.sessionmaker() as session:
+        actions = list(
+            await session.scalars(
+                select(AuditEntry.action).where(
+                    AuditEntry.target_type == "lot", AuditEntry.target_id == str(lot.id)
+                )
+            )
+        )
+    assert {"opening.confirmed", "opening.objection", "opening.objection_answered"} <= set(actions)
+
+
+async def test_after_the_window_responses_are_refused(
+    rt: Runtime, clock: FixedClock, opened_lot: Any, client: Client
+) -> None:
+    lot = await opened_lot()
+    base = f"/api/v1/lots/{lot.id}/opening"
+    b3 = await bearer(client, "bidder-3")
+    clock.advance(timedelta(minutes=30))  # the window's end itself is already too late
+    r = await client.post(f"{base}/objections", json={"text": "迟到的异议内容"}, headers=b3)
+    assert r.status_code == 409 and "window" in r.json()["detail"]
+    assert (await client.post(f"{base}/confirm", headers=b3)).status_code == 409
+    async with rt.sessionmaker() as session:
+        assert await session.scalar(select(func.count(OpeningResponse.id))) == 0
+
+
+async def test_only_the_lots_bidders_respond(rt: Runtime, opened_lot: Any, client: Client) -> None:
+    lot = await opened_lot()
+    base = f"/api/v1/lots/{lot.id}/opening"
+    outsider = await bearer(client, "bidder-4")  # a bidder, but not in this lot
+    r = await client.post(
+        f"{base}/objections", json={"text": "我不是本标段投标人"}, headers=outsider
+    )
+    assert r.status_code == 403
+    for username in ("staff-450100", "custodian-450100-1", "supervisor-450000"):
+        who = await bearer(client, username)
+        assert (await client.post(f"{base}/confirm", headers=who)).status_code == 403
+    assert (await client.post(f"{base}/confirm")).status_code == 401
+    b1 = await bearer(client, "bidder-1")
+    bad = [{"text": ""}, {"text": "x"}, {"text": "长" * 2001}, {"note": "字段错误"}, {}]
+    for body in bad:
+        r = await client.post(f"{base}/objections", json=body, headers=b1)
+        assert r.status_code == 400, (body, r.text)
+    async with rt.sessionmaker() as session:
+        assert await session.scalar(select(func.count(OpeningResponse.id))) == 0
+
+
+async def test_no_response_before_the_record(
+    rt: Runtime, clock: FixedClock, publish_lot: Any, bid: Any, client: Client
+) -> None:
+    lot = await publish_lot()
+    clock.advance(timedelta(days=1))
+    await bid(lot)
+    clock.set(lot.bid_deadline)
+    await run_opening(rt, lot.id)  # opening, but no share released yet
+    b1 = await bearer(client, "bidder-1")
+    r = await client.post(f"/api/v1/lots/{lot.id}/opening/confirm", headers=b1)
+    assert r.status_code == 409 and "not published" in r.json()["detail"]
+    assert (await client.get(f"/api/v1/lots/{lot.id}/opening/responses")).status_code == 404
+
+
+async def test_record_page_links_the_pdf_and_the_hall(opened_lot: Any, client: Client) -> None:
+    lot = await opened_lot()
+    page = await client.get(f"/lots/{lot.id}/opening", headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    assert f"/lots/{lot.id}/opening.pdf" in page.text and f"/lots/{lot.id}/hall" in page.text
+    assert "@media print" in page.text
