@@ -23,7 +23,7 @@ from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
 from reportlab.lib import colors
-from reportlab.lib.enums import TA_CENTER
+from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
@@ -128,6 +128,7 @@ def render_record_pdf(signed: dict[str, Any], ctx: RecordContext) -> bytes:
     title = ParagraphStyle("title", parent=base, fontSize=18, leading=24, alignment=TA_CENTER)
     sub = ParagraphStyle("sub", parent=base, fontSize=11, leading=15, alignment=TA_CENTER)
     h2 = ParagraphStyle("h2", parent=base, fontSize=11, leading=16, spaceBefore=8)
+    num = ParagraphStyle("num", parent=base, alignment=TA_RIGHT)
     mono = ParagraphStyle("mono", parent=base, fontName="Courier", fontSize=7, leading=9)
 
     def p(text: object, style: ParagraphStyle = base) -> Paragraph:
@@ -160,14 +161,14 @@ def render_record_pdf(signed: dict[str, Any], ctx: RecordContext) -> bytes:
                 p(i),
                 p(row["bidder"]),
                 p(row["uscc"]),
-                p(_money(row.get("price"))),
+                p(_money(row.get("price")), num),
                 p(form.get("duration_days", "—")),
                 p(form.get("quality", "—")),
                 p(outcome),
                 p(row["sha256"], mono),
             ]
         )
-    widths = [12 * mm, 52 * mm, 36 * mm, 30 * mm, 22 * mm, 20 * mm, 38 * mm, 0]
+    widths = [12 * mm, 50 * mm, 40 * mm, 30 * mm, 22 * mm, 18 * mm, 36 * mm, 0]
     story.append(_table(rows, widths, header=True))
     story.append(p("投标人确认与异议（《招标投标法实施条例》第四十四条）", h2))
     if ctx.responses:

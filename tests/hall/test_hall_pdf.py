@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -19,7 +20,8 @@ PDFTOTEXT = shutil.which("pdftotext") or "/usr/bin/pdftotext"  # `make test` ins
 
 
 def pdf_text(pdf: bytes, tmp_path: Path) -> str:
-    path = tmp_path / "record.pdf"
+    keep = os.environ.get("BIDHALL_SCREENSHOTS")  # a directory: keep the PDF to look at
+    path = Path(keep or tmp_path) / "record.pdf"
     path.write_bytes(pdf)
     out = subprocess.run(
         [PDFTOTEXT, "-layout", "-enc", "UTF-8", str(path), "-"],
