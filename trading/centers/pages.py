@@ -13,6 +13,7 @@ from litestar.params import Parameter
 from litestar.response import Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 
 from trading.actor import Actor
 from trading.centers import service as centers
@@ -72,6 +73,7 @@ async def center_page(
                 Lot.bid_deadline >= day_start,
                 Lot.bid_deadline < day_start + timedelta(days=1),
             )
+            .options(selectinload(Lot.project))
             .order_by(Lot.bid_deadline)
         )
     )
