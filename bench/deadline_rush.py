@@ -1,0 +1,834 @@
+"""Deadline rush: N bidders upload sealed bids to a real server in the last minute.
+
+    .venv/bin/python bench/deadline_rush.py [--bidders 200] [--size 5MB] [--window 60]
+
+What it does, in order (only step 6 is timed):
+
+1. builds a scratch world in a temp dir (SQLite; a throwaway PostgreSQL database when
+   BIDHALL_DATABASE_URL names a PostgreSQL server), with N bidder organizations and
+   accounts whose public keys are registered and API tokens issued through the services;
+2. publishes one sandbox lot whose bid deadline is the estimated setup time + `--window`
+   seconds ahead (the project's accelerator is large, so the rules allow it);
+3. seals N bids on "the bidders' machines" (bidding.client.seal_bid, in worker processes):
+   a price form plus one file of `--size` random (incompressible) bytes each;
+4. starts three servers on 127.0.0.1, each under the same uvicorn as a subprocess:
+     platform  `bidhall serve` on the scratch world (scheduler off)
+     bare      a plain ASGI endpoint that streams the body to a file, returns 201
+     stage     the same endpoint doing exactly the platform's blob staging
+               (trading.blobs.LocalBlobStore.stage + commit: SHA-256 + fsync + rename)
+5. waits until `--window` seconds before the deadline;
+6. fires all N uploads at once (httpx.AsyncClient, bodies streamed from the sealed files,
+   connection pool sized to N) against the platform, checks every one was accepted before
+   the deadline, while another client fetches a DB-backed page every 0.25 s (what the
+   rush does to everyone else); then repeats the rush against `bare` and `stage`
+   (`--baseline-runs` times each, alternating; the best run counts);
+7. verifies every receipt offline with the key from GET /api/v1/platform/key, checks the
+   bid rows, prints a table and a one-line summary. Exit status 1 unless accepted == sent.
+
+Latency is per upload, from sending the request to receiving the receipt. MB/s is the
+aggregate body throughput (1 MB = 10^6 bytes) over the rush's wall time. Ratios are
+platform / bare from the same run (latency: > 1 is slower; MB/s: < 1 is slower).
+`first` is the fastest upload. `srv CPU` / `cli CPU` are the server process's and this
+client's user+system CPU seconds during the rush (2 CPUs are shared by both).
+Everything started is stopped on exit, Ctrl-C or error; the temp dir is removed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import math
+import multiprocessing
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+# Run as a script, bench/ comes first on sys.path and bench/crypto.py would shadow the
+# `crypto` package: import from the repository root instead.
+_BENCH = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _BENCH]
+sys.path.insert(0, str(_BENCH.parent))
+
+from bench._world import (  # noqa: E402
+    MB,
+    Bidder,
+    Stopwatch,
+    World,
+    add_bidders,
+    bench_price,
+    build_world,
+    human_size,
+    issue_tokens,
+    loadavg,
+    parse_size,
+    percentile,
+    publish_lot,
+    table,
+)
+
+HOST = "127.0.0.1"
+HERE = Path(__file__).resolve()
+SANDBOX_FACTOR = 1_000_000  # 20 legal days -> 1.7 s: a sandbox lot may close within the minute
+READ_CHUNK = 256 << 10
+MAX_BIDDERS = 2000
+MAX_SIZE = 256 << 20
+
+
+def say(text: str) -> None:
+    print(text, flush=True)
+
+
+# ---- the baseline servers (run in a child process: `--serve-bare PORT DIR MODE`) ----------------
+
+
+def bare_app(directory: Path, mode: str) -> Callable[..., Awaitable[None]]:
+    """Plain ASGI: POST streams the body to a file in `directory` and answers 201.
+
+    mode "bare": write only.  mode "stage": the platform's own staging code, unchanged.
+    """
+    from trading.blobs import LocalBlobStore
+
+    store = LocalBlobStore(directory) if mode == "stage" else None
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        if scope["type"] != "http":
+            return
+
+        async def body() -> AsyncIterator[bytes]:
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    raise ConnectionError("client went away")
+                if chunk := message.get("body", b""):
+                    yield chunk
+                if not message.get("more_body", False):
+                    return
+
+        status, answer = 200, {"status": "ok"}
+        if scope["method"] == "POST":
+            if store is not None:
+                staged = await store.stage(body(), max_size=1 << 40)
+                store.commit(staged)
+                answer = {"sha256": staged.sha256, "size": staged.size}
+            else:
+                fd, name = tempfile.mkstemp(dir=directory, prefix="bare-")
+                size = 0
+                try:
+                    with os.fdopen(fd, "wb") as out:
+                        async for chunk in body():
+                            out.write(chunk)
+                            size += len(chunk)
+                except BaseException:
+                    os.unlink(name)
+                    raise
+                answer = {"size": size}
+            status = 201
+        payload = json.dumps(answer).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(payload)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": payload})
+
+    return app
+
+
+def serve_bare(port: int, directory: Path, mode: str) -> None:
+    import uvicorn
+
+    directory.mkdir(parents=True, exist_ok=True)
+    # The same call `bidhall serve` makes (trading/cli.py), so only the app differs.
+    uvicorn.run(bare_app(directory, mode), host=HOST, port=port, log_level="info")
+
+
+# ---- processes we start ------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Server:
+    name: str
+    proc: subprocess.Popen[bytes]
+    url: str
+    log: Path
+
+    def cpu_seconds(self) -> float:
+        """utime + stime of the server process, from /proc/<pid>/stat."""
+        try:
+            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return math.nan
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def log_tail(self, lines: int = 25) -> str:
+        try:
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+
+@dataclass
+class Processes:
+    servers: list[Server] = field(default_factory=list)
+
+    def start(
+        self, name: str, argv: list[str], env: dict[str, str], cwd: Path, port: int
+    ) -> Server:
+        log = cwd / f"{name}.log"
+        with log.open("wb") as out:
+            proc = subprocess.Popen(
+                argv, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        server = Server(name, proc, f"http://{HOST}:{port}", log)
+        self.servers.append(server)
+        return server
+
+    def stop(self, server: Server) -> None:
+        if server.proc.poll() is None:
+            server.proc.send_signal(signal.SIGINT)  # graceful; lets cProfile write its file
+        try:
+            server.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.proc.kill()
+            server.proc.wait(timeout=5)
+
+    def stop_all(self) -> None:
+        for server in self.servers:
+            if server.proc.poll() is None:
+                server.proc.send_signal(signal.SIGINT)  # uvicorn shuts down gracefully
+        for server in self.servers:
+            try:
+                server.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                server.proc.kill()
+                server.proc.wait(timeout=5)
+        self.servers.clear()
+
+
+async def wait_ready(server: Server, path: str, within: float = 90.0) -> None:
+    import httpx
+
+    give_up = time.monotonic() + within
+    async with httpx.AsyncClient(timeout=2.0) as client:
+        while time.monotonic() < give_up:
+            if server.proc.poll() is not None:
+                raise RuntimeError(f"{server.name} server exited:\n{server.log_tail()}")
+            with contextlib.suppress(httpx.HTTPError):
+                if (await client.get(server.url + path)).status_code == 200:
+                    return
+            await asyncio.sleep(0.2)
+    raise RuntimeError(f"{server.name} server not ready after {within:.0f} s:\n{server.log_tail()}")
+
+
+def bidhall_argv(port: int, profile: Path | None = None) -> list[str]:
+    """`bidhall serve`, run as `python -m trading.cli` so it uses this checkout's code."""
+    prof = ["-m", "cProfile", "-o", str(profile)] if profile is not None else []
+    serve = ["serve", "--host", HOST, "--port", str(port)]
+    return [sys.executable, *prof, "-m", "trading.cli", *serve]
+
+
+# ---- sealing (worker processes: the bidders' machines) -----------------------------------------
+
+
+@dataclass(frozen=True)
+class Sealed:
+    path: Path
+    size: int
+    signature: str
+    ciphertext_sha256: str
+
+
+def write_random(path: Path, size: int) -> None:
+    with path.open("wb") as out:
+        left = size
+        while left:
+            block = os.urandom(min(left, 1 << 20))
+            out.write(block)
+            left -= len(block)
+
+
+def seal_one(job: tuple[Any, str, str, bytes, str, str, str]) -> Sealed:
+    from bidding.client import seal_bid
+
+    identity, lot_id, uscc, opening_pub, price, attachment, out = job
+    sealed = seal_bid(
+        identity,
+        lot_id=lot_id,
+        bidder_id=uscc,
+        version=1,
+        opening_pub=opening_pub,
+        price_form={"price": price, "duration_days": 180, "quality": "合格"},
+        files=[("技术标.bin", attachment)],
+        out=Path(out),
+    )
+    with open(out, "rb") as fh:  # on disk before the clock starts: no writeback mid-rush
+        os.fsync(fh.fileno())
+    return Sealed(sealed.path, sealed.size, sealed.signature, sealed.ciphertext_sha256)
+
+
+def calibrate_seal(attachment: Path, out: Path) -> float:
+    """Seconds to seal one bid of this size in this process (to size the deadline)."""
+    from crypto.keys import generate_identity
+
+    dummy, lot_key = generate_identity(), generate_identity()
+    t0 = time.perf_counter()
+    seal_one(
+        (dummy, "lot-0", "91450100MA0000001X", lot_key.enc_pub, "1.00", str(attachment), str(out))
+    )
+    elapsed = time.perf_counter() - t0
+    out.unlink()
+    return elapsed
+
+
+# ---- the rush ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Upload:
+    index: int
+    status: int  # 0: transport error
+    started: float
+    ended: float
+    size: int
+    body: Any = None
+    error: str = ""
+
+
+@dataclass
+class Rush:
+    name: str
+    uploads: list[Upload]
+    cpu: float
+    client_cpu: float
+    probes: list[tuple[int, float]] = field(default_factory=list)  # (status, seconds)
+
+    @property
+    def sent(self) -> int:
+        return len(self.uploads)
+
+    @property
+    def ok(self) -> list[Upload]:
+        return [u for u in self.uploads if u.status == 201]
+
+    @property
+    def wall(self) -> float:
+        return max(u.ended for u in self.uploads) - min(u.started for u in self.uploads)
+
+    def latencies(self) -> list[float]:
+        return [u.ended - u.started for u in self.ok] or [math.nan]
+
+    @property
+    def mbps(self) -> float:
+        return sum(u.size for u in self.ok) / MB / self.wall if self.wall > 0 else math.nan
+
+    def failures(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for u in self.uploads:
+            if u.status != 201:
+                key = f"{u.status} {u.error or str(u.body)[:120]}"
+                out[key] = out.get(key, 0) + 1
+        return out
+
+
+async def file_body(path: Path) -> AsyncIterator[bytes]:
+    with path.open("rb") as fh:
+        while chunk := fh.read(READ_CHUNK):
+            yield chunk
+
+
+async def rush(
+    server: Server,
+    url: str,
+    files: list[Sealed],
+    headers: list[dict[str, str]],
+    seconds: float,
+    probe: tuple[str, dict[str, str]] | None = None,
+) -> Rush:
+    """All uploads at once; meanwhile `probe` (url, headers) is fetched every 0.25 s by
+    another client, to see what the rush does to everybody else's requests."""
+    import httpx
+
+    n = len(files)
+    limits = httpx.Limits(max_connections=n, max_keepalive_connections=n)
+    async with httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(seconds)) as client:
+
+        async def one(i: int) -> Upload:
+            sealed = files[i]
+            hdrs = {
+                **headers[i],
+                "content-type": "application/octet-stream",
+                "content-length": str(sealed.size),
+            }
+            t0 = time.perf_counter()
+            try:
+                response = await client.post(url, content=file_body(sealed.path), headers=hdrs)
+                body: Any = response.json() if response.status_code == 201 else response.text
+                return Upload(i, response.status_code, t0, time.perf_counter(), sealed.size, body)
+            except (httpx.HTTPError, ValueError) as exc:
+                return Upload(i, 0, t0, time.perf_counter(), sealed.size, error=repr(exc)[:200])
+
+        probes: list[tuple[int, float]] = []
+        done = asyncio.Event()
+
+        async def prober() -> None:
+            if probe is None:
+                return
+            async with httpx.AsyncClient(timeout=60.0) as other:
+                while not done.is_set():
+                    t0 = time.perf_counter()
+                    try:
+                        status = (await other.get(probe[0], headers=probe[1])).status_code
+                    except httpx.HTTPError:
+                        status = 0
+                    probes.append((status, time.perf_counter() - t0))
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(done.wait(), 0.25)
+
+        cpu0, mine0 = server.cpu_seconds(), time.process_time()
+        probing = asyncio.create_task(prober())
+        uploads = await asyncio.gather(*(one(i) for i in range(n)))
+        cpu, mine = server.cpu_seconds() - cpu0, time.process_time() - mine0
+        done.set()
+        await probing
+    return Rush(server.name, list(uploads), cpu, mine, probes)
+
+
+def clear_dir(path: Path, keep: Path | None = None, prefix: str = "") -> None:
+    """Delete what a baseline wrote (before its dirty pages reach the disk), keep `keep`."""
+    if not path.exists():
+        return
+    for child in path.iterdir():
+        if (keep is not None and child == keep) or not child.name.startswith(prefix):
+            continue
+        if child.is_dir():
+            shutil.rmtree(child, ignore_errors=True)
+        else:
+            child.unlink(missing_ok=True)
+
+
+# ---- main --------------------------------------------------------------------------------------
+
+
+async def run(args: argparse.Namespace, tmp: Path, procs: Processes) -> int:
+    import httpx
+    from sqlalchemy import func, select
+
+    from bidding.models import Bid, BidStatus
+    from crypto.encoding import b64u_decode
+    from crypto.receipts import verify_receipt
+    from trading.clock import SystemClock
+
+    n, size, window = args.bidders, args.size, args.window
+    workers = max(1, min(args.seal_workers, os.cpu_count() or 1))
+    say(f"deadline rush: {n} bidders × {human_size(size)}, window {window:g} s; load {loadavg()}")
+    watch = Stopwatch(say)
+    clock = SystemClock()
+    with watch.phase("world (migrate + seed)"):
+        world: World = await build_world(
+            tmp / "world", clock, sandbox_factor=SANDBOX_FACTOR, say=say
+        )
+    try:
+        db = "PostgreSQL" if world.pg_name else "SQLite"
+        with watch.phase(f"{n} bidder accounts + keys"):
+            bidders: list[Bidder] = await add_bidders(world.rt, n, clock.now())
+        with watch.phase(f"{n} API tokens"):
+            tokens = await issue_tokens(world.rt, bidders, clock.now())
+        sealed_dir = tmp / "sealed"
+        sealed_dir.mkdir()
+        attachment = tmp / "attachment.bin"
+        with watch.phase(f"random attachment ({human_size(size)}) + seal calibration"):
+            write_random(attachment, size)
+            per_seal = calibrate_seal(attachment, sealed_dir / "calibrate.sealed")
+        # Deadline: sealing (in `workers` processes) + server start + a margin, then the window.
+        setup = per_seal * math.ceil(n / workers) * 1.5 + 4.0 * workers + args.slack
+        issued = clock.now()
+        deadline = issued + timedelta(seconds=setup + window)
+        with watch.phase("publish sandbox lot"):
+            lot = await publish_lot(world.rt, n, issued=issued, deadline=deadline, sandbox=True)
+        assert lot.opening_pub is not None
+        deadline = lot.bid_deadline
+        say(
+            f"  lot {lot.id}: deadline {deadline.isoformat()} (setup budget {setup:.0f} s + window)"
+        )
+        opening_pub = b64u_decode(lot.opening_pub, length=32)
+        jobs = [
+            (
+                b.identity,
+                f"lot-{lot.id}",
+                b.uscc,
+                opening_pub,
+                bench_price(i),
+                str(attachment),
+                str(sealed_dir / f"{i:04d}.sealed"),
+            )
+            for i, b in enumerate(bidders)
+        ]
+        with watch.phase(f"seal {n} bids ({workers} processes)"):
+            ctx = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+                sealed = await asyncio.get_running_loop().run_in_executor(
+                    None, lambda: list(pool.map(seal_one, jobs, chunksize=4))
+                )
+        attachment.unlink()
+
+        with watch.phase("start servers"):
+            env = world.server_env()
+            blob_tmp = world.settings.blob_dir / "tmp"  # the platform stages uploads here
+            stage_root = tmp / "world" / "blobs-stage"
+            ports = (
+                [args.port, args.port + 1, args.port + 2]
+                if args.port
+                else [free_port() for _ in range(3)]
+            )
+            platform = procs.start(
+                "platform",
+                bidhall_argv(ports[0], tmp / "platform.prof" if args.profile_server else None),
+                env,
+                tmp,
+                ports[0],
+            )
+            me = [sys.executable, str(HERE), "--serve-bare"]
+            bare = procs.start(
+                "bare", [*me, str(ports[1]), str(blob_tmp), "bare"], env, tmp, ports[1]
+            )
+            stage = procs.start(
+                "stage", [*me, str(ports[2]), str(stage_root), "stage"], env, tmp, ports[2]
+            )
+            await asyncio.gather(
+                wait_ready(platform, "/healthz"), wait_ready(bare, "/"), wait_ready(stage, "/")
+            )
+            async with httpx.AsyncClient(timeout=10) as client:
+                key = (await client.get(platform.url + "/api/v1/platform/key")).json()
+                # One authenticated request per server so first-request costs are not timed.
+                await client.get(
+                    f"{platform.url}/api/v1/lots/{lot.id}/bids/mine",
+                    headers={"authorization": f"Bearer {tokens[0]}"},
+                )
+                await client.post(bare.url + "/", content=b"warm-up")
+                await client.post(stage.url + "/", content=b"warm-up")
+            clear_dir(blob_tmp, prefix="bare-")
+            clear_dir(stage_root, keep=stage_root / "tmp")
+        platform_pub = b64u_decode(key["sign_pub"], length=32)
+        if platform_pub != world.rt.platform.sign_pub:
+            raise RuntimeError("the server's platform key differs from the world's key file")
+
+        remaining = (deadline - datetime.now(UTC)).total_seconds()
+        if remaining > window:
+            say(
+                f"  waiting {remaining - window:.1f} s for the last {window:g} s"
+                " before the deadline"
+            )
+            await asyncio.sleep(remaining - window)
+        remaining = (deadline - datetime.now(UTC)).total_seconds()
+        say(
+            f"timed: firing {n} uploads at the platform, {remaining:.1f} s before the deadline;"
+            f" load {loadavg()}"
+        )
+        if remaining <= 0:
+            say("  setup overran the deadline: raise --slack or --window")
+        auth = [
+            {"authorization": f"Bearer {t}", "x-bid-signature": s.signature}
+            for t, s in zip(tokens, sealed, strict=True)
+        ]
+        url = f"{platform.url}/api/v1/lots/{lot.id}/bids"
+        mine_url = f"{platform.url}/api/v1/lots/{lot.id}/bids/mine"
+        probe = (mine_url, {"authorization": f"Bearer {tokens[0]}"})
+        results = [
+            await rush(platform, url, sealed, auth, seconds=max(remaining, 1.0), probe=probe)
+        ]
+        to_spare = (deadline - datetime.now(UTC)).total_seconds()
+        say(
+            f"  platform done: {len(results[0].ok)}/{n} accepted,"
+            f" {to_spare:.1f} s before the deadline"
+        )
+        leftovers = len(list(blob_tmp.iterdir()))  # staging files the platform left behind
+        no_auth: list[dict[str, str]] = [{} for _ in sealed]
+        runs: dict[str, list[Rush]] = {"bare": [], "stage": []}
+        for round_no in range(args.baseline_runs):
+            for server in (bare, stage):
+                say(
+                    f"timed: firing {n} uploads at {server.name} (run {round_no + 1});"
+                    f" load {loadavg()}"
+                )
+                runs[server.name].append(
+                    await rush(server, server.url + "/", sealed, no_auth, seconds=max(window, 60.0))
+                )
+                if server is bare:
+                    clear_dir(blob_tmp, prefix="bare-")
+                else:
+                    clear_dir(stage_root, keep=stage_root / "tmp")
+        # The best (highest MB/s) baseline run counts: noise only ever flatters the platform.
+        for name in ("bare", "stage"):
+            results.append(max(runs[name], key=lambda r: (len(r.ok), r.mbps)))
+            if len(runs[name]) > 1:
+                say(f"  {name} runs, MB/s: " + ", ".join(f"{r.mbps:.0f}" for r in runs[name]))
+
+        # Offline receipt checks and the rows the platform stored.
+        plat = results[0]
+        bad: list[str] = []
+        for upload in plat.ok:
+            receipt = upload.body.get("receipt") if isinstance(upload.body, dict) else None
+            expect = sealed[upload.index]
+            try:
+                verify_receipt(receipt, platform_pub)
+            except Exception as exc:  # report every bad receipt, then fail
+                bad.append(f"bid {upload.index}: {exc}")
+                continue
+            assert isinstance(receipt, dict)
+            if (
+                receipt["ciphertext_sha256"],
+                receipt["size"],
+                receipt["bidder_id"],
+                receipt["lot_id"],
+            ) != (
+                expect.ciphertext_sha256,
+                expect.size,
+                bidders[upload.index].uscc,
+                f"lot-{lot.id}",
+            ):
+                bad.append(f"bid {upload.index}: receipt names another submission")
+        async with world.rt.sessionmaker() as session:
+            stored = await session.scalar(
+                select(func.count(Bid.id)).where(
+                    Bid.lot_id == lot.id, Bid.status == BidStatus.ACTIVE
+                )
+            )
+        blobs = sum(
+            1 for p in world.settings.blob_dir.rglob("*") if p.is_file() and p.parent.name != "tmp"
+        )
+
+        report(args, db, results, n, bad, stored or 0, blobs, leftovers, to_spare)
+        failed = len(plat.ok) != n or bad or stored != n
+        if args.profile_server:
+            procs.stop(platform)  # cProfile writes its file when the server exits
+            print_profile(tmp / "platform.prof")
+        for server in (platform,):
+            if failed:
+                say(f"--- {server.name} log (tail) ---\n{server.log_tail()}")
+        return 1 if failed else 0
+    finally:
+        procs.stop_all()
+        await world.close()
+
+
+def report(
+    args: argparse.Namespace,
+    db: str,
+    results: list[Rush],
+    n: int,
+    bad: list[str],
+    stored: int,
+    blobs: int,
+    leftovers: int,
+    to_spare: float,
+) -> None:
+    plat, bare = results[0], results[1]
+    b50, b99 = percentile(bare.latencies(), 50), percentile(bare.latencies(), 99)
+    rows = []
+    for r in (bare, results[2], plat):
+        p50, p99 = percentile(r.latencies(), 50), percentile(r.latencies(), 99)
+        rows.append(
+            [
+                r.name,
+                str(r.sent),
+                str(len(r.ok)),
+                f"{min(r.latencies()):.2f}",
+                f"{p50:.2f}",
+                f"{p99:.2f}",
+                f"{r.mbps:.0f}",
+                f"{r.wall:.2f}",
+                f"{r.cpu:.1f}",
+                f"{r.client_cpu:.1f}",
+                f"{p50 / b50:.2f}",
+                f"{p99 / b99:.2f}",
+                f"{r.mbps / bare.mbps:.2f}",
+            ]
+        )
+    envelope = sum(u.size for u in plat.uploads) / max(1, len(plat.uploads))
+    say("")
+    say(
+        f"deadline rush — {db}, {n} bidders, sealed bid {human_size(int(envelope))} "
+        f"({human_size(args.size)} attachment), 127.0.0.1, load {loadavg()}, {os.cpu_count()} CPUs"
+    )
+    say(
+        table(
+            [
+                "endpoint",
+                "sent",
+                "accepted",
+                "first s",
+                "p50 s",
+                "p99 s",
+                "MB/s",
+                "wall s",
+                "srv CPU s",
+                "cli CPU s",
+                "p50 ×bare",
+                "p99 ×bare",
+                "MB/s ×bare",
+            ],
+            rows,
+        )
+    )
+    say(
+        f"platform: {len(plat.ok)}/{n} accepted, {stored} active bid rows, {blobs} blobs stored, "
+        f"{leftovers} staging leftovers, {len(plat.ok) - len(bad)}/{len(plat.ok)} receipts "
+        f"verified offline, finished {to_spare:.1f} s before the deadline"
+    )
+    if plat.probes:
+        times = [t for _, t in plat.probes]
+        failed = sum(1 for status, _ in plat.probes if status != 200)
+        say(
+            f"meanwhile another client's DB-backed GET (/bids/mine, every 0.25 s): "
+            f"{len(times)} requests, p50 {percentile(times, 50):.2f} s, max {max(times):.2f} s, "
+            f"{failed} failed"
+        )
+    for result in results:
+        for what, count in result.failures().items():
+            say(f"  {result.name}: {count} × {what}")
+    for line in bad[:10]:
+        say(f"  receipt problem: {line}")
+    p50, p99 = percentile(plat.latencies(), 50), percentile(plat.latencies(), 99)
+    verdict = "accepted == sent" if len(plat.ok) == n and not bad else "ACCEPTED != SENT"
+    say(
+        f"\nsummary: deadline rush ({db}, {n} × {human_size(args.size)}, load {loadavg()}): "
+        f"{len(plat.ok)}/{n} accepted ({verdict}), receipt p50 {p50:.2f} s "
+        f"({p50 / b50:.2f}× bare), p99 {p99:.2f} s ({p99 / b99:.2f}×), "
+        f"{plat.mbps:.0f} MB/s ({plat.mbps / bare.mbps:.2f}× bare)"
+    )
+
+
+def print_profile(path: Path) -> None:
+    import io
+    import pstats
+
+    if not path.exists():
+        say("(no server profile written)")
+        return
+    out = io.StringIO()
+    pstats.Stats(str(path), stream=out).sort_stats("tottime").print_stats(25)
+    say("\ncProfile of the platform server's event-loop thread (top by own time; SQLite")
+    say("work runs in aiosqlite's thread and shows up as waiting, not here):")
+    say("\n".join(out.getvalue().splitlines()[:50]))
+
+
+def positive_size(text: str) -> int:
+    size = parse_size(text)
+    if not 1 <= size <= MAX_SIZE:
+        raise argparse.ArgumentTypeError(f"size must be between 1 B and {human_size(MAX_SIZE)}")
+    return size
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--serve-bare"]:  # internal: a baseline server child
+        serve_bare(int(argv[1]), Path(argv[2]), argv[3])
+        return 0
+    parser = argparse.ArgumentParser(
+        description="N concurrent bidders upload sealed bids to a real bidhall server within "
+        "the last minute before the deadline; compared with a bare streaming endpoint.",
+        epilog="Honours BIDHALL_DATABASE_URL (PostgreSQL: a scratch database is created"
+        " and dropped).",
+    )
+    parser.add_argument("--bidders", type=int, default=200, help="concurrent bidders (default 200)")
+    parser.add_argument(
+        "--size",
+        type=positive_size,
+        default=parse_size("5MB"),
+        help="attachment size per bid, e.g. 5MB, 512KB (default 5MB)",
+    )
+    parser.add_argument(
+        "--window",
+        type=float,
+        default=60.0,
+        help="seconds before the deadline when the rush starts (default 60)",
+    )
+    parser.add_argument(
+        "--slack",
+        type=float,
+        default=15.0,
+        help="extra setup seconds budgeted before the window (default 15)",
+    )
+    parser.add_argument(
+        "--seal-workers",
+        type=int,
+        default=2,
+        help="processes sealing bids during setup (default 2)",
+    )
+    parser.add_argument(
+        "--baseline-runs",
+        type=int,
+        default=2,
+        help="rushes against each baseline after the platform's; the best counts (default 2)",
+    )
+    parser.add_argument(
+        "--profile-server",
+        action="store_true",
+        help="run the platform server under cProfile and print where its time went "
+        "(diagnosis only: the profiler slows the server)",
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=0,
+        help="first of three consecutive ports (default: free ephemeral ports)",
+    )
+    args = parser.parse_args(argv)
+    if not 1 <= args.bidders <= MAX_BIDDERS:
+        parser.error(f"--bidders must be between 1 and {MAX_BIDDERS}")
+    if not 1 <= args.baseline_runs <= 5:
+        parser.error("--baseline-runs must be between 1 and 5")
+    if not 1 <= args.window <= 600:
+        parser.error("--window must be between 1 and 600 seconds")
+
+    procs = Processes()
+    tmp = Path(tempfile.mkdtemp(prefix="bidhall-rush-"))
+
+    def on_term(_sig: int, _frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_term)
+    try:
+        return asyncio.run(run(args, tmp, procs))
+    except KeyboardInterrupt:
+        say("interrupted")
+        return 130
+    finally:
+        procs.stop_all()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

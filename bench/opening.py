@@ -1,0 +1,405 @@
+"""Opening: decrypt N sealed bids at the opening and publish the signed record.
+
+    .venv/bin/python bench/opening.py [--bids 1000] [--size 64KB] [--profile]
+
+Setup (not timed): a scratch world in a temp dir (SQLite; a throwaway PostgreSQL database
+when BIDHALL_DATABASE_URL names a PostgreSQL server) on a FixedClock, N bidder accounts
+with in-memory identities whose public keys are registered through the services, one
+lot, N bids sealed (bidding.client.seal_bid: price form + `--size` random bytes) and
+submitted through the service layer (LocalBlobStore.stage + bidding.service.submit_bid).
+The clock is then moved to the deadline and the custodians open their key shares on
+"their machines" (trading.demo identities; share decryption is client-side, not timed).
+
+Timed:
+  platform  trading.openings.run_opening (close submissions, snapshot the bid list) and the
+            custodians' bidding.service.release_share calls; the k-th share recovers the
+            opening key, decrypts every bid, records each outcome, and publishes the signed
+            opening record (lot state `opened`).
+  raw       crypto.envelope.open_envelope over the same N ciphertext files with the same
+            recovered opening key, into temp files (no database); run before and after the
+            platform, the faster run counts.
+
+The ratio is platform time / raw time (1.0 = no overhead over the cryptography).
+The platform row is broken down by wrapping, for the timed part only, open_envelope and
+the audit-log append (the rest is database, ORM and commits). --profile adds cProfile.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import io
+import os
+import pstats
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+# Run as a script, bench/ comes first on sys.path and bench/crypto.py would shadow the
+# `crypto` package: import from the repository root instead.
+_BENCH = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _BENCH]
+sys.path.insert(0, str(_BENCH.parent))
+
+from bench._world import (  # noqa: E402
+    MB,
+    Stopwatch,
+    World,
+    add_bidders,
+    bench_price,
+    build_world,
+    human_size,
+    loadavg,
+    parse_size,
+    publish_lot,
+    table,
+)
+
+# Monday 2026-03-02 09:00 in Asia/Shanghai: a working day (as in tests/conftest.py).
+T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+MAX_BIDS = 20_000
+MAX_SIZE = 256 << 20
+
+
+def say(text: str) -> None:
+    print(text, flush=True)
+
+
+@dataclass
+class Timer:
+    """Accumulated wall time and calls of one wrapped function."""
+
+    seconds: float = 0.0
+    calls: int = 0
+
+
+@contextmanager
+def timed_attr(owner: Any, name: str, timer: Timer) -> Iterator[None]:
+    """Wrap owner.name (sync or async) to accumulate its wall time; restore afterwards."""
+    real = getattr(owner, name)
+    if asyncio.iscoroutinefunction(real):
+
+        async def wrapper_async(*args: Any, **kwargs: Any) -> Any:
+            t0 = time.perf_counter()
+            try:
+                return await real(*args, **kwargs)
+            finally:
+                timer.seconds += time.perf_counter() - t0
+                timer.calls += 1
+
+        setattr(owner, name, wrapper_async)
+    else:
+
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            t0 = time.perf_counter()
+            try:
+                return real(*args, **kwargs)
+            finally:
+                timer.seconds += time.perf_counter() - t0
+                timer.calls += 1
+
+        setattr(owner, name, wrapper)
+    try:
+        yield
+    finally:
+        setattr(owner, name, real)
+
+
+def raw_open(blobs: list[tuple[Path, str, str]], priv: bytes) -> float:
+    """open_envelope over every (path, lot id, bidder id) into a temp file; seconds."""
+    from crypto.envelope import open_envelope
+
+    t0 = time.perf_counter()
+    for path, lot_id, bidder in blobs:
+        with path.open("rb") as src, tempfile.TemporaryFile() as plain:
+            open_envelope(
+                src,
+                plain,
+                recipient_priv=priv,
+                expect_lot=lot_id,
+                expect_bidder=bidder,
+                expect_version=1,
+            )
+    return time.perf_counter() - t0
+
+
+async def run(args: argparse.Namespace, tmp: Path) -> int:
+    from sqlalchemy import func, select
+
+    import crypto.envelope
+    import trading.audit.service
+    from bidding import service as bidding
+    from bidding.client import seal_bid
+    from bidding.models import Bid, BidStatus, Opening
+    from crypto import signing
+    from crypto.canonical import canonical_json
+    from crypto.custody import CustodyBundle, ReleasedShare, open_share, recover_opening_key
+    from crypto.encoding import b64u_decode
+    from trading.auth.models import User
+    from trading.auth.passwords import hash_password
+    from trading.auth.service import actor_for
+    from trading.blobs import iter_file
+    from trading.clock import FixedClock
+    from trading.demo import demo_identity
+    from trading.enums import LotState
+    from trading.models import Lot
+    from trading.openings import context, run_opening
+
+    n, size = args.bids, args.size
+    say(f"opening: {n} sealed bids × {human_size(size)}; load {loadavg()}")
+    watch = Stopwatch(say)
+    clock = FixedClock(T0)
+    with watch.phase("world (migrate + seed)"):
+        world: World = await build_world(tmp / "world", clock, say=say)
+    rt = world.rt
+    try:
+        db = "PostgreSQL" if world.pg_name else "SQLite"
+        t0 = time.perf_counter()
+        hash_password("one-scrypt-for-the-estimate")
+        per_hash = time.perf_counter() - t0
+        with watch.phase(f"{n} bidder accounts + keys (one shared password hash)"):
+            bidders = await add_bidders(rt, n, clock.now())
+        say(
+            f"    (a scrypt hash per account would add ≈ {n * per_hash:.0f} s:"
+            f" {per_hash * 1000:.0f} ms each)"
+        )
+        with watch.phase("publish lot (21-day bid period)"):
+            lot = await publish_lot(
+                rt, n, issued=clock.now(), deadline=clock.now() + timedelta(days=21), sandbox=False
+            )
+        assert lot.opening_pub is not None and lot.custody is not None
+        clock.advance(timedelta(days=1))
+        attachment = tmp / "attachment.bin"
+        with attachment.open("wb") as out:
+            out.write(os.urandom(size))
+        opening_pub = b64u_decode(lot.opening_pub, length=32)
+        sealed_dir = tmp / "sealed"
+        sealed_dir.mkdir()
+        t_seal = t_stage = t_submit = 0.0
+        with watch.phase(f"seal + submit {n} bids through the service layer"):
+            for i, bidder in enumerate(bidders):
+                t0 = time.perf_counter()
+                sealed = seal_bid(
+                    bidder.identity,
+                    lot_id=bidding.envelope_lot_id(lot),
+                    bidder_id=bidder.uscc,
+                    version=1,
+                    opening_pub=opening_pub,
+                    price_form={"price": bench_price(i), "duration_days": 180, "quality": "合格"},
+                    files=[("技术标.bin", attachment)],
+                    out=sealed_dir / "bid.sealed",
+                )
+                t1 = time.perf_counter()
+                staged = await rt.blobs.stage(
+                    iter_file(sealed.path), max_size=bidding.MAX_BID_BYTES
+                )
+                t2 = time.perf_counter()
+                async with rt.sessionmaker() as session:
+                    await bidding.submit_bid(
+                        session, lot.id, bidder.actor, staged, sealed.signature, context(rt)
+                    )
+                t3 = time.perf_counter()
+                t_seal, t_stage, t_submit = t_seal + t1 - t0, t_stage + t2 - t1, t_submit + t3 - t2
+        say(
+            f"    per bid: seal {t_seal / n * 1000:.1f} ms (bidder side), blob stage "
+            f"{t_stage / n * 1000:.1f} ms (write + fsync), submit_bid {t_submit / n * 1000:.1f} ms"
+            " (checks, bid row, audit entry, receipt, commit)"
+        )
+        total_bytes = 0
+        blobs: list[tuple[Path, str, str]] = []
+        async with rt.sessionmaker() as session:
+            rows = (
+                await session.execute(
+                    select(Bid.ciphertext_sha256, Bid.size, Bid.bidder_org_id).where(
+                        Bid.lot_id == lot.id, Bid.status == BidStatus.ACTIVE
+                    )
+                )
+            ).all()
+            by_org = {b.actor.org_id: b.uscc for b in bidders}
+            for sha, nbytes, org_id in rows:
+                blobs.append((rt.blobs.path_for(sha), bidding.envelope_lot_id(lot), by_org[org_id]))
+                total_bytes += nbytes
+            custody = lot.custody
+            releasing: list[tuple[Any, dict[str, Any]]] = []
+            bundle = CustodyBundle.from_dict(custody["bundle"])
+            for user_id in custody["custodians"][: custody["threshold"]]:
+                user = await session.get(User, user_id)
+                assert user is not None
+                identity = demo_identity(rt, user.username)  # the custodian's own key file
+                share = open_share(bundle.share_for(identity.enc_pub), identity.enc_priv)
+                releasing.append((actor_for(user), share.to_dict()))
+        if len(blobs) != n:
+            raise RuntimeError(f"{len(blobs)} active bids stored, expected {n}")
+        priv = recover_opening_key(bundle, [ReleasedShare.from_dict(s) for _, s in releasing])
+        clock.set(lot.bid_deadline)
+
+        say(f"timed: raw open_envelope × {n} (no database); load {loadavg()}")
+        raw_before = raw_open(blobs, priv)
+        say(f"timed: platform opening of {n} bids; load {loadavg()}")
+        envelope_timer, audit_timer = Timer(), Timer()
+        profiler = cProfile.Profile() if args.profile else None
+        with (
+            timed_attr(crypto.envelope, "open_envelope", envelope_timer),
+            timed_attr(trading.audit.service, "append", audit_timer),
+        ):
+            if profiler is not None:
+                profiler.enable()
+            t0 = time.perf_counter()
+            state = await run_opening(rt, lot.id)
+            for actor, share in releasing:
+                async with rt.sessionmaker() as session:
+                    state = await bidding.release_share(session, lot.id, actor, share, context(rt))
+            platform = time.perf_counter() - t0
+            if profiler is not None:
+                profiler.disable()
+        say(f"timed: raw open_envelope × {n} again; load {loadavg()}")
+        raw_after = raw_open(blobs, priv)
+        raw = min(raw_before, raw_after)
+
+        # What was published: all N decrypted, the record signed by the platform.
+        async with rt.sessionmaker() as session:
+            final = await session.get(Lot, lot.id)
+            opening = await session.get(Opening, lot.id)
+            decrypted = await session.scalar(
+                select(func.count(Bid.id)).where(
+                    Bid.lot_id == lot.id, Bid.status == BidStatus.DECRYPTED
+                )
+            )
+        problems: list[str] = []
+        if state != LotState.OPENED or final is None or final.state != LotState.OPENED:
+            problems.append(f"lot state {state}, expected opened")
+        if decrypted != n:
+            problems.append(f"{decrypted} of {n} bids decrypted")
+        if opening is None or opening.record is None:
+            problems.append("no opening record published")
+        else:
+            signing.verify(
+                rt.platform.sign_pub,
+                canonical_json(opening.record["record"]),
+                b64u_decode(opening.record["signature"]),
+            )
+            if len(opening.record["record"]["rows"]) != n:
+                problems.append("opening record does not list every bid")
+
+        report(
+            db,
+            n,
+            size,
+            total_bytes,
+            raw,
+            (raw_before, raw_after),
+            platform,
+            envelope_timer,
+            audit_timer,
+        )
+        if profiler is not None:
+            out = io.StringIO()
+            pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(18)
+            say("\ncProfile of the platform opening (top by own time):")
+            say("\n".join(out.getvalue().splitlines()[:45]))
+        for problem in problems:
+            say(f"PROBLEM: {problem}")
+        return 1 if problems else 0
+    finally:
+        await world.close()
+
+
+def report(
+    db: str,
+    n: int,
+    size: int,
+    total_bytes: int,
+    raw: float,
+    raws: tuple[float, float],
+    platform: float,
+    envelope_timer: Timer,
+    audit_timer: Timer,
+) -> None:
+    def row(name: str, seconds: float, ratio: float | None = None) -> list[str]:
+        return [
+            name,
+            f"{seconds:.2f}",
+            f"{n / seconds:.0f}" if seconds else "-",
+            f"{total_bytes / MB / seconds:.1f}" if seconds else "-",
+            f"{ratio if ratio is not None else seconds / raw:.2f}",
+        ]
+
+    rest = platform - envelope_timer.seconds - audit_timer.seconds
+    say("")
+    say(
+        f"opening — {db}, {n} bids, sealed bid {human_size(total_bytes // n)} "
+        f"({human_size(size)} attachment), load {loadavg()}"
+    )
+    say(
+        table(
+            ["what", "time s", "bids/s", "MB/s", "× raw"],
+            [
+                row("raw open_envelope, no DB (best of 2)", raw),
+                row("platform opening (run_opening + shares)", platform),
+                row("  in open_envelope", envelope_timer.seconds),
+                row(f"  in audit.append ({audit_timer.calls} entries)", audit_timer.seconds),
+                row("  rest: DB reads/writes, commits, ORM, record", rest),
+            ],
+        )
+    )
+    say(f"raw runs: {raws[0]:.2f} s before, {raws[1]:.2f} s after the platform opening")
+    say(
+        f"\nsummary: opening ({db}, {n} × {human_size(size)}, load {loadavg()}): "
+        f"{platform:.2f} s for {n} bids ({n / platform:.0f} bids/s) incl. signed record; "
+        f"raw decryption {raw:.2f} s ({n / raw:.0f} bids/s); ratio {platform / raw:.1f}× raw"
+    )
+
+
+def bounded_size(text: str) -> int:
+    size = parse_size(text)
+    if not 1 <= size <= MAX_SIZE:
+        raise argparse.ArgumentTypeError(f"size must be between 1 B and {human_size(MAX_SIZE)}")
+    return size
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description="Open N sealed bids (custodians release shares, every bid decrypted, signed "
+        "record published) and compare with raw decryption of the same files.",
+        epilog="Honours BIDHALL_DATABASE_URL (PostgreSQL: a scratch database is created"
+        " and dropped).",
+    )
+    parser.add_argument("--bids", type=int, default=1000, help="sealed bids (default 1000)")
+    parser.add_argument(
+        "--size",
+        type=bounded_size,
+        default=parse_size("64KB"),
+        help="attachment size per bid, e.g. 64KB, 1MB (default 64KB)",
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help="also print a cProfile of the platform opening"
+    )
+    args = parser.parse_args(argv)
+    if not 3 <= args.bids <= MAX_BIDS:
+        parser.error(f"--bids must be between 3 (the minimum for an opening) and {MAX_BIDS}")
+    tmp = Path(tempfile.mkdtemp(prefix="bidhall-opening-"))
+
+    def on_term(_sig: int, _frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_term)
+    try:
+        return asyncio.run(run(args, tmp))
+    except KeyboardInterrupt:
+        say("interrupted")
+        return 130
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
