@@ -367,9 +367,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "bidder.js.status.revoked": ("已撤销（无法解密）", "Revoked (undecryptable)"),
     "bidder.js.status.failed": ("解密失败（非投标人原因）", "Failed (not the bidder's fault)"),
     "bidder.js.strategy": (
-        "密文先在浏览器内分块组装（可写入磁盘缓存），签名后整体上传。",
-        "The ciphertext is assembled in the browser chunk by chunk (it may be paged to "
-        "disk), then uploaded once signed.",
+        "密文逐块写入浏览器自己的本地存储（磁盘），签名后整体上传，上传后即删除。",
+        "The ciphertext is written chunk by chunk to the browser's own storage (on disk), "
+        "uploaded once signed, then deleted.",
     ),
 }
 

@@ -158,16 +158,22 @@ async function sealAndSubmit(event) {
       onProgress: progress,
     });
     if (sealed.size > lot.maxBytes) throw new Error(`sealed bid larger than ${formatBytes(lot.maxBytes)}`);
-    progress("sign", 0, 0);
-    const signature = await signSubmission(identity, {
-      lotId: lot.envelopeId,
-      bidderId: lot.bidderId,
-      version,
-      headerSha256: sealed.headerSha256,
-      ciphertextSha256: sealed.ciphertextSha256,
-    });
-    progress("upload", 0, 0);
-    const answer = await upload(lot.id, sealed.blob, signature);
+    $("progress-card").dataset.strategy = sealed.strategy; // "opfs" or "blob", see submit.js
+    let answer;
+    try {
+      progress("sign", 0, 0);
+      const signature = await signSubmission(identity, {
+        lotId: lot.envelopeId,
+        bidderId: lot.bidderId,
+        version,
+        headerSha256: sealed.headerSha256,
+        ciphertextSha256: sealed.ciphertextSha256,
+      });
+      progress("upload", 0, 0);
+      answer = await upload(lot.id, sealed.blob, signature);
+    } finally {
+      await sealed.cleanup();
+    }
     $("progress-card").hidden = true;
     $("seal-form").reset();
     $("price-words").textContent = "—";

@@ -87,6 +87,13 @@ async def fill_bid(page: Page) -> None:
     )
 
 
+OPFS_ENTRIES = """async () => {
+  const names = [];
+  for await (const name of (await navigator.storage.getDirectory()).keys()) names.push(name);
+  return names;
+}"""
+
+
 async def bidder_1(rt: Runtime) -> tuple[Organization, PartyKey]:
     async with rt.sessionmaker() as session:
         user = await session.scalar(select(User).where(User.username == "bidder-1"))
@@ -130,6 +137,9 @@ async def test_bid_sealed_in_browser_is_ciphertext_until_the_opening(
     await page.wait_for_selector("#receipt-verify[data-verified=true]")
     sha = await page.get_attribute("#receipt", "data-sha256")
     assert sha is not None
+    # Sealed into the origin-private file system (disk), not held in memory; then deleted.
+    assert await page.get_attribute("#progress-card", "data-strategy") == "opfs"
+    assert await page.evaluate(OPFS_ENTRIES) == []
 
     # The server's record: one active bid from bidder-1, its receipt genuine.
     async with rt.sessionmaker() as session:

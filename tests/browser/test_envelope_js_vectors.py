@@ -115,7 +115,8 @@ async def test_js_reproduces_every_known_answer_vector(page: Page, split: bool) 
 
 
 SEAL_BUNDLE_JS = """
-async ({ openingPub, bidderPub, big }) => {
+async ({ openingPub, bidderPub, big, opfs }) => {
+  if (!opfs) StorageManager.prototype.getDirectory = () => Promise.reject(new Error("no OPFS"));
   const { makePriceForm } = await import("/static/js/bundle.js");
   const { sealBid, submissionMessage } = await import("/static/js/submit.js");
   const { toB64u, fromB64u } = await import("/static/js/bytes.js");
@@ -138,12 +139,14 @@ async ({ openingPub, bidderPub, big }) => {
     onProgress: (phase) => phases.add(phase),
   });
   const bytes = new Uint8Array(await sealed.blob.arrayBuffer());
+  await sealed.cleanup();
   return {
     sealed: toB64u(bytes),
     headerSha256: sealed.headerSha256,
     ciphertextSha256: sealed.ciphertextSha256,
     size: sealed.size,
     parts: sealed.blob.size,
+    strategy: sealed.strategy,
     phases: [...phases],
     message: toB64u(submissionMessage("lot-7", "91450100MA0000002X", 3, sealed.headerSha256,
       sealed.ciphertextSha256)),
@@ -156,17 +159,24 @@ def _pattern(n: int) -> bytes:
     return bytes((i * 31 + (i >> 10)) & 0xFF for i in range(n))
 
 
-async def test_python_opens_a_browser_sealed_multi_chunk_bundle(page: Page) -> None:
+@pytest.mark.parametrize("strategy", ["opfs", "blob"])
+async def test_python_opens_a_browser_sealed_multi_chunk_bundle(page: Page, strategy: str) -> None:
     opening_priv, opening_pub = x25519_generate()
     bidder_priv, bidder_pub = x25519_generate()
     big = (1 << 20) + 4321  # production chunk size (1 MiB): the bundle spans two chunks
     got: dict[str, Any] = await page.evaluate(
         SEAL_BUNDLE_JS,
-        {"openingPub": b64u_encode(opening_pub), "bidderPub": b64u_encode(bidder_pub), "big": big},
+        {
+            "openingPub": b64u_encode(opening_pub),
+            "bidderPub": b64u_encode(bidder_pub),
+            "big": big,
+            "opfs": strategy == "opfs",
+        },
     )
     sealed = b64u_decode(got["sealed"])
     assert len(sealed) == got["size"] == got["parts"]
     assert set(got["phases"]) == {"hash", "seal"}
+    assert got["strategy"] == strategy  # both ways of holding the sealed bytes work
     assert hashlib.sha256(sealed).hexdigest() == got["ciphertextSha256"]
     header = envelope.read_header(io.BytesIO(sealed))
     assert header.sha256 == got["headerSha256"]
