@@ -300,3 +300,12 @@ async def test_upload_of_a_file_sealed_with_the_cli(
     await page.wait_for_selector("#receipt-verify[data-verified=true]")
     assert await page.get_attribute("#receipt", "data-sha256") == sealed.ciphertext_sha256
     assert await bid_count(rt, lot.id) == 1
+
+
+async def test_workspace_is_for_bidders_only(browser: Browser, live_server: str) -> None:
+    anonymous = await browser.new_page()
+    response = await anonymous.goto(live_server + "/bidder")
+    assert response is not None and response.status == 401
+    custodian = await sign_in(browser, live_server, "custodian-450100-1")
+    response = await custodian.goto(live_server + "/bidder")
+    assert response is not None and response.status == 403
