@@ -302,6 +302,7 @@ async def run(args: argparse.Namespace, tmp: Path) -> int:
             audit_timer,
         )
         if profiler is not None:
+            say("(--profile: the platform row above is slowed by the profiler; rerun without it)")
             out = io.StringIO()
             pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(18)
             say("\ncProfile of the platform opening (top by own time):")
