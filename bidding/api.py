@@ -36,7 +36,7 @@ from trading.actor import Actor
 from trading.enums import LotState, Role
 from trading.errors import Conflict, Forbidden, NotFound
 from trading.models import Document, PartyKey
-from trading.openings import context, run_opening
+from trading.openings import context, release_share, run_opening
 from trading.service import get_lot, manages
 from trading.web import requires, runtime
 
@@ -129,9 +129,7 @@ class BidApi(Controller):
         lot_id: int,
         data: ShareIn,
     ) -> OpeningOut:
-        state = await service.release_share(
-            db_session, lot_id, request.user, data.share, context(runtime(request))
-        )
+        state = await release_share(runtime(request), lot_id, request.user, data.share)
         return OpeningOut(lot_id=lot_id, state=state)
 
     @post("/opening", guards=[requires(Role.STAFF)], status_code=200)

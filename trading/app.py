@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 
 from advanced_alchemy.extensions.litestar import (
@@ -30,6 +31,7 @@ import trading.centers.api
 import trading.centers.pages
 import trading.keys_api
 import trading.pages
+from trading.audit.service import publish_for
 from trading.clock import Clock
 from trading.config import Settings
 from trading.migrate import ensure_migrated
@@ -40,6 +42,7 @@ from trading.web import EXCEPTION_HANDLERS, ActorMiddleware, audit_refusal
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 log = logging.getLogger("bidhall")
+TREE_HEAD_EVERY = timedelta(minutes=5)
 
 
 def attach_scheduler(rt: Runtime) -> OpeningScheduler:
@@ -49,7 +52,11 @@ def attach_scheduler(rt: Runtime) -> OpeningScheduler:
     async def due() -> list[tuple[int, object]]:
         return await due_lots(rt)
 
+    async def tree_head() -> None:
+        await publish_for(rt)
+
     rt.scheduler = OpeningScheduler(opener, due, rt.clock)  # type: ignore[arg-type]
+    rt.scheduler.every(tree_head, "tree-head", TREE_HEAD_EVERY)
     return rt.scheduler
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from bidding import service as bidding
 from bidding.service import Context
-from trading.actor import SCHEDULER
+from trading.actor import SCHEDULER, Actor
+from trading.audit.service import publish_for
 from trading.enums import LotState
 from trading.errors import Conflict
 from trading.runtime import Runtime
@@ -33,8 +35,23 @@ async def run_opening(rt: Runtime, lot_id: int) -> LotState:
             raise
         if state == LotState.OPENING:
             state = await bidding.continue_opening(session, lot_id, context(rt))
-        log.info("lot %s opening ran: %s", lot_id, state)
-        return state
+    log.info("lot %s opening ran: %s", lot_id, state)
+    await _head_after_record(rt, state)
+    return state
+
+
+async def release_share(rt: Runtime, lot_id: int, actor: Actor, share: dict[str, Any]) -> LotState:
+    """A custodian's release; the one that completes the opening also gets a signed tree head."""
+    async with rt.sessionmaker() as session:
+        state = await bidding.release_share(session, lot_id, actor, share, context(rt))
+    await _head_after_record(rt, state)
+    return state
+
+
+async def _head_after_record(rt: Runtime, state: LotState) -> None:
+    # A published opening record is a moment outsiders will want pinned by a signed head.
+    if state == LotState.OPENED:
+        await publish_for(rt)
 
 
 async def due_lots(rt: Runtime) -> list[tuple[int, object]]:

@@ -34,18 +34,22 @@ class OpeningScheduler:
         self.aps.start()
         if reconcile_every is not None:
             # Safety net: picks up lots published by another process or a missed trigger.
-            self.aps.add_job(
-                self.reconcile,
-                trigger=IntervalTrigger(seconds=reconcile_every.total_seconds()),
-                id="reconcile",
-                replace_existing=True,
-                coalesce=True,
-                max_instances=1,
-            )
+            self.every(self.reconcile, "reconcile", reconcile_every)
 
     def shutdown(self) -> None:
         if self.aps.running:
             self.aps.shutdown(wait=False)
+
+    def every(self, job: Callable[[], Awaitable[object]], job_id: str, interval: timedelta) -> None:
+        """A periodic housekeeping job (e.g. signing a tree head), one instance at a time."""
+        self.aps.add_job(
+            job,
+            trigger=IntervalTrigger(seconds=interval.total_seconds()),
+            id=job_id,
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+        )
 
     def schedule_opening(self, lot_id: int, at: datetime) -> None:
         # Stable id + replace_existing: rescheduling (an amendment moving the deadline) is safe;
