@@ -79,7 +79,7 @@ def settings_for(root: Path, url: str) -> Settings:
 def template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Template]:
     root = tmp_path_factory.mktemp("template")
     base = _pg_admin(PG_URL)[1] if PG_URL else ""
-    name = f"{base}_template"
+    name = f"{base}_template_{os.getpid()}"  # concurrent sessions must not share a template
     if PG_URL:
         asyncio.run(
             _pg_exec(PG_URL, f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}"')
@@ -107,7 +107,7 @@ async def rt(template: Template, tmp_path: Path) -> AsyncIterator[Runtime]:
     if PG_URL:
         base = _pg_admin(PG_URL)[1]
         name = f"{base}_{os.getpid()}_{next(_counter)}"
-        await _pg_exec(PG_URL, f'CREATE DATABASE "{name}" TEMPLATE "{base}_template"')
+        await _pg_exec(PG_URL, f'CREATE DATABASE "{name}" TEMPLATE "{base}_template_{os.getpid()}"')
     runtime = Runtime.build(settings_for(root, _db_url(root, name)), FixedClock(T0))
     try:
         yield runtime

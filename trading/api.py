@@ -62,7 +62,7 @@ def lot_out(lot: Lot) -> LotOut:
     )
 
 
-def project_out(project: Project) -> ProjectOut:
+def project_out(project: Project, lots: list[Lot]) -> ProjectOut:
     return ProjectOut(
         id=project.id,
         code=project.code,
@@ -72,7 +72,7 @@ def project_out(project: Project) -> ProjectOut:
         center_code=project.center.code,
         region_code=project.region_code,
         sandbox=project.sandbox,
-        lots=[lot_out(lot) for lot in project.lots],
+        lots=[lot_out(lot) for lot in lots],
     )
 
 
@@ -155,7 +155,8 @@ class ProjectApi(Controller):
     async def get_project(
         self, request: Request[Actor, Any, Any], db_session: AsyncSession, project_id: int
     ) -> ProjectOut:
-        return project_out(await service.get_project(db_session, project_id, request.user))
+        project = await service.get_project(db_session, project_id, request.user)
+        return project_out(project, await service.visible_lots(db_session, request.user, project))
 
     @post("/projects", guards=[requires(Role.STAFF, Role.TENDERER, Role.AGENCY)], status_code=201)
     async def register(
@@ -165,7 +166,7 @@ class ProjectApi(Controller):
         project = await service.register_project(
             db_session, data, request.user, now=rt.clock.now(), settings=rt.settings
         )
-        return project_out(project)
+        return project_out(project, list(project.lots))
 
     @post(
         "/lots/{lot_id:int}/publish",

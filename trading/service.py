@@ -115,6 +115,13 @@ async def get_project(session: AsyncSession, project_id: int, actor: Actor) -> P
     return project
 
 
+async def visible_lots(session: AsyncSession, actor: Actor, project: Project) -> list[Lot]:
+    """A project's lots as `actor` may see them: drafts only for those who see unpublished work."""
+    if await can_see_unpublished(session, actor, project):
+        return list(project.lots)
+    return [lot for lot in project.lots if lot.state != LotState.DRAFT]
+
+
 async def get_lot(session: AsyncSession, lot_id: int, actor: Actor) -> Lot:
     lot = await session.scalar(
         select(Lot)

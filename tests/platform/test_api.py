@@ -437,3 +437,30 @@ async def test_refused_writes_are_audited(rt: Runtime, client: Client, publish_l
         ("bidder-1", f"POST /api/v1/lots/{lot.id}/cancel"),
     ]
     assert '"status":401' in refused[0].body and '"status":403' in refused[1].body
+
+
+async def test_public_never_sees_a_draft_lot_of_a_published_project(
+    rt: Runtime, client: Client
+) -> None:
+    staff = await token(client, "staff-450100")
+    body = project_body(rt)
+    body["lots"].append({**body["lots"][0], "title": "第2标段（未发布）", "budget": "777777.00"})
+    project = (await client.post("/api/v1/projects", json=body, headers=staff)).json()
+    first = project["lots"][0]["id"]
+    assert (await client.post(f"/api/v1/lots/{first}/publish", headers=staff)).status_code == 200
+    public = await client.get(f"/api/v1/projects/{project['id']}")
+    assert [lot["id"] for lot in public.json()["lots"]] == [first]
+    assert "777777" not in public.text and "未发布" not in public.text
+    own = await client.get(f"/api/v1/projects/{project['id']}", headers=staff)
+    assert len(own.json()["lots"]) == 2
+
+
+async def test_whole_audit_log_only_for_the_top_level_supervisor(client: Client) -> None:
+    city = await client.get(
+        "/api/v1/audit/entries", headers=await token(client, "supervisor-450100")
+    )
+    assert city.status_code == 403 and "centers" in city.json()["detail"]
+    top = await client.get(
+        "/api/v1/audit/entries", headers=await token(client, "supervisor-450000")
+    )
+    assert top.status_code == 200 and top.json()[0]["seq"] == 1

@@ -16,8 +16,8 @@ from trading.actor import Actor
 from trading.audit import service as audit
 from trading.audit.models import AuditEntry
 from trading.enums import Role
-from trading.errors import NotFound
-from trading.models import Organization
+from trading.errors import Forbidden, NotFound
+from trading.models import Center, Organization
 from trading.web import requires
 
 # Lot events anyone may see; bid-level events would reveal who bids before the opening.
@@ -44,11 +44,19 @@ class AuditApi(Controller):
     @get("/entries", guards=[requires(Role.SUPERVISOR)])
     async def entries(
         self,
+        request: Request[Actor, Any, Any],
         db_session: AsyncSession,
         start: Annotated[int, Parameter(ge=1)] = 1,
         limit: Annotated[int, Parameter(ge=1, le=1000)] = 200,
     ) -> list[dict[str, Any]]:
-        """The log as its canonical bodies, for supervisors: what anyone hashes to check it."""
+        """The whole log as canonical bodies, for the top-level supervisor only; a center's
+        supervisor reads its subtree at /api/v1/centers/{code}/audit."""
+        center = await db_session.get(Center, request.user.center_id or 0)
+        if center is None or center.parent_id is not None:
+            raise Forbidden(
+                "全量审计日志仅限最高一级监督 / the whole log is for the top-level supervisor;"
+                " use /api/v1/centers/{code}/audit"
+            )
         rows = await audit.load_range(db_session, start, limit)
         return [{"seq": e.seq, "body": e.body, "entry_hash": e.entry_hash} for e in rows]
 
