@@ -70,8 +70,10 @@ class BidApi(Controller):
                 f"missing {SIGNATURE_HEADER} header (the bidder's Ed25519 signature)"
             )
         rt = runtime(request)
-        # Cheap checks first, so a late or foreign upload is refused before its body is read.
-        lot = await get_lot(db_session, lot_id, request.user)
+        # Cheap checks first, so a late or foreign upload is refused before its body is read;
+        # in a session of their own, so no database connection is held while the body streams.
+        async with rt.sessionmaker() as quick:
+            lot = await get_lot(quick, lot_id, request.user)
         if lot.state != LotState.ANNOUNCED or rt.clock.now() >= lot.bid_deadline:
             raise Conflict("投标截止时间已过，不再接受投标 / the bid deadline has passed")
         staged = await rt.blobs.stage(request.stream(), max_size=rt.settings.max_bid_bytes)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import tempfile
 from dataclasses import dataclass
@@ -486,6 +487,23 @@ def _price_of(form: dict[str, Any]) -> Decimal:
     return price
 
 
+def _read_sealed_price_form(
+    blobs: LocalBlobStore, bid: Bid, lot_id: str, bidder_id: str, priv: bytes
+) -> dict[str, Any]:
+    """Open the envelope (authenticating every chunk) and read the price form inside it."""
+    with blobs.open(bid.ciphertext_sha256) as src, tempfile.TemporaryFile() as plain:
+        envelope.open_envelope(
+            src,
+            plain,
+            recipient_priv=priv,
+            expect_lot=lot_id,
+            expect_bidder=bidder_id,
+            expect_version=bid.version,
+        )
+        plain.seek(0)
+        return bundle.read_price_form(plain)
+
+
 async def _decrypt_one(
     session: AsyncSession, lot: Lot, bid: Bid, org: Organization, priv: bytes, ctx: Context
 ) -> None:
@@ -495,17 +513,10 @@ async def _decrypt_one(
         status, cause = BidStatus.FAILED, "sealed file missing from the platform store"
     else:
         try:
-            with ctx.blobs.open(bid.ciphertext_sha256) as src, tempfile.TemporaryFile() as plain:
-                envelope.open_envelope(
-                    src,
-                    plain,
-                    recipient_priv=priv,
-                    expect_lot=envelope_lot_id(lot),
-                    expect_bidder=org.uscc,
-                    expect_version=bid.version,
-                )
-                plain.seek(0)
-                form = bundle.read_price_form(plain)
+            # A multi-GB bid takes seconds: decrypt off the event loop so the hall stays live.
+            form = await asyncio.to_thread(
+                _read_sealed_price_form, ctx.blobs, bid, envelope_lot_id(lot), org.uscc, priv
+            )
             price = _price_of(form)
         except (CryptoError, ValueError) as exc:
             status, cause = BidStatus.REVOKED, str(exc)
