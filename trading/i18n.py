@@ -371,6 +371,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The ciphertext is written chunk by chunk to the browser's own storage (on disk), "
         "uploaded once signed, then deleted.",
     ),
+    # Navigation for signed-in roles, and the lot history's event names.
+    "nav.transparency": ("透明日志", "Transparency log"),
+    "action.lot.publish": ("发布招标公告", "Tender published"),
+    "action.lot.cancel": ("终止", "Cancelled"),
+    "action.lot.amend": ("澄清/修改", "Amended"),
+    "action.opening.start": ("开标：投标截止，开始解密", "Opening: bids closed, decryption starts"),
+    "action.opening.failed": ("流标：投标人不足", "Failed: too few bids"),
+    "action.opening.key_recovered": ("开标密钥已恢复", "Opening key recovered"),
+    "action.opening.record_published": ("开标记录公布", "Opening record published"),
+    "action.evaluation.ranked": ("评标完成", "Evaluation ranked"),
+    "action.evaluation.failed": ("流标：有效投标不足", "Failed: too few valid bids"),
+    "action.publicity.start": ("中标候选人公示", "Candidates publicity"),
+    "action.lot.award": ("定标", "Awarded"),
 }
 
 

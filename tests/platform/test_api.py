@@ -366,7 +366,11 @@ async def test_portal_lists_lots_in_chinese_and_english(
     english = await client.get("/?lang=en")
     assert "Tenders" in english.text and "Announced" in english.text
     detail = await client.get(f"/lots/{lot.id}?lang=zh")
-    assert "投标截止" in detail.text and "lot.publish" in detail.text
+    assert (
+        "投标截止" in detail.text
+        and "发布招标公告" in detail.text
+        and "进入开标大厅" in detail.text
+    )
     filtered = await client.get("/?center=450200")
     assert "测试门户项目" not in filtered.text
     missing = await client.get("/lots/999999", headers={"accept": "text/html"})
