@@ -24,6 +24,7 @@ from trading.enums import Category, Method
 from trading.migrate import upgrade
 from trading.models import Lot
 from trading.runtime import Runtime
+from trading.testing import Client, Ran, app_client, run_cli
 
 # Monday 2026-03-02 09:00 in Asia/Shanghai: a working day, far from any holiday.
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
@@ -195,3 +196,21 @@ def live_server(rt: Runtime) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=30)
+
+
+@pytest.fixture
+async def client(rt: Runtime) -> AsyncIterator[Client]:
+    """Litestar's test client on the app, sharing this test's world and clock."""
+    async with app_client(rt) as c:
+        yield c
+
+
+@pytest.fixture
+def bidhall() -> Any:
+    """`await bidhall("audit", "verify", …)`: the CLI in a worker thread, so a server running
+    in its own thread keeps serving and the test's event loop stays free."""
+
+    async def invoke(*args: str) -> Ran:
+        return await asyncio.to_thread(run_cli, *args)
+
+    return invoke

@@ -2,45 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
-import pytest
-from litestar.testing import AsyncTestClient
-
 from evaluation import service as evaluation
 from trading import service
-from trading.app import create_app
 from trading.auth.models import User
 from trading.auth.service import actor_for
 from trading.clock import FixedClock
-from trading.demo import DEMO_PASSWORD, release_shares
+from trading.demo import release_shares
 from trading.enums import LotState
 from trading.models import Lot
 from trading.openings import run_opening
 from trading.runtime import Runtime
+from trading.testing import bearer
 
-Client = AsyncTestClient[Any]
-
-
-@pytest.fixture
-async def client(rt: Runtime) -> AsyncIterator[Client]:
-    # The app gets its own engine; it shares the database, blobs, keys and the test's clock.
-    app_rt = Runtime.build(rt.settings, rt.clock)
-    try:
-        async with AsyncTestClient(app=create_app(rt.settings, runtime=app_rt)) as c:
-            yield c
-    finally:
-        await app_rt.engine.dispose()
-
-
-async def token(client: Client, username: str) -> dict[str, str]:
-    r = await client.post(
-        "/api/v1/auth/token", json={"username": username, "password": DEMO_PASSWORD}
-    )
-    assert r.status_code == 201, r.text
-    return {"Authorization": f"Bearer {r.json()['token']}"}
+# The suites import `token` from here.
+token = bearer
 
 
 async def actor(rt: Runtime, username: str) -> Any:

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from bidding.models import ReleasedShare
 from evaluation.models import EvaluationResult
-from tests.centers.conftest import Client, actor, lot_state, open_all, token
+from tests.centers.conftest import actor, lot_state, open_all, token
 from trading import service
 from trading.audit.models import AuditEntry
 from trading.clock import FixedClock
@@ -21,6 +21,7 @@ from trading.demo import LotPlanDemo, demo_uscc, register
 from trading.enums import Category, LotState, Method
 from trading.models import Announcement, Lot
 from trading.runtime import Runtime
+from trading.testing import Client
 
 
 @dataclass

@@ -12,7 +12,7 @@ from bidding import service as bidding
 from bidding.models import Bid, ReleasedShare
 from crypto.custody import CustodyBundle, open_share
 from crypto.receipts import verify_receipt
-from tests.centers.conftest import Client, actor, lot_state, token
+from tests.centers.conftest import actor, lot_state, token
 from trading.auth.models import User
 from trading.clock import FixedClock
 from trading.demo import demo_identity
@@ -21,6 +21,7 @@ from trading.errors import Forbidden
 from trading.models import Lot, Organization, PartyKey
 from trading.openings import context, run_opening
 from trading.runtime import Runtime
+from trading.testing import Client
 
 
 async def test_one_bidder_bids_in_two_centers_with_one_key(

@@ -26,13 +26,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from tests.centers.conftest import Client, actor, award_all, open_all
+from tests.centers.conftest import actor, award_all, open_all
 from trading import service
 from trading.clock import FixedClock
 from trading.enums import Category, LotState
 from trading.models import Lot, Project
 from trading.reports import lot_stats
 from trading.runtime import Runtime
+from trading.testing import Client
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 PROC = {"category": Category.PROCUREMENT, "control_price": None}

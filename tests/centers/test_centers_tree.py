@@ -12,13 +12,13 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from tests.centers.conftest import Client
 from trading.actor import SYSTEM
 from trading.audit.models import AuditEntry
 from trading.centers import service as centers
 from trading.errors import Conflict, NotFound, RuleViolation, ValidationFailed
 from trading.models import Center
 from trading.runtime import Runtime
+from trading.testing import Client
 
 
 async def count_centers(rt: Runtime) -> tuple[int, int]:

@@ -14,7 +14,6 @@ import httpx
 import pytest
 from litestar.testing import AsyncTestClient
 
-from trading.app import create_app
 from trading.clock import FixedClock
 from trading.demo import DEMO_PASSWORD, release_shares
 from trading.models import Lot
@@ -72,24 +71,6 @@ async def until(events: AsyncIterator[Event], kind: str) -> list[Event]:
             if event.kind == kind:
                 return seen
     raise AssertionError(f"the stream ended before {kind!r}: {[e.kind for e in seen]}")
-
-
-@pytest.fixture
-async def client(rt: Runtime) -> AsyncIterator[AsyncTestClient[Any]]:
-    app_rt = Runtime.build(rt.settings, rt.clock)
-    try:
-        async with AsyncTestClient(app=create_app(rt.settings, runtime=app_rt)) as c:
-            yield c
-    finally:
-        await app_rt.engine.dispose()
-
-
-async def bearer(client: AsyncTestClient[Any] | httpx.AsyncClient, username: str) -> dict[str, str]:
-    r = await client.post(
-        "/api/v1/auth/token", json={"username": username, "password": DEMO_PASSWORD}
-    )
-    assert r.status_code == 201, r.text
-    return {"Authorization": f"Bearer {r.json()['token']}"}
 
 
 async def web_login(client: AsyncTestClient[Any], username: str) -> None:

@@ -6,7 +6,6 @@ import json
 from datetime import timedelta
 from typing import Any
 
-from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
 
 from bidding.models import ReleasedShare
@@ -18,8 +17,8 @@ from trading.demo import demo_identity
 from trading.models import Lot
 from trading.openings import run_opening
 from trading.runtime import Runtime
+from trading.testing import Client
 
-Client = AsyncTestClient[Any]
 HTML = {"Accept": "text/html"}
 
 

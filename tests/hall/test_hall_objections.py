@@ -5,17 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
 
 from bidding.models import OpeningResponse, OpeningReview
-from tests.hall.conftest import bearer
 from trading.audit.models import AuditEntry
 from trading.clock import FixedClock
 from trading.openings import run_opening
 from trading.runtime import Runtime
-
-Client = AsyncTestClient[Any]
+from trading.testing import Client, bearer
 
 
 async def test_confirm_object_answer_within_the_window(

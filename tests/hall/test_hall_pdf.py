@@ -9,13 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from litestar.testing import AsyncTestClient
 
 from bidding import record_pdf
-from tests.hall.conftest import bearer
 from trading.demo import BIDDERS
+from trading.testing import Client, bearer
 
-Client = AsyncTestClient[Any]
 PDFTOTEXT = shutil.which("pdftotext") or "/usr/bin/pdftotext"  # `make test` installs poppler-utils
 
 

@@ -2,46 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
 
 from bidding.client import seal_bid
 from bidding.models import Bid
 from crypto.encoding import b64u_decode
-from trading.app import create_app
 from trading.audit.models import AuditEntry
 from trading.clock import FixedClock
 from trading.demo import DEMO_PASSWORD, demo_identity, demo_uscc
 from trading.models import Lot, Project
 from trading.runtime import Runtime
-
-Client = AsyncTestClient[Any]
-
-
-@pytest.fixture
-async def client(rt: Runtime) -> AsyncIterator[Client]:
-    # The app gets its own engine (the test client may serve it from another event loop);
-    # it shares the database, blob store, keys and the test's clock.
-    app_rt = Runtime.build(rt.settings, rt.clock)
-    try:
-        async with AsyncTestClient(app=create_app(rt.settings, runtime=app_rt)) as c:
-            yield c
-    finally:
-        await app_rt.engine.dispose()
-
-
-async def token(client: Client, username: str) -> dict[str, str]:
-    r = await client.post(
-        "/api/v1/auth/token", json={"username": username, "password": DEMO_PASSWORD}
-    )
-    assert r.status_code == 201, r.text
-    return {"Authorization": f"Bearer {r.json()['token']}"}
+from trading.testing import Client, bearer
 
 
 def project_body(rt: Runtime, **lot_changes: Any) -> dict[str, Any]:
@@ -103,13 +79,13 @@ async def test_login_throttled_after_repeated_failures(client: Client) -> None:
 
 async def test_register_requires_login_and_role(rt: Runtime, client: Client) -> None:
     assert (await client.post("/api/v1/projects", json=project_body(rt))).status_code == 401
-    bidder = await token(client, "bidder-1")
+    bidder = await bearer(client, "bidder-1")
     r = await client.post("/api/v1/projects", json=project_body(rt), headers=bidder)
     assert r.status_code == 403 and r.json()["title"] == "PermissionDeniedException"
 
 
 async def test_register_and_publish_by_staff(rt: Runtime, client: Client) -> None:
-    staff = await token(client, "staff-450100")
+    staff = await bearer(client, "staff-450100")
     r = await client.post("/api/v1/projects", json=project_body(rt), headers=staff)
     assert r.status_code == 201, r.text
     project = r.json()
@@ -117,7 +93,7 @@ async def test_register_and_publish_by_staff(rt: Runtime, client: Client) -> Non
     lot_id = project["lots"][0]["id"]
     # A draft is invisible to the public and to other centers' staff.
     assert (await client.get(f"/api/v1/projects/{project['id']}")).status_code == 404
-    other = await token(client, "staff-450200")
+    other = await bearer(client, "staff-450200")
     assert (await client.post(f"/api/v1/lots/{lot_id}/publish", headers=other)).status_code == 404
     r = await client.post(f"/api/v1/lots/{lot_id}/publish", headers=staff)
     assert r.status_code == 200, r.text
@@ -137,7 +113,7 @@ async def test_register_and_publish_by_staff(rt: Runtime, client: Client) -> Non
 async def test_bad_project_input_is_refused_and_nothing_written(
     rt: Runtime, client: Client, changes: dict[str, Any], status: int, needle: str
 ) -> None:
-    staff = await token(client, "staff-450100")
+    staff = await bearer(client, "staff-450100")
     before = await counts(rt)
     body = {**project_body(rt), **changes}
     r = await client.post("/api/v1/projects", json=body, headers=staff)
@@ -157,7 +133,7 @@ async def test_bad_project_input_is_refused_and_nothing_written(
 async def test_bad_amounts_and_naive_times_refused(
     rt: Runtime, client: Client, lot_changes: dict[str, Any], needle: str
 ) -> None:
-    staff = await token(client, "staff-450100")
+    staff = await bearer(client, "staff-450100")
     before = await counts(rt)
     r = await client.post("/api/v1/projects", json=project_body(rt, **lot_changes), headers=staff)
     assert r.status_code == 422 and needle in r.json()["detail"]
@@ -165,7 +141,7 @@ async def test_bad_amounts_and_naive_times_refused(
 
 
 async def test_publish_refused_with_rule_citation(rt: Runtime, client: Client) -> None:
-    staff = await token(client, "staff-450100")
+    staff = await bearer(client, "staff-450100")
     short = (rt.clock.now() + timedelta(days=12)).isoformat()
     r = await client.post(
         "/api/v1/projects", json=project_body(rt, bid_deadline=short), headers=staff
@@ -186,7 +162,7 @@ async def test_cancel_is_idempotent_and_final(
     rt: Runtime, client: Client, publish_lot: Any
 ) -> None:
     lot = await publish_lot()
-    staff = await token(client, "staff-450100")
+    staff = await bearer(client, "staff-450100")
     r = await client.post(
         f"/api/v1/lots/{lot.id}/cancel", json={"reason": "项目取消"}, headers=staff
     )
@@ -256,7 +232,7 @@ async def test_http_submission_returns_signed_receipt(
 
     lot = await publish_lot()
     body, signature = sealed_for(rt, lot, tmp_path)
-    r = await upload(client, lot.id, body, signature, await token(client, "bidder-1"))
+    r = await upload(client, lot.id, body, signature, await bearer(client, "bidder-1"))
     assert r.status_code == 201, r.text
     receipt = r.json()["receipt"]
     key = (await client.get("/api/v1/platform/key")).json()["sign_pub"]
@@ -269,7 +245,7 @@ async def test_submission_attacks_leave_nothing(
 ) -> None:
     lot = await publish_lot()
     other = await publish_lot(title="另一个项目")
-    bidder = await token(client, "bidder-1")
+    bidder = await bearer(client, "bidder-1")
     body, signature = sealed_for(rt, lot, tmp_path)
     cross, cross_sig = sealed_for(rt, other, tmp_path, version=7)
     before_blobs = blob_files(rt)
@@ -294,12 +270,12 @@ async def test_submission_attacks_leave_nothing(
         ),
         (await upload(client, lot.id, cross, cross_sig, bidder), 422, "lot"),
         (
-            await upload(client, lot.id, body, signature, await token(client, "bidder-2")),
+            await upload(client, lot.id, body, signature, await bearer(client, "bidder-2")),
             422,
             "bidder",
         ),
         (
-            await upload(client, lot.id, body, signature, await token(client, "staff-450100")),
+            await upload(client, lot.id, body, signature, await bearer(client, "staff-450100")),
             403,
             "bidder",
         ),
@@ -319,12 +295,12 @@ async def test_every_role_refused_after_deadline(
     body, signature = sealed_for(rt, lot, tmp_path)
     clock.set(lot.bid_deadline)
     for username in ("bidder-1", "staff-450100", "supervisor-450000", "custodian-450100-1"):
-        r = await upload(client, lot.id, body, signature, await token(client, username))
+        r = await upload(client, lot.id, body, signature, await bearer(client, username))
         assert r.status_code in (403, 409), (username, r.text)
-    r = await upload(client, lot.id, body, signature, await token(client, "bidder-1"))
+    r = await upload(client, lot.id, body, signature, await bearer(client, "bidder-1"))
     assert r.status_code == 409 and "deadline" in r.json()["detail"]
     withdraw = await client.delete(
-        f"/api/v1/lots/{lot.id}/bids", headers=await token(client, "bidder-1")
+        f"/api/v1/lots/{lot.id}/bids", headers=await bearer(client, "bidder-1")
     )
     assert withdraw.status_code == 409
     assert await bid_rows(rt) == 0
@@ -335,7 +311,7 @@ async def test_staff_cannot_open_early_over_http(
 ) -> None:
     lot = await publish_lot()
     r = await client.post(
-        f"/api/v1/lots/{lot.id}/opening", headers=await token(client, "staff-450100")
+        f"/api/v1/lots/{lot.id}/opening", headers=await bearer(client, "staff-450100")
     )
     assert r.status_code == 409 and "deadline" in r.json()["detail"]
     assert (await client.get(f"/api/v1/lots/{lot.id}/opening")).status_code == 404
@@ -426,7 +402,7 @@ async def test_bidder_self_registration(rt: Runtime, client: Client) -> None:
 async def test_refused_writes_are_audited(rt: Runtime, client: Client, publish_lot: Any) -> None:
     lot = await publish_lot()
     await client.post(f"/api/v1/lots/{lot.id}/cancel", json={"reason": "无权操作"})  # 401
-    bidder = await token(client, "bidder-1")
+    bidder = await bearer(client, "bidder-1")
     await client.post(f"/api/v1/lots/{lot.id}/cancel", json={"reason": "无权操作"}, headers=bidder)
     async with rt.sessionmaker() as session:
         refused = list(
@@ -446,7 +422,7 @@ async def test_refused_writes_are_audited(rt: Runtime, client: Client, publish_l
 async def test_public_never_sees_a_draft_lot_of_a_published_project(
     rt: Runtime, client: Client
 ) -> None:
-    staff = await token(client, "staff-450100")
+    staff = await bearer(client, "staff-450100")
     body = project_body(rt)
     body["lots"].append({**body["lots"][0], "title": "第2标段（未发布）", "budget": "777777.00"})
     project = (await client.post("/api/v1/projects", json=body, headers=staff)).json()
@@ -461,10 +437,10 @@ async def test_public_never_sees_a_draft_lot_of_a_published_project(
 
 async def test_whole_audit_log_only_for_the_top_level_supervisor(client: Client) -> None:
     city = await client.get(
-        "/api/v1/audit/entries", headers=await token(client, "supervisor-450100")
+        "/api/v1/audit/entries", headers=await bearer(client, "supervisor-450100")
     )
     assert city.status_code == 403 and "centers" in city.json()["detail"]
     top = await client.get(
-        "/api/v1/audit/entries", headers=await token(client, "supervisor-450000")
+        "/api/v1/audit/entries", headers=await bearer(client, "supervisor-450000")
     )
     assert top.status_code == 200 and top.json()[0]["seq"] == 1

@@ -10,39 +10,20 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
 
 from bidding.models import Notice
-from trading.app import create_app
 from trading.clock import FixedClock
-from trading.demo import DEMO_PASSWORD
 from trading.models import Announcement, Document, Lot
 from trading.runtime import Runtime
-
-Client = AsyncTestClient[Any]
-
-
-@pytest.fixture
-async def app_rt(rt: Runtime) -> AsyncIterator[Runtime]:
-    # Own engine for the app; scheduler on, so amendments can be seen moving the opening job.
-    runtime = Runtime.build(rt.settings.with_(run_scheduler=True), rt.clock)
-    yield runtime
-    await runtime.engine.dispose()
+from trading.testing import Client, app_client, bearer
 
 
 @pytest.fixture
-async def client(app_rt: Runtime) -> AsyncIterator[Client]:
-    async with AsyncTestClient(app=create_app(app_rt.settings, runtime=app_rt)) as c:
+async def client(rt: Runtime) -> AsyncIterator[Client]:
+    # Scheduler on, so amendments can be seen moving the opening job.
+    async with app_client(rt, run_scheduler=True) as c:
         yield c
-
-
-async def auth(client: Client, username: str) -> dict[str, str]:
-    r = await client.post(
-        "/api/v1/auth/token", json={"username": username, "password": DEMO_PASSWORD}
-    )
-    assert r.status_code == 201, r.text
-    return {"Authorization": f"Bearer {r.json()['token']}"}
 
 
 async def upload_doc(
@@ -61,18 +42,18 @@ def blob_count(rt: Runtime) -> int:
 
 async def test_registration_rules(client: Client, clock: FixedClock, publish_lot: Any) -> None:
     lot = await publish_lot()
-    bidder = await auth(client, "bidder-1")
+    bidder = await bearer(client, "bidder-1")
     first = await client.post(f"/api/v1/lots/{lot.id}/registration", headers=bidder)
     again = await client.post(f"/api/v1/lots/{lot.id}/registration", headers=bidder)
     assert first.status_code == again.status_code == 200
     assert first.json() == again.json()
-    staff = await auth(client, "staff-450100")
+    staff = await bearer(client, "staff-450100")
     assert (
         await client.post(f"/api/v1/lots/{lot.id}/registration", headers=staff)
     ).status_code == 403
     clock.set(lot.bid_deadline)
     late = await client.post(
-        f"/api/v1/lots/{lot.id}/registration", headers=await auth(client, "bidder-2")
+        f"/api/v1/lots/{lot.id}/registration", headers=await bearer(client, "bidder-2")
     )
     assert late.status_code == 409 and "closed" in late.json()["detail"]
 
@@ -81,7 +62,7 @@ async def test_documents_upload_list_and_guarded_download(
     rt: Runtime, client: Client, publish_lot: Any
 ) -> None:
     lot = await publish_lot()
-    staff = await auth(client, "staff-450100")
+    staff = await bearer(client, "staff-450100")
     body = b"%PDF-1.7 tender documents " * 1000
     r = await upload_doc(client, lot.id, "招标文件（第1标段）.pdf", body, staff)
     assert r.status_code == 201, r.text
@@ -91,7 +72,7 @@ async def test_documents_upload_list_and_guarded_download(
     assert [d["name"] for d in listed] == ["招标文件（第1标段）.pdf"]
     # The public and unregistered bidders see the digest but cannot download.
     assert (await client.get(f"/api/v1/documents/{doc['id']}")).status_code == 403
-    bidder = await auth(client, "bidder-1")
+    bidder = await bearer(client, "bidder-1")
     assert (await client.get(f"/api/v1/documents/{doc['id']}", headers=bidder)).status_code == 403
     await client.post(f"/api/v1/lots/{lot.id}/registration", headers=bidder)
     got = await client.get(f"/api/v1/documents/{doc['id']}", headers=bidder)
@@ -105,7 +86,7 @@ async def test_bad_document_names_leave_nothing(
 ) -> None:
     lot = await publish_lot()
     before = blob_count(rt)
-    r = await upload_doc(client, lot.id, name, b"x" * 10, await auth(client, "staff-450100"))
+    r = await upload_doc(client, lot.id, name, b"x" * 10, await bearer(client, "staff-450100"))
     assert r.status_code == 422 and "name" in r.json()["detail"]
     assert blob_count(rt) == before
 
@@ -114,7 +95,7 @@ async def test_documents_frozen_after_deadline(
     rt: Runtime, client: Client, clock: FixedClock, publish_lot: Any
 ) -> None:
     lot = await publish_lot()
-    staff = await auth(client, "staff-450100")
+    staff = await bearer(client, "staff-450100")
     clock.set(lot.bid_deadline)
     before = blob_count(rt)
     r = await upload_doc(client, lot.id, "late.pdf", b"late", staff)
@@ -128,8 +109,8 @@ async def test_questions_answered_publicly_without_asker(
     rt: Runtime, client: Client, publish_lot: Any
 ) -> None:
     lot = await publish_lot()
-    bidder = await auth(client, "bidder-1")
-    other = await auth(client, "bidder-2")
+    bidder = await bearer(client, "bidder-1")
+    other = await bearer(client, "bidder-2")
     r = await client.post(
         f"/api/v1/lots/{lot.id}/questions", json={"text": "工期是否可以调整？"}, headers=bidder
     )
@@ -142,7 +123,7 @@ async def test_questions_answered_publicly_without_asker(
     assert r.status_code == 201
     question_id = r.json()["id"]
     assert (await client.get(f"/api/v1/lots/{lot.id}/questions")).json() == []
-    staff = await auth(client, "staff-450100")
+    staff = await bearer(client, "staff-450100")
     r = await client.post(
         f"/api/v1/questions/{question_id}/answer", json={"text": "工期不可调整。"}, headers=staff
     )
@@ -155,15 +136,15 @@ async def test_questions_answered_publicly_without_asker(
 
 
 async def test_late_amendment_moves_deadline_and_opening_job(
-    rt: Runtime, app_rt: Runtime, client: Client, clock: FixedClock, publish_lot: Any
+    rt: Runtime, client: Client, clock: FixedClock, publish_lot: Any
 ) -> None:
     # APScheduler runs on wall time: put this lot's deadline in the real future.
     clock.set(datetime.now(UTC))
     lot = await publish_lot()
-    bidder = await auth(client, "bidder-1")
+    bidder = await bearer(client, "bidder-1")
     await client.post(f"/api/v1/lots/{lot.id}/registration", headers=bidder)
     clock.set(lot.bid_deadline - timedelta(days=5))  # 5 days before: inside the 15-day window
-    staff = await auth(client, "staff-450100")
+    staff = await bearer(client, "staff-450100")
     r = await client.post(
         f"/api/v1/lots/{lot.id}/amendments",
         json={"title": "关于工程量清单的修改", "body": "第3章工程量调整。", "affects_bids": True},
@@ -180,8 +161,9 @@ async def test_late_amendment_moves_deadline_and_opening_job(
         notes = list(await session.scalars(select(Notice.kind)))
     assert moved is not None and moved.bid_deadline >= clock.now() + timedelta(days=15)
     assert "amendment" in kinds and notes == ["amendment"]
-    assert app_rt.scheduler is not None
-    job = app_rt.scheduler.aps.get_job(f"lot:{lot.id}:open")
+    scheduler = client.app.state.rt.scheduler
+    assert scheduler is not None
+    job = scheduler.aps.get_job(f"lot:{lot.id}:open")
     assert job is not None and job.next_run_time == moved.bid_deadline
 
 
@@ -189,7 +171,7 @@ async def test_amendments_that_do_not_move_and_bad_ones(
     rt: Runtime, client: Client, clock: FixedClock, publish_lot: Any
 ) -> None:
     lot = await publish_lot()
-    staff = await auth(client, "staff-450100")
+    staff = await bearer(client, "staff-450100")
     clock.advance(timedelta(days=1))  # 20 days ahead: outside the 15-day window
     r = await client.post(
         f"/api/v1/lots/{lot.id}/amendments",
@@ -204,7 +186,7 @@ async def test_amendments_that_do_not_move_and_bad_ones(
         headers=staff,
     )
     assert r.status_code == 422 and "earlier" in r.json()["detail"]
-    bidder = await auth(client, "bidder-1")
+    bidder = await bearer(client, "bidder-1")
     r = await client.post(
         f"/api/v1/lots/{lot.id}/amendments", json={"title": "伪造"}, headers=bidder
     )
@@ -214,7 +196,7 @@ async def test_amendments_that_do_not_move_and_bad_ones(
 async def test_bid_security_checks_requirement_and_cap(client: Client, publish_lot: Any) -> None:
     lot = await publish_lot()  # required 95,000.00 (1% of the 9.5M control price); cap 2% = 190,000
     assert lot.bid_security == Decimal("95000.00")
-    bidder = await auth(client, "bidder-1")
+    bidder = await bearer(client, "bidder-1")
     url = f"/api/v1/lots/{lot.id}/security"
     body = {"amount": "95000.00", "form": "guarantee", "reference": "保函 BG-2026-001"}
     assert (await client.put(url, json=body, headers=bidder)).status_code == 403  # not registered

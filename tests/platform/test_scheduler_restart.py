@@ -6,16 +6,15 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
 
 from bidding.models import Opening
-from trading.app import create_app
 from trading.audit.models import AuditEntry
 from trading.clock import FixedClock
 from trading.models import Lot
 from trading.runtime import Runtime
 from trading.scheduler import OpeningScheduler, opening_job_id
+from trading.testing import app_client
 
 
 async def test_job_ids_are_stable_and_replaced(rt: Runtime, clock: FixedClock) -> None:
@@ -64,12 +63,8 @@ async def test_overdue_job_fires_without_waiting(clock: FixedClock) -> None:
 
 async def run_app_once(rt: Runtime) -> None:
     """Start the app with its scheduler (lifespan runs reconciliation), then stop it."""
-    app_rt = Runtime.build(rt.settings.with_(run_scheduler=True), rt.clock)
-    try:
-        async with AsyncTestClient(app=create_app(app_rt.settings, runtime=app_rt)) as client:
-            assert (await client.get("/healthz")).status_code == 200
-    finally:
-        await app_rt.engine.dispose()
+    async with app_client(rt, run_scheduler=True) as client:
+        assert (await client.get("/healthz")).status_code == 200
 
 
 async def openings(rt: Runtime, lot_id: int) -> tuple[str, int, int]:
