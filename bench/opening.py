@@ -138,7 +138,7 @@ async def run(args: argparse.Namespace, tmp: Path) -> int:
     import crypto.envelope
     import trading.audit.service
     from bidding import service as bidding
-    from bidding.client import seal_bid
+    from bidding.client import envelope_lot_id, seal_bid
     from bidding.models import Bid, BidStatus, Opening
     from crypto import signing
     from crypto.canonical import canonical_json
@@ -190,7 +190,7 @@ async def run(args: argparse.Namespace, tmp: Path) -> int:
                 t0 = time.perf_counter()
                 sealed = seal_bid(
                     bidder.identity,
-                    lot_id=bidding.envelope_lot_id(lot),
+                    lot_id=envelope_lot_id(lot.id),
                     bidder_id=bidder.uscc,
                     version=1,
                     opening_pub=opening_pub,
@@ -226,7 +226,7 @@ async def run(args: argparse.Namespace, tmp: Path) -> int:
             ).all()
             by_org = {b.actor.org_id: b.uscc for b in bidders}
             for sha, nbytes, org_id in rows:
-                blobs.append((rt.blobs.path_for(sha), bidding.envelope_lot_id(lot), by_org[org_id]))
+                blobs.append((rt.blobs.path_for(sha), envelope_lot_id(lot.id), by_org[org_id]))
                 total_bytes += nbytes
             custody = lot.custody
             releasing: list[tuple[Any, dict[str, Any]]] = []

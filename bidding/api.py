@@ -19,6 +19,7 @@ from bidding.schemas import (
     AmendmentOut,
     AnswerIn,
     DocumentOut,
+    FileKeyIn,
     NoticeOut,
     OpeningOut,
     QuestionIn,
@@ -36,7 +37,7 @@ from trading.actor import Actor
 from trading.enums import LotState, Role
 from trading.errors import Conflict, Forbidden, NotFound
 from trading.models import Document, PartyKey
-from trading.openings import context, release_share, run_opening
+from trading.openings import context, release_file_key, release_share, run_opening
 from trading.service import get_lot, manages
 from trading.web import requires, runtime
 
@@ -101,6 +102,14 @@ class BidApi(Controller):
             .order_by(Bid.version)
         )
         return [ReceiptOut(bid_id=b.id, status=b.status, receipt=b.receipt) for b in rows]
+
+    @post("/bids/mine/file-key", guards=[requires(Role.BIDDER)], status_code=200)
+    async def release_file_key(
+        self, request: Request[Actor, Any, Any], lot_id: int, data: FileKeyIn
+    ) -> OpeningOut:
+        """At the opening, a bidder releases its bid's file key (decrypted on its own machine)."""
+        state = await release_file_key(runtime(request), lot_id, request.user, data.file_key)
+        return OpeningOut(lot_id=lot_id, state=state)
 
     @get("/custody/mine", guards=[requires(Role.CUSTODIAN)])
     async def my_share(

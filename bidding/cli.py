@@ -30,7 +30,7 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
-from bidding.client import envelope_lot_id, lot_id_of, seal_bid
+from bidding.client import envelope_lot_id, lot_id_of, own_file_key, seal_bid
 from crypto import bundle, envelope, receipts, signing
 from crypto.custody import open_share
 from crypto.encoding import b64u_decode, b64u_encode
@@ -402,6 +402,29 @@ def bid_submit(
         f"已提交 / submitted: bid {answer['bid_id']} to lot {lot}, version {header.version};"
         f" receipt (audit #{answer['receipt']['audit_index']}) saved to {path}"
     )
+
+
+@bid_app.command("release-key")
+def bid_release_key(
+    sealed: Annotated[Path, typer.Argument(help="the sealed file you submitted")],
+    key: KeyOpt,
+    server: ServerOpt,
+    token: TokenOpt,
+    passphrase_file: PassFileOpt = None,
+) -> None:
+    """At the opening (不见面开标): unwrap your own stanza here and release the bid's file key,
+    so the platform opens your bid without the custodians' key."""
+    header = _read_header(sealed)
+    identity = _identity(key, passphrase_file)
+    with _one_line(), ApiClient(server, token) as api:
+        file_key = own_file_key(header, identity)
+        lot = lot_id_of(header.lot_id)
+        if lot is None:
+            raise CliError(f"信封未指明标段 / the envelope names no lot: {header.lot_id!r}")
+        answer = api.json(
+            "POST", f"/api/v1/lots/{lot}/bids/mine/file-key", json={"file_key": file_key}
+        )
+    typer.echo(f"已解密本单位投标 / your bid is decrypted; lot state: {answer['state']}")
 
 
 @bid_app.command("open-own")

@@ -88,3 +88,8 @@ def seal_bid(
         size=result.size,
         signature=b64u_encode(signing.sign(identity.sign_priv, message)),
     )
+
+
+def own_file_key(header: envelope.Header, identity: Identity) -> str:
+    """The bid's file key, unwrapped from the bidder's own stanza (base64url, to release)."""
+    return b64u_encode(envelope.unwrap_file_key(header, identity.enc_priv))

@@ -16,8 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from bidding.client import envelope_lot_id
 from bidding.models import Bid, Opening, Registration
-from bidding.service import MAX_BID_BYTES, envelope_lot_id
+from bidding.service import MAX_BID_BYTES
 from crypto.encoding import b64u_encode
 from trading.actor import Actor
 from trading.enums import LotState, Role
@@ -175,7 +176,7 @@ async def bidder_lot(
         org=org,
         lot=lot,
         project=lot.project,
-        envelope_lot=envelope_lot_id(lot),
+        envelope_lot=envelope_lot_id(lot.id),
         next_version=(bids[0].version + 1) if bids else 1,
         bids=[_bid_row(b, zone) for b in bids],
         receipts={str(b.id): b.receipt for b in bids},

@@ -88,3 +88,9 @@ class NoticeOut(msgspec.Struct):
     kind: str
     text: str
     created_at: datetime
+
+
+class FileKeyIn(msgspec.Struct, forbid_unknown_fields=True):
+    """The bid's file key, unwrapped by the bidder from its own stanza (base64url, 32 bytes)."""
+
+    file_key: Annotated[str, msgspec.Meta(min_length=43, max_length=43)]

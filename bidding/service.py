@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bidding import events
+from bidding.client import envelope_lot_id
 from bidding.models import Bid, BidStatus, Opening, OpeningReview, ReleasedShare
 from bidding.objections import objection_window
 from crypto import bundle, custody, envelope, receipts, signing
@@ -45,10 +46,6 @@ class Context:
     blobs: LocalBlobStore
     platform: Identity
     settings: Settings
-
-
-def envelope_lot_id(lot: Lot) -> str:
-    return f"lot-{lot.id}"
 
 
 async def _refuse(
@@ -129,9 +126,9 @@ async def _submit(
         raise ValidationFailed(
             f"不是有效的密封投标文件 / not a sealed bid envelope: {exc}"
         ) from exc
-    if header.lot_id != envelope_lot_id(lot):
+    if header.lot_id != envelope_lot_id(lot.id):
         raise ValidationFailed(
-            f"投标文件属于其他标段 / envelope is for {header.lot_id}, not {envelope_lot_id(lot)}"
+            f"投标文件属于其他标段 / envelope is for {header.lot_id}, not {envelope_lot_id(lot.id)}"
         )
     if header.bidder_id != org.uscc:
         raise ValidationFailed("投标文件属于其他投标人 / envelope names another bidder")
@@ -410,10 +407,6 @@ async def continue_opening(session: AsyncSession, lot_id: int, ctx: Context) -> 
     opening = await session.get(Opening, lot.id)
     if opening is None:
         raise Conflict(f"标段 {lot.id} 的开标记录缺失 / opening row missing")
-    if opening.opening_priv is None and not await _recover_key(session, lot, opening, ctx):
-        return LotState.OPENING
-    assert opening.opening_priv is not None
-    priv = b64u_decode(opening.opening_priv, length=32)
     pending = list(
         await session.scalars(
             select(Bid)
@@ -421,6 +414,12 @@ async def continue_opening(session: AsyncSession, lot_id: int, ctx: Context) -> 
             .order_by(Bid.received_at, Bid.id)
         )
     )
+    if not pending:  # every bidder opened its own bid: no custodian key is needed
+        return await _publish_record(session, lot, opening, ctx)
+    if opening.opening_priv is None and not await _recover_key(session, lot, opening, ctx):
+        return LotState.OPENING
+    assert opening.opening_priv is not None
+    priv = b64u_decode(opening.opening_priv, length=32)
     orgs = {o.id: o for o in await session.scalars(select(Organization))}
     total = len(opening.bid_snapshot)
     for done, bid in enumerate(pending, start=total - len(pending) + 1):
@@ -488,18 +487,23 @@ def _price_of(form: dict[str, Any]) -> Decimal:
 
 
 def _read_sealed_price_form(
-    blobs: LocalBlobStore, bid: Bid, lot_id: str, bidder_id: str, priv: bytes
+    blobs: LocalBlobStore,
+    bid: Bid,
+    lot_id: str,
+    bidder_id: str,
+    *,
+    priv: bytes | None = None,
+    file_key: bytes | None = None,
 ) -> dict[str, Any]:
-    """Open the envelope (authenticating every chunk) and read the price form inside it."""
+    """Open the envelope (authenticating every chunk) with the lot's opening key or the file key
+    its bidder released, and read the price form inside it."""
+    expect = {"expect_lot": lot_id, "expect_bidder": bidder_id, "expect_version": bid.version}
     with blobs.open(bid.ciphertext_sha256) as src, tempfile.TemporaryFile() as plain:
-        envelope.open_envelope(
-            src,
-            plain,
-            recipient_priv=priv,
-            expect_lot=lot_id,
-            expect_bidder=bidder_id,
-            expect_version=bid.version,
-        )
+        if file_key is not None:
+            envelope.open_with_file_key(src, plain, file_key=file_key, **expect)
+        else:
+            assert priv is not None
+            envelope.open_envelope(src, plain, recipient_priv=priv, **expect)
         plain.seek(0)
         return bundle.read_price_form(plain)
 
@@ -515,18 +519,35 @@ async def _decrypt_one(
         try:
             # A multi-GB bid takes seconds: decrypt off the event loop so the hall stays live.
             form = await asyncio.to_thread(
-                _read_sealed_price_form, ctx.blobs, bid, envelope_lot_id(lot), org.uscc, priv
+                _read_sealed_price_form,
+                ctx.blobs,
+                bid,
+                envelope_lot_id(lot.id),
+                org.uscc,
+                priv=priv,
             )
             price = _price_of(form)
         except (CryptoError, ValueError) as exc:
             status, cause = BidStatus.REVOKED, str(exc)
+    await _record_outcome(session, lot, bid, (status, price, form, cause), SYSTEM_OPENER, ctx)
+
+
+async def _record_outcome(
+    session: AsyncSession,
+    lot: Lot,
+    bid: Bid,
+    outcome: tuple[str, Decimal | None, dict[str, Any] | None, str],
+    actor: Actor,
+    ctx: Context,
+) -> None:
+    status, price, form, cause = outcome
     async with writing(session):
         bid.status, bid.price, bid.price_form, bid.failure_cause = status, price, form, cause
         bid.decrypted_at = ctx.now
         session.add(bid)
         await audit.append(
             session,
-            SYSTEM_OPENER,
+            actor,
             "opening.bid_" + status,
             "lot",
             lot.id,
@@ -534,6 +555,51 @@ async def _decrypt_one(
             center_id=lot.project.center_id,
             detail={"bid_id": bid.id, "sha256": bid.ciphertext_sha256, "cause": cause},
         )
+
+
+async def release_file_key(
+    session: AsyncSession, lot_id: int, actor: Actor, file_key: str, ctx: Context
+) -> LotState:
+    """不见面开标: at the opening a bidder decrypts its own stanza on its machine and releases
+    the bid's file key; the platform opens that bid with it, no custodian needed. When every
+    bid is decided this way the record is published at once."""
+    org = await _bidder_org(session, actor)
+    lot = await _lot_for_update(session, lot_id)
+    if lot.state == LotState.ANNOUNCED or ctx.now < lot.bid_deadline:
+        raise Conflict("开标时间未到，不接受解密 / bids are decrypted only at the opening")
+    if lot.state != LotState.OPENING:
+        return LotState(lot.state)
+    bid = await session.scalar(
+        select(Bid).where(
+            Bid.lot_id == lot.id, Bid.bidder_org_id == org.id, Bid.status == BidStatus.ACTIVE
+        )
+    )
+    if bid is None:
+        raise NotFound("没有待解密的本单位投标 / no bid of yours is waiting to be decrypted")
+    try:
+        key = b64u_decode(file_key, length=32, what="file_key")
+        form = await asyncio.to_thread(
+            _read_sealed_price_form, ctx.blobs, bid, envelope_lot_id(lot.id), org.uscc, file_key=key
+        )
+    except CryptoError as exc:
+        # A wrong key changes nothing: the bidder may try again, or custodians open it.
+        raise ValidationFailed(
+            f"该密钥无法解密本单位投标 / that key does not open your bid: {exc}"
+        ) from exc
+    try:
+        outcome = (BidStatus.DECRYPTED, _price_of(form), form, "")
+    except ValueError as exc:  # authentic, but the bidder's own price form is unusable
+        outcome = (BidStatus.REVOKED, None, form, str(exc))
+    await _record_outcome(session, lot, bid, outcome, actor, ctx)
+    opening = await session.get(Opening, lot.id)
+    done = len(opening.bid_snapshot) if opening else 0
+    remaining = await session.scalar(
+        select(func.count(Bid.id)).where(Bid.lot_id == lot.id, Bid.status == BidStatus.ACTIVE)
+    )
+    events.publish(lot.id, events.DECRYPT, {"done": done - (remaining or 0), "total": done})
+    if remaining:
+        return LotState.OPENING
+    return await continue_opening(session, lot.id, ctx)
 
 
 async def _publish_record(

@@ -620,6 +620,34 @@ def open_envelope(
     return header
 
 
+def check_file_key(header: Header, file_key: bytes) -> None:
+    """Authenticate a file key released by its bidder: it must reproduce the header MAC."""
+    if len(file_key) != FILE_KEY_LEN:
+        raise ParameterError(f"file key must be {FILE_KEY_LEN} bytes")
+    mac = hmac.new(_header_key(file_key), header.raw[:-MAC_LEN], hashlib.sha256).digest()
+    if not hmac.compare_digest(mac, header.mac):
+        raise HeaderMACError("header MAC mismatch: not this envelope's file key")
+
+
+def open_with_file_key(
+    src: BinaryIO,
+    dst: BinaryIO,
+    *,
+    file_key: bytes,
+    expect_lot: str | None = None,
+    expect_bidder: str | None = None,
+    expect_version: int | None = None,
+    _min_chunk_for_tests: int = MIN_CHUNK_SIZE,
+) -> Header:
+    """Decrypt with the file key itself, as a bidder releases it at the opening (不见面开标):
+    the key is checked against the header MAC before any chunk is opened."""
+    header = read_header(src, _min_chunk_for_tests=_min_chunk_for_tests)
+    _check_expectations(header, expect_lot, expect_bidder, expect_version)
+    check_file_key(header, file_key)
+    _open_payload(src, dst, _payload_key(file_key, header.nonce_prefix), header, None)
+    return header
+
+
 def open_bytes(
     envelope: bytes,
     *,

@@ -19,8 +19,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bidding import service as bidding
-from bidding.client import seal_bid
-from bidding.service import envelope_lot_id
+from bidding.client import envelope_lot_id, seal_bid
 from crypto.custody import CustodyBundle, open_share
 from crypto.encoding import b64u_decode
 from crypto.keys import Identity, generate_identity, load_identity, save_identity
@@ -258,7 +257,7 @@ async def submit_bids(rt: Runtime, lot: Lot, prices: dict[str, str], say: Say) -
                 assert org is not None
                 sealed = seal_bid(
                     identity,
-                    lot_id=envelope_lot_id(lot),
+                    lot_id=envelope_lot_id(lot.id),
                     bidder_id=org.uscc,
                     version=1,
                     opening_pub=b64u_decode(lot.opening_pub, length=32),

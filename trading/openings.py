@@ -48,6 +48,14 @@ async def release_share(rt: Runtime, lot_id: int, actor: Actor, share: dict[str,
     return state
 
 
+async def release_file_key(rt: Runtime, lot_id: int, actor: Actor, file_key: str) -> LotState:
+    """A bidder opens its own bid at the opening (不见面开标); the last one publishes the record."""
+    async with rt.sessionmaker() as session:
+        state = await bidding.release_file_key(session, lot_id, actor, file_key, context(rt))
+    await _head_after_record(rt, state)
+    return state
+
+
 async def _head_after_record(rt: Runtime, state: LotState) -> None:
     # A published opening record is a moment outsiders will want pinned by a signed head.
     if state == LotState.OPENED:

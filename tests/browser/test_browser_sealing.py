@@ -16,8 +16,8 @@ import pytest
 from playwright.async_api import Browser, Page, async_playwright
 from sqlalchemy import func, select
 
+from bidding.client import envelope_lot_id
 from bidding.models import Bid, Opening
-from bidding.service import envelope_lot_id
 from crypto import envelope, receipts
 from crypto.encoding import b64u_decode
 from crypto.errors import NoStanzaError
@@ -161,7 +161,11 @@ async def test_bid_sealed_in_browser_is_ciphertext_until_the_opening(
 
     # Sealed to the lot's opening key and to the bidder's own browser key, nothing else.
     header = envelope.read_header(io.BytesIO(blob))
-    assert (header.lot_id, header.bidder_id, header.version) == (envelope_lot_id(lot), org.uscc, 1)
+    assert (header.lot_id, header.bidder_id, header.version) == (
+        envelope_lot_id(lot.id),
+        org.uscc,
+        1,
+    )
     assert lot.opening_pub is not None
     assert [(s.label, s.fingerprint) for s in header.stanzas] == [
         ("opening", hashlib.sha256(b64u_decode(lot.opening_pub)).digest()),
@@ -282,7 +286,7 @@ async def test_upload_of_a_file_sealed_with_the_cli(
     assert lot.opening_pub is not None
     sealed = seal_bid(
         demo_identity(rt, "bidder-1"),
-        lot_id=envelope_lot_id(lot),
+        lot_id=envelope_lot_id(lot.id),
         bidder_id=org.uscc,
         version=1,
         opening_pub=b64u_decode(lot.opening_pub, length=32),

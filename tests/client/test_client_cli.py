@@ -14,9 +14,7 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
-from bidding.client import envelope_lot_id
 from bidding.models import Bid, BidStatus
-from bidding.service import envelope_lot_id as service_lot_id
 from crypto import envelope
 from crypto.encoding import b64u_decode
 from crypto.keys import load_identity
@@ -69,13 +67,6 @@ def one_line_error(ran: Any, *needles: str) -> str:
     for needle in needles:
         assert needle in lines[0], lines[0]
     return str(lines[0])
-
-
-def test_client_names_lots_like_the_server() -> None:
-    class _Lot:
-        id = 42
-
-    assert envelope_lot_id(42) == service_lot_id(_Lot()) == "lot-42"  # type: ignore[arg-type]
 
 
 async def new_registered_key(
