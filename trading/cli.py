@@ -45,8 +45,8 @@ def db_upgrade() -> None:
 @app.command()
 def seed(
     live_minutes: Annotated[
-        float, typer.Option(help="minutes until the live demo lot opens")
-    ] = 3.0,
+        float, typer.Option(help="minutes beyond its 2-minute accelerated bid period")
+    ] = 1.0,
 ) -> None:
     """Load demo data (idempotent): centers, parties, completed tenders and one live lot."""
     from trading import demo

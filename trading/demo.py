@@ -24,8 +24,7 @@ from crypto.custody import CustodyBundle, open_share
 from crypto.encoding import b64u_decode
 from crypto.keys import Identity, generate_identity, load_identity, save_identity
 from evaluation import service as evaluation
-from trading import service
-from trading.actor import Actor
+from trading import openings, service
 from trading.auth.models import User
 from trading.auth.service import actor_for, create_user
 from trading.blobs import iter_file
@@ -35,6 +34,7 @@ from trading.db import writing
 from trading.enums import Category, LotState, Method, PriceBasis, Role
 from trading.models import Center, Lot, Organization
 from trading.openings import context, run_opening
+from trading.reports import lot_savings
 from trading.runtime import Runtime
 from trading.scheduler import OpeningScheduler
 from trading.schemas import LotIn, ProjectIn
@@ -296,9 +296,7 @@ async def release_shares(rt: Runtime, lot_id: int, say: Say) -> LotState:
             assert user is not None
             identity = demo_identity(rt, user.username)
             released = open_share(bundle.share_for(identity.enc_pub), identity.enc_priv)
-            state = await bidding.release_share(
-                session, lot_id, actor_for(user), released.to_dict(), context(rt)
-            )
+            state = await openings.release_share(rt, lot_id, actor_for(user), released.to_dict())
             say(f"  开标人 {user.display_name} 释放密钥分片 → {state}")
     return state
 
@@ -473,8 +471,13 @@ def sandbox_deadline(rt: Runtime, issued: datetime, margin: timedelta) -> dateti
     return issued + timedelta(days=20) / rt.settings.sandbox_factor + margin
 
 
+# The live demo lot's accelerator: its 20-day bid period passes in 2 minutes.
+LIVE_ACCELERATOR = 14400
+
+
 async def seed_live(rt: Runtime, say: Say, margin: timedelta) -> Lot:
     """A sandbox lot whose opening is still ahead: the running server's scheduler opens it."""
+    rt = dataclasses.replace(rt, settings=rt.settings.with_(sandbox_factor=LIVE_ACCELERATOR))
     issued = rt.clock.now()
     lot = await register_and_publish(
         rt, LIVE, issued=issued, deadline=sandbox_deadline(rt, issued, margin)
@@ -525,9 +528,6 @@ async def walking_skeleton(rt: Runtime, say: Say) -> dict[str, Any]:
     state = await release_shares(rt, lot.id, say)
     say(f"   解密完成，开标记录已签名公布（状态 {state}）")
 
-    def wait(delta: timedelta) -> None:  # real time passes in the live demo
-        pass
-
     async def award() -> Lot:
         staff = actor_for(await _user(rt, f"staff-{plan.center}"))
         async with rt.sessionmaker() as session:
@@ -548,8 +548,6 @@ async def walking_skeleton(rt: Runtime, say: Say) -> dict[str, Any]:
             return await service.get_lot(session, lot.id, staff)
 
     lot = await award()
-    from trading.reports import lot_savings
-
     figures = lot_savings(lot)
     assert figures is not None
     say(f"6. 定标：中标价 {lot.award_price} 元；节约资金 {figures[0]} 元；节约率 {figures[1]}%")
@@ -559,6 +557,3 @@ async def walking_skeleton(rt: Runtime, say: Say) -> dict[str, Any]:
         "savings": str(figures[0]),
         "savings_rate": str(figures[1]),
     }
-
-
-__all__ = ["Actor", "seed", "seed_history", "seed_live", "walking_skeleton"]
