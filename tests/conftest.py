@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.async_api import Browser, async_playwright
 from sqlalchemy.engine import make_url
 
 from trading.clock import FixedClock
@@ -214,3 +215,28 @@ def bidhall() -> Any:
         return await asyncio.to_thread(run_cli, *args)
 
     return invoke
+
+
+# Debian's chromium (apt); Playwright cannot download browsers here. The flags keep it off the
+# closed network and working as root.
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as pw:
+        instance = await pw.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True
+        )
+        try:
+            yield instance
+        finally:
+            await instance.close()

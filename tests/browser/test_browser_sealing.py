@@ -7,13 +7,11 @@ from __future__ import annotations
 
 import hashlib
 import io
-import shutil
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page
 from sqlalchemy import func, select
 
 from bidding.client import envelope_lot_id
@@ -30,27 +28,8 @@ from trading.models import Lot, Organization, PartyKey
 from trading.openings import run_opening
 from trading.runtime import Runtime
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PRICE = "9087654.32"  # distinctive: appears nowhere else in the world
 FILE_TEXT = "浏览器密封测试：本技术方案的独特标记 ZX-41-QUOKKA，开标前不得泄露。"
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as pw:
-        instance = await pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
-        try:
-            yield instance
-        finally:
-            await instance.close()
 
 
 async def sign_in(browser: Browser, base: str, username: str) -> Page:

@@ -7,41 +7,20 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import shutil
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page
 
 from crypto import bundle, envelope, receipts, signing
 from crypto.canonical import canonical_json
 from crypto.encoding import b64u_decode, b64u_encode
 from crypto.keys import ed25519_generate, x25519_generate
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 VECTORS = json.loads(
     (Path(__file__).parents[1] / "crypto" / "vectors" / "envelope.json").read_text("utf-8")
 )["vectors"]
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as pw:
-        instance = await pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
-        try:
-            yield instance
-        finally:
-            await instance.close()
 
 
 @pytest.fixture

@@ -3,40 +3,18 @@
 from __future__ import annotations
 
 import os
-import shutil
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
-import pytest
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page
 
 from trading.clock import FixedClock
 from trading.demo import DEMO_PASSWORD, release_shares
 from trading.openings import run_opening
 from trading.runtime import Runtime
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SHOTS = os.environ.get("BIDHALL_SCREENSHOTS")  # a directory: save what the hall looked like
 WAIT_MS = 30_000
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as pw:
-        instance = await pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
-        try:
-            yield instance
-        finally:
-            await instance.close()
 
 
 async def sign_in(page: Page, base: str, username: str) -> None:
