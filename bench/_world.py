@@ -3,7 +3,7 @@
 A scratch world is a migrated, seeded database (SQLite file in a temp dir by default; a
 throwaway database on the server named by BIDHALL_DATABASE_URL when that is PostgreSQL)
 plus its blob and key directories. Everything is built through the real services
-(`trading.demo.seed`, `create_user`, `register_keys`, `register_and_publish`), so the
+(`bidhall.demo.seed`, `create_user`, `register_keys`, `register_and_publish`), so the
 benchmarks measure the code users run.
 
 Bench bidders differ from demo bidders in two ways that only change setup time:
@@ -28,18 +28,19 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 import trading.auth.service as auth_service
+from bidhall.demo import LotPlanDemo, demo_uscc, register_and_publish, seed
+from bidhall.migrate import upgrade
 from crypto.keys import Identity, generate_identity
-from trading import service
-from trading.actor import Actor
 from trading.auth.service import actor_for, create_user, issue_api_token
-from trading.clock import Clock
-from trading.config import Settings
-from trading.db import writing
-from trading.demo import LotPlanDemo, demo_uscc, register_and_publish, seed
 from trading.enums import Category, Method, Role
-from trading.migrate import upgrade
-from trading.models import Lot, Organization
-from trading.runtime import Runtime
+from trading.kernel.actor import Actor
+from trading.kernel.clock import Clock
+from trading.kernel.config import Settings
+from trading.kernel.db import writing
+from trading.kernel.runtime import Runtime
+from trading.parties import service as parties
+from trading.parties.models import Organization
+from trading.projects.models import Lot
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_PASSWORD = "bidhall-bench-2026"
@@ -263,7 +264,7 @@ async def add_bidders(rt: Runtime, n: int, now: datetime, *, batch: int = 200) -
     identities = [generate_identity() for _ in made]
     async with rt.sessionmaker() as session:
         for (_, _, actor), identity in zip(made, identities, strict=True):
-            await service.register_keys(
+            await parties.register_keys(
                 session,
                 actor,
                 identity.public().to_dict(),

@@ -99,7 +99,7 @@ def bare_app(directory: Path, mode: str) -> Callable[..., Awaitable[None]]:
 
     mode "bare": write only.  mode "stage": the platform's own staging code, unchanged.
     """
-    from trading.blobs import LocalBlobStore
+    from trading.kernel.blobs import LocalBlobStore
 
     store = LocalBlobStore(directory) if mode == "stage" else None
 
@@ -164,7 +164,7 @@ def serve_bare(port: int, directory: Path, mode: str) -> None:
     import uvicorn
 
     directory.mkdir(parents=True, exist_ok=True)
-    # The same call `bidhall serve` makes (trading/cli.py), so only the app differs.
+    # The same call `bidhall serve` makes (bidhall/cli.py), so only the app differs.
     uvicorn.run(bare_app(directory, mode), host=HOST, port=port, log_level="info")
 
 
@@ -256,7 +256,7 @@ def bidhall_argv(port: int, profile: Path | None = None) -> list[str]:
     """`bidhall serve`, run as `python -m trading.cli` so it uses this checkout's code."""
     prof = ["-m", "cProfile", "-o", str(profile)] if profile is not None else []
     serve = ["serve", "--host", HOST, "--port", str(port)]
-    return [sys.executable, *prof, "-m", "trading.cli", *serve]
+    return [sys.executable, *prof, "-m", "bidhall.cli", *serve]
 
 
 # ---- sealing (worker processes: the bidders' machines) -----------------------------------------
@@ -280,7 +280,7 @@ def write_random(path: Path, size: int) -> None:
 
 
 def seal_one(job: tuple[Any, str, str, bytes, str, str, str]) -> Sealed:
-    from bidding.client import seal_bid
+    from bidding.client.sealing import seal_bid
 
     identity, lot_id, uscc, opening_pub, price, attachment, out = job
     sealed = seal_bid(
@@ -448,7 +448,7 @@ async def run(args: argparse.Namespace, tmp: Path, procs: Processes) -> int:
     from bidding.models import Bid, BidStatus
     from crypto.encoding import b64u_decode
     from crypto.receipts import verify_receipt
-    from trading.clock import SystemClock
+    from trading.kernel.clock import SystemClock
 
     n, size, window = args.bidders, args.size, args.window
     workers = max(1, min(args.seal_workers, os.cpu_count() or 1))

@@ -8,7 +8,7 @@ with in-memory identities whose public keys are registered through the services,
 lot, N bids sealed (bidding.client.seal_bid: price form + `--size` random bytes) and
 submitted through the service layer (LocalBlobStore.stage + bidding.service.submit_bid).
 The clock is then moved to the deadline and the custodians open their key shares on
-"their machines" (trading.demo identities; share decryption is client-side, not timed).
+"their machines" (bidhall.demo identities; share decryption is client-side, not timed).
 
 Timed:
   platform  trading.openings.run_opening (close submissions, snapshot the bid list) and the
@@ -138,8 +138,10 @@ async def run(args: argparse.Namespace, tmp: Path) -> int:
     import crypto.envelope
     import trading.audit.service
     from bidding import service as bidding
-    from bidding.client import envelope_lot_id, seal_bid
+    from bidding.client.sealing import envelope_lot_id, seal_bid
     from bidding.models import Bid, BidStatus, Opening
+    from bidding.opening.flows import context, run_opening
+    from bidhall.demo import demo_identity
     from crypto import signing
     from crypto.canonical import canonical_json
     from crypto.custody import CustodyBundle, ReleasedShare, open_share, recover_opening_key
@@ -147,12 +149,10 @@ async def run(args: argparse.Namespace, tmp: Path) -> int:
     from trading.auth.models import User
     from trading.auth.passwords import hash_password
     from trading.auth.service import actor_for
-    from trading.blobs import iter_file
-    from trading.clock import FixedClock
-    from trading.demo import demo_identity
     from trading.enums import LotState
-    from trading.models import Lot
-    from trading.openings import context, run_opening
+    from trading.kernel.blobs import iter_file
+    from trading.kernel.clock import FixedClock
+    from trading.projects.models import Lot
 
     n, size = args.bids, args.size
     say(f"opening: {n} sealed bids × {human_size(size)}; load {loadavg()}")

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding import participation, service
 from bidding.models import Bid, Opening, Question
+from bidding.opening.flows import context, release_file_key, release_share, run_opening
 from bidding.schemas import (
     AmendmentIn,
     AmendmentOut,
@@ -33,13 +34,13 @@ from bidding.schemas import (
 from crypto.custody import CustodyBundle
 from crypto.encoding import b64u_decode
 from crypto.errors import CryptoError
-from trading.actor import Actor
 from trading.enums import LotState, Role
-from trading.errors import Conflict, Forbidden, NotFound
-from trading.models import Document, PartyKey
-from trading.openings import context, release_file_key, release_share, run_opening
-from trading.service import get_lot, manages
-from trading.web import requires, runtime
+from trading.kernel.actor import Actor
+from trading.kernel.errors import Conflict, Forbidden, NotFound
+from trading.kernel.web import requires, runtime
+from trading.parties.models import PartyKey
+from trading.projects.models import Document
+from trading.projects.service import get_lot, manages
 
 SIGNATURE_HEADER = "x-bid-signature"
 

@@ -39,15 +39,16 @@ from sqlalchemy.orm import selectinload
 from bidding import events, objections, service
 from bidding.hall_state import online_usccs, org_usccs, snapshot
 from bidding.models import Opening, ReleasedShare, ResponseKind
+from bidding.opening.flows import context
 from bidding.record_pdf import RecordContext, render_record_pdf
-from trading.actor import Actor
 from trading.enums import LotState, Role
-from trading.errors import DomainError, NotFound
-from trading.models import Lot, Organization, Project
-from trading.openings import context
-from trading.runtime import Runtime
-from trading.service import get_lot, manages
-from trading.web import page, requires, runtime
+from trading.kernel.actor import Actor
+from trading.kernel.errors import DomainError, NotFound
+from trading.kernel.runtime import Runtime
+from trading.kernel.web import page, requires, runtime
+from trading.parties.models import Organization
+from trading.projects.models import Lot, Project
+from trading.projects.service import get_lot, manages
 
 HEARTBEAT_SECONDS = 15.0
 RETRY_MS = 3000

@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding import events, objections
 from bidding.models import Bid, BidStatus, Opening, ReleasedShare
-from trading.config import Settings
-from trading.models import Lot
+from trading.kernel.config import Settings
+from trading.projects.models import Lot
 
 DONE = (BidStatus.DECRYPTED, BidStatus.REVOKED, BidStatus.FAILED)
 

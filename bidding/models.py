@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from trading.db import JSON, Base, BigId, IdMixin, UTCDateTime
+from trading.kernel.db import JSON, Base, BigId, IdMixin, UTCDateTime
 
 
 class BidStatus:

@@ -20,14 +20,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding import events
 from bidding.models import Opening, OpeningResponse, OpeningReview, ResponseKind
-from trading.actor import Actor
 from trading.audit import service as audit
-from trading.config import Settings
-from trading.db import writing
 from trading.enums import Role
-from trading.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from trading.models import Lot, Organization
-from trading.service import get_lot, manages
+from trading.kernel.actor import Actor
+from trading.kernel.config import Settings
+from trading.kernel.db import writing
+from trading.kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from trading.parties.models import Organization
+from trading.projects.models import Lot
+from trading.projects.service import get_lot, manages
 
 DEFAULT_WINDOW_MINUTES = 30
 MAX_TEXT = 2000

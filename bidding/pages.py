@@ -16,17 +16,18 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from bidding.client import envelope_lot_id
+from bidding.client.sealing import envelope_lot_id
 from bidding.models import Bid, Opening, Registration
 from bidding.service import MAX_BID_BYTES
 from crypto.encoding import b64u_encode
-from trading.actor import Actor
 from trading.enums import LotState, Role
-from trading.errors import Forbidden, NotFound
-from trading.i18n import MESSAGES, pick_lang, translator
-from trading.models import Document, Lot, Organization, Project
-from trading.service import get_lot, list_lots
-from trading.web import page, requires, runtime
+from trading.kernel.actor import Actor
+from trading.kernel.errors import Forbidden, NotFound
+from trading.kernel.i18n import MESSAGES, pick_lang, translator
+from trading.kernel.web import page, requires, runtime
+from trading.parties.models import Organization
+from trading.projects.models import Document, Lot, Project
+from trading.projects.service import get_lot, list_lots
 
 
 @get("/lots/{lot_id:int}/opening", name="opening_record")

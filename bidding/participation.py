@@ -13,16 +13,18 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.models import BidSecurity, Notice, Question, Registration
-from trading.actor import Actor
+from trading.announcements.models import Announcement
 from trading.audit import service as audit
-from trading.blobs import LocalBlobStore, StagedBlob
-from trading.config import Settings
-from trading.db import writing
 from trading.enums import LotState, Role
-from trading.errors import Conflict, Forbidden, NotFound, RuleViolation, ValidationFailed
-from trading.models import Announcement, Document, Lot
+from trading.kernel.actor import Actor
+from trading.kernel.blobs import LocalBlobStore, StagedBlob
+from trading.kernel.config import Settings
+from trading.kernel.db import writing
+from trading.kernel.errors import Conflict, Forbidden, NotFound, RuleViolation, ValidationFailed
+from trading.projects.models import Document, Lot
+from trading.projects.publishing import effective_ruleset, lot_plan
+from trading.projects.service import can_see_unpublished, get_lot, manages
 from trading.rules.engine import amendment_moves_deadline, check_bid_security
-from trading.service import can_see_unpublished, effective_ruleset, get_lot, lot_plan, manages
 
 SECURITY_FORMS = ("cash", "guarantee", "insurance")  # 现金 / 保函 / 保证保险
 MAX_DOCUMENT_BYTES = 2 * 1024**3

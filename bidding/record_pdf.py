@@ -31,7 +31,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFError, TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from trading.errors import DomainError
+from trading.kernel.errors import DomainError
 
 FONT_ENV = "BIDHALL_CJK_FONT"
 FONT_PACKAGE = "fonts-wqy-microhei"

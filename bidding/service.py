@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bidding import events
-from bidding.client import envelope_lot_id
+from bidding.client.sealing import envelope_lot_id
 from bidding.models import Bid, BidStatus, Opening, OpeningReview, ReleasedShare
 from bidding.objections import objection_window
 from crypto import bundle, custody, envelope, receipts, signing
@@ -23,17 +23,20 @@ from crypto.canonical import canonical_json
 from crypto.encoding import b64u_decode, b64u_encode
 from crypto.errors import CryptoError
 from crypto.keys import Identity, key_id
-from trading import lifecycle
-from trading.actor import Actor
+from trading.announcements.models import Announcement
 from trading.audit import service as audit
-from trading.blobs import LocalBlobStore, StagedBlob
-from trading.config import Settings
-from trading.db import writing
 from trading.enums import LotState, Role
-from trading.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from trading.models import Announcement, Lot, Organization, PartyKey, Project
+from trading.kernel.actor import Actor
+from trading.kernel.blobs import LocalBlobStore, StagedBlob
+from trading.kernel.config import Settings
+from trading.kernel.db import writing
+from trading.kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from trading.parties.models import Organization, PartyKey
+from trading.projects import lifecycle
+from trading.projects.models import Lot, Project
+from trading.projects.publishing import effective_ruleset
+from trading.projects.service import get_lot
 from trading.rules.engine import check_bid_count
-from trading.service import effective_ruleset, get_lot
 
 MAX_BID_BYTES = 8 * 1024**3  # 8 GiB: multi-GB bids are normal for large works
 

@@ -8,12 +8,12 @@ from litestar import Controller, Request, get, post
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from evaluation import service
-from trading.actor import Actor
 from trading.enums import LotState, Role
-from trading.errors import NotFound
-from trading.schemas import TransitionOut
-from trading.service import get_lot
-from trading.web import requires, runtime
+from trading.kernel.actor import Actor
+from trading.kernel.errors import NotFound
+from trading.kernel.web import requires, runtime
+from trading.projects.schemas import TransitionOut
+from trading.projects.service import get_lot
 
 PUBLIC_AFTER = (LotState.PUBLICITY, LotState.AWARDED)
 

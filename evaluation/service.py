@@ -13,16 +13,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bidding.models import Bid, BidStatus
 from evaluation.models import EvaluationResult
 from evaluation.offline import evaluate_document
-from evaluation.savings import savings
-from trading import lifecycle
-from trading.actor import Actor
-from trading.config import Settings
-from trading.db import writing
+from trading.announcements.models import Announcement
 from trading.enums import LotState
-from trading.errors import Conflict, Forbidden, NotFound
-from trading.models import Announcement, Lot, Organization
+from trading.kernel.actor import Actor
+from trading.kernel.config import Settings
+from trading.kernel.db import writing
+from trading.kernel.errors import Conflict, Forbidden, NotFound
+from trading.parties.models import Organization
+from trading.projects import lifecycle
+from trading.projects.models import Lot
+from trading.projects.publishing import effective_ruleset
+from trading.projects.service import get_lot, manages
+from trading.reports.savings import savings
 from trading.rules.engine import check_bid_count
-from trading.service import effective_ruleset, get_lot, manages
 
 
 async def _managed_lot(session: AsyncSession, lot_id: int, actor: Actor) -> Lot:

@@ -18,14 +18,14 @@ import pytest
 from playwright.async_api import Browser, async_playwright
 from sqlalchemy.engine import make_url
 
-from trading.clock import FixedClock
-from trading.config import Settings
-from trading.demo import LotPlanDemo, register_and_publish, seed, submit_bids
+from bidhall.demo import LotPlanDemo, register_and_publish, seed, submit_bids
+from bidhall.migrate import upgrade
+from tests.support.clients import Client, Ran, app_client, run_cli
 from trading.enums import Category, Method
-from trading.migrate import upgrade
-from trading.models import Lot
-from trading.runtime import Runtime
-from trading.testing import Client, Ran, app_client, run_cli
+from trading.kernel.clock import FixedClock
+from trading.kernel.config import Settings
+from trading.kernel.runtime import Runtime
+from trading.projects.models import Lot
 
 # Monday 2026-03-02 09:00 in Asia/Shanghai: a working day, far from any holiday.
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
@@ -176,7 +176,7 @@ def live_server(rt: Runtime) -> Iterator[str]:
 
     import uvicorn
 
-    from trading.app import create_app
+    from bidhall.app import create_app
 
     app_rt = Runtime.build(rt.settings, rt.clock)
     server = uvicorn.Server(

@@ -14,19 +14,20 @@ import pytest
 from playwright.async_api import Browser, Page
 from sqlalchemy import func, select
 
-from bidding.client import envelope_lot_id
+from bidding.client.sealing import envelope_lot_id
 from bidding.models import Bid, Opening
+from bidding.opening.flows import run_opening
+from bidhall.demo import DEMO_PASSWORD, demo_identity, demo_uscc, release_shares
 from crypto import envelope, receipts
 from crypto.encoding import b64u_decode
 from crypto.errors import NoStanzaError
 from trading.auth.models import User
-from trading.clock import FixedClock
-from trading.demo import DEMO_PASSWORD, demo_identity, demo_uscc, release_shares
 from trading.enums import LotState
-from trading.errors import Conflict
-from trading.models import Lot, Organization, PartyKey
-from trading.openings import run_opening
-from trading.runtime import Runtime
+from trading.kernel.clock import FixedClock
+from trading.kernel.errors import Conflict
+from trading.kernel.runtime import Runtime
+from trading.parties.models import Organization, PartyKey
+from trading.projects.models import Lot
 
 PRICE = "9087654.32"  # distinctive: appears nowhere else in the world
 FILE_TEXT = "浏览器密封测试：本技术方案的独特标记 ZX-41-QUOKKA，开标前不得泄露。"
@@ -258,7 +259,7 @@ async def test_upload_of_a_file_sealed_with_the_cli(
     browser: Browser, live_server: str, rt: Runtime, publish_lot: Any, tmp_path: Path
 ) -> None:
     """The bidder keeps its CLI key (no browser key): the sealed file and its .sig go up as is."""
-    from bidding.client import seal_bid
+    from bidding.client.sealing import seal_bid
 
     lot: Lot = await publish_lot(title="客户端密封上传工程")
     org, _key = await bidder_1(rt)

@@ -5,17 +5,17 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from bidding.opening.flows import run_opening
+from bidhall.demo import release_shares
 from evaluation import service as evaluation
-from trading import service
+from tests.support.clients import bearer
 from trading.auth.models import User
 from trading.auth.service import actor_for
-from trading.clock import FixedClock
-from trading.demo import release_shares
 from trading.enums import LotState
-from trading.models import Lot
-from trading.openings import run_opening
-from trading.runtime import Runtime
-from trading.testing import bearer
+from trading.kernel.clock import FixedClock
+from trading.kernel.runtime import Runtime
+from trading.projects import service as projects
+from trading.projects.models import Lot
 
 # The suites import `token` from here.
 token = bearer
@@ -64,7 +64,7 @@ async def award_all(rt: Runtime, clock: FixedClock, lots: list[tuple[Lot, str]])
             await evaluation.publish_candidates(
                 session, lot.id, staff, now=clock.now(), settings=rt.settings
             )
-            current = await service.get_lot(session, lot.id, staff)
+            current = await projects.get_lot(session, lot.id, staff)
             ends.append(evaluation.publicity_ends(current, rt.settings))
     clock.set(max(ends) + timedelta(seconds=1))
     for lot, center in lots:

@@ -12,16 +12,17 @@ import pytest
 from sqlalchemy import func, select
 
 from bidding.models import ReleasedShare
+from bidhall.demo import LotPlanDemo, demo_uscc, register
 from evaluation.models import EvaluationResult
 from tests.centers.conftest import actor, lot_state, open_all, token
-from trading import service
+from tests.support.clients import Client
+from trading.announcements.models import Announcement
 from trading.audit.models import AuditEntry
-from trading.clock import FixedClock
-from trading.demo import LotPlanDemo, demo_uscc, register
 from trading.enums import Category, LotState, Method
-from trading.models import Announcement, Lot
-from trading.runtime import Runtime
-from trading.testing import Client
+from trading.kernel.clock import FixedClock
+from trading.kernel.runtime import Runtime
+from trading.projects import service as projects
+from trading.projects.models import Lot
 
 
 @dataclass
@@ -224,7 +225,9 @@ async def test_announced_bids_are_metadata_only(
     client: Client, targets: Targets, bid: Any, rt: Runtime
 ) -> None:
     async with rt.sessionmaker() as session:
-        lot = await service.get_lot(session, targets.announced_lot, await actor(rt, "staff-450100"))
+        lot = await projects.get_lot(
+            session, targets.announced_lot, await actor(rt, "staff-450100")
+        )
     await bid(lot, {"bidder-4": "1234567.00"})
     headers = await token(client, "supervisor-450000")
     r = await client.get("/api/v1/centers/450100/bids", params={"lot_id": lot.id}, headers=headers)

@@ -10,18 +10,19 @@ from sqlalchemy import func, select
 
 from bidding import service as bidding
 from bidding.models import Bid, ReleasedShare
+from bidding.opening.flows import context, run_opening
+from bidhall.demo import demo_identity
 from crypto.custody import CustodyBundle, open_share
 from crypto.receipts import verify_receipt
 from tests.centers.conftest import actor, lot_state, token
+from tests.support.clients import Client
 from trading.auth.models import User
-from trading.clock import FixedClock
-from trading.demo import demo_identity
 from trading.enums import LotState
-from trading.errors import Forbidden
-from trading.models import Lot, Organization, PartyKey
-from trading.openings import context, run_opening
-from trading.runtime import Runtime
-from trading.testing import Client
+from trading.kernel.clock import FixedClock
+from trading.kernel.errors import Forbidden
+from trading.kernel.runtime import Runtime
+from trading.parties.models import Organization, PartyKey
+from trading.projects.models import Lot
 
 
 async def test_one_bidder_bids_in_two_centers_with_one_key(
@@ -113,7 +114,7 @@ async def test_another_centers_custodian_cannot_release(
 async def test_demo_network_shows_centers_apart_and_rolled_up(rt: Runtime, client: Client) -> None:
     """`bidhall seed`'s history: projects in all four centers, one failed, one cancelled,
     one unpublished county project that only supervisors above it can read."""
-    from trading.demo import HISTORY, seed_history
+    from bidhall.demo import HISTORY, seed_history
 
     await seed_history(rt, rt.clock.now(), lambda _m: None)
     centers = {row["code"]: row for row in (await client.get("/api/v1/centers")).json()}

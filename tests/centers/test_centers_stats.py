@@ -27,13 +27,13 @@ import pytest
 from sqlalchemy import select
 
 from tests.centers.conftest import actor, award_all, open_all
-from trading import service
-from trading.clock import FixedClock
+from tests.support.clients import Client
 from trading.enums import Category, LotState
-from trading.models import Lot, Project
-from trading.reports import lot_stats
-from trading.runtime import Runtime
-from trading.testing import Client
+from trading.kernel.clock import FixedClock
+from trading.kernel.runtime import Runtime
+from trading.projects import service as projects
+from trading.projects.models import Lot, Project
+from trading.reports.service import lot_stats
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 PROC = {"category": Category.PROCUREMENT, "control_price": None}
@@ -79,7 +79,7 @@ async def world(rt: Runtime, clock: FixedClock, publish_lot: Any, bid: Any) -> W
     }
     lots = {name: await publish_lot(title=f"统计测试 {name}", **p) for name, p in plans.items()}
     async with rt.sessionmaker() as session:
-        await service.cancel_lot(
+        await projects.cancel_lot(
             session, lots["C1"].id, await actor(rt, "staff-450102"), "需求变更", now=clock.now()
         )
     clock.advance(timedelta(days=1))

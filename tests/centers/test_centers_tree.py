@@ -12,13 +12,13 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from trading.actor import SYSTEM
+from tests.support.clients import Client
 from trading.audit.models import AuditEntry
 from trading.centers import service as centers
-from trading.errors import Conflict, NotFound, RuleViolation, ValidationFailed
-from trading.models import Center
-from trading.runtime import Runtime
-from trading.testing import Client
+from trading.centers.models import Center
+from trading.kernel.actor import SYSTEM
+from trading.kernel.errors import Conflict, NotFound, RuleViolation, ValidationFailed
+from trading.kernel.runtime import Runtime
 
 
 async def count_centers(rt: Runtime) -> tuple[int, int]:
@@ -162,7 +162,7 @@ def bidhall(rt: Runtime, *args: str) -> subprocess.CompletedProcess[str]:
         "BIDHALL_BLOB_DIR": str(rt.settings.blob_dir),
     }
     return subprocess.run(
-        [sys.executable, "-m", "trading.cli", *args],
+        [sys.executable, "-m", "bidhall.cli", *args],
         capture_output=True,
         text=True,
         env=env,

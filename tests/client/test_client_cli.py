@@ -1,6 +1,6 @@
 """The bidder's and custodian's `bidhall` client against the real app served by uvicorn.
 
-Each command runs through `trading.cli.main` (one-line errors, exit codes) in a worker
+Each command runs through `bidhall.cli.main` (one-line errors, exit codes) in a worker
 thread while the server serves this test's seeded world on its own thread.
 """
 
@@ -15,16 +15,17 @@ import httpx
 from sqlalchemy import select
 
 from bidding.models import Bid, BidStatus
+from bidding.opening.flows import run_opening
+from bidhall.demo import DEMO_PASSWORD, key_path
 from crypto import envelope
 from crypto.encoding import b64u_decode
 from crypto.keys import load_identity
 from crypto.signing import verify_certificate
 from trading.auth.models import User
-from trading.clock import FixedClock
-from trading.demo import DEMO_PASSWORD, key_path
-from trading.models import Lot, Organization, PartyKey
-from trading.openings import run_opening
-from trading.runtime import Runtime
+from trading.kernel.clock import FixedClock
+from trading.kernel.runtime import Runtime
+from trading.parties.models import Organization, PartyKey
+from trading.projects.models import Lot
 
 PASS = "correct horse battery"
 PRICE = "8765432.10"

@@ -16,14 +16,15 @@ import httpx
 from sqlalchemy import inspect, select, text
 
 from bidding.models import Opening
+from bidding.opening.flows import run_opening
+from bidhall.demo import DEMO_PASSWORD, key_path, release_shares
 from crypto.canonical import canonical_json
 from crypto.encoding import b64u_decode
 from trading.auth.models import User
-from trading.clock import FixedClock
-from trading.demo import DEMO_PASSWORD, key_path, release_shares
-from trading.models import Lot, Organization
-from trading.openings import run_opening
-from trading.runtime import Runtime
+from trading.kernel.clock import FixedClock
+from trading.kernel.runtime import Runtime
+from trading.parties.models import Organization
+from trading.projects.models import Lot
 
 BIDS = {  # username -> (price, distinctive document text, distinctive quality commitment)
     "bidder-1": ("7654321.98", "绝密技术方案甲 canary-doc-5c1e9d", "质量承诺甲 canary-q-71be"),

@@ -5,7 +5,7 @@ from decimal import Decimal as D
 import pytest
 
 from evaluation.methods import EvaluationError
-from evaluation.savings import Totals, premium_rate, savings, savings_rate
+from trading.reports.savings import Totals, premium_rate, savings, savings_rate
 
 # lot 1 saves 50 of 100 (50 %), lot 2 saves 100 of 1000 (10 %)
 LOTS = [(D("100.00"), D("50.00")), (D("1000.00"), D("900.00"))]

@@ -14,11 +14,11 @@ import httpx
 import pytest
 from litestar.testing import AsyncTestClient
 
-from trading.clock import FixedClock
-from trading.demo import DEMO_PASSWORD, release_shares
-from trading.models import Lot
-from trading.openings import run_opening
-from trading.runtime import Runtime
+from bidding.opening.flows import run_opening
+from bidhall.demo import DEMO_PASSWORD, release_shares
+from trading.kernel.clock import FixedClock
+from trading.kernel.runtime import Runtime
+from trading.projects.models import Lot
 
 WAIT = 30.0  # seconds: an upper bound for any single wait, never a sleep
 

@@ -8,10 +8,10 @@ from typing import Any
 
 from playwright.async_api import Browser, Page
 
-from trading.clock import FixedClock
-from trading.demo import DEMO_PASSWORD, release_shares
-from trading.openings import run_opening
-from trading.runtime import Runtime
+from bidding.opening.flows import run_opening
+from bidhall.demo import DEMO_PASSWORD, release_shares
+from trading.kernel.clock import FixedClock
+from trading.kernel.runtime import Runtime
 
 SHOTS = os.environ.get("BIDHALL_SCREENSHOTS")  # a directory: save what the hall looked like
 WAIT_MS = 30_000

@@ -9,15 +9,15 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bidding.models import ReleasedShare
+from bidding.opening.flows import run_opening
+from bidhall.demo import demo_identity
 from crypto.custody import CustodyBundle, open_share
 from tests.hall.conftest import csrf_of, web_login
+from tests.support.clients import Client
 from trading.auth.models import User
-from trading.clock import FixedClock
-from trading.demo import demo_identity
-from trading.models import Lot
-from trading.openings import run_opening
-from trading.runtime import Runtime
-from trading.testing import Client
+from trading.kernel.clock import FixedClock
+from trading.kernel.runtime import Runtime
+from trading.projects.models import Lot
 
 HTML = {"Accept": "text/html"}
 

@@ -8,11 +8,11 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bidding.models import OpeningResponse, OpeningReview
+from bidding.opening.flows import run_opening
+from tests.support.clients import Client, bearer
 from trading.audit.models import AuditEntry
-from trading.clock import FixedClock
-from trading.openings import run_opening
-from trading.runtime import Runtime
-from trading.testing import Client, bearer
+from trading.kernel.clock import FixedClock
+from trading.kernel.runtime import Runtime
 
 
 async def test_confirm_object_answer_within_the_window(

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from bidding import record_pdf
-from trading.demo import BIDDERS
-from trading.testing import Client, bearer
+from bidhall.demo import BIDDERS
+from tests.support.clients import Client, bearer
 
 PDFTOTEXT = shutil.which("pdftotext") or "/usr/bin/pdftotext"  # `make test` installs poppler-utils
 

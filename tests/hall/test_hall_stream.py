@@ -7,12 +7,12 @@ from typing import Any
 
 import httpx
 
+from bidding.opening.flows import run_opening
+from bidhall.demo import BIDDERS, release_shares
 from tests.hall.conftest import Event, next_event, sse, until
-from trading.clock import FixedClock
-from trading.demo import BIDDERS, release_shares
-from trading.openings import run_opening
-from trading.runtime import Runtime
-from trading.testing import bearer
+from tests.support.clients import bearer
+from trading.kernel.clock import FixedClock
+from trading.kernel.runtime import Runtime
 
 PRICES = {"bidder-1": "9100000.00", "bidder-2": "8950000.00", "bidder-3": "9230000.00"}
 NAMES = [name for username, name, _sme in BIDDERS if username in PRICES]

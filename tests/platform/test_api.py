@@ -9,15 +9,15 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bidding.client import seal_bid
+from bidding.client.sealing import seal_bid
 from bidding.models import Bid
+from bidhall.demo import DEMO_PASSWORD, demo_identity, demo_uscc
 from crypto.encoding import b64u_decode
+from tests.support.clients import Client, bearer
 from trading.audit.models import AuditEntry
-from trading.clock import FixedClock
-from trading.demo import DEMO_PASSWORD, demo_identity, demo_uscc
-from trading.models import Lot, Project
-from trading.runtime import Runtime
-from trading.testing import Client, bearer
+from trading.kernel.clock import FixedClock
+from trading.kernel.runtime import Runtime
+from trading.projects.models import Lot, Project
 
 
 def project_body(rt: Runtime, **lot_changes: Any) -> dict[str, Any]:
@@ -369,7 +369,7 @@ async def test_logout_needs_the_session_csrf_token(rt: Runtime, client: Client) 
 
 
 async def test_bidder_self_registration(rt: Runtime, client: Client) -> None:
-    from trading.codes import uscc_check_char
+    from trading.kernel.codes import uscc_check_char
 
     body17 = "91440300MA5FXY12W"
     body = {

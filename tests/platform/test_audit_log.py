@@ -9,8 +9,8 @@ from sqlalchemy import delete, select, update
 
 from trading.audit.models import AuditEntry
 from trading.audit.service import chain_errors, load_all
-from trading.clock import FixedClock
-from trading.runtime import Runtime
+from trading.kernel.clock import FixedClock
+from trading.kernel.runtime import Runtime
 
 
 async def entries(rt: Runtime) -> list[AuditEntry]:
@@ -94,8 +94,8 @@ async def test_refused_attempts_are_logged(
 ) -> None:
     import pytest
 
-    from trading.errors import Conflict
-    from trading.openings import run_opening
+    from bidding.opening.flows import run_opening
+    from trading.kernel.errors import Conflict
 
     lot = await publish_lot()
     with pytest.raises(Conflict):

@@ -7,17 +7,17 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bidding.client import own_file_key
+from bidding.client.sealing import own_file_key
 from bidding.models import Bid, BidStatus, Opening
+from bidding.opening.flows import run_opening
+from bidhall.demo import demo_identity, release_shares
 from crypto import envelope
+from tests.support.clients import Client, bearer
 from trading.auth.models import User
-from trading.clock import FixedClock
-from trading.demo import demo_identity, release_shares
 from trading.enums import LotState
-from trading.models import Lot
-from trading.openings import run_opening
-from trading.runtime import Runtime
-from trading.testing import Client, bearer
+from trading.kernel.clock import FixedClock
+from trading.kernel.runtime import Runtime
+from trading.projects.models import Lot
 
 
 async def file_key_of(rt: Runtime, lot: Lot, username: str) -> str:

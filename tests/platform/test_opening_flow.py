@@ -11,19 +11,20 @@ from sqlalchemy import func, select
 
 from bidding import service as bidding
 from bidding.models import Bid, BidStatus, Opening
+from bidding.opening.flows import context, run_opening
+from bidhall.demo import evaluate_and_award, release_shares
 from crypto.receipts import verify_receipt
-from trading.actor import SCHEDULER
+from trading.announcements.models import Announcement
 from trading.audit.models import AuditEntry
 from trading.auth.models import User
 from trading.auth.service import actor_for
-from trading.clock import FixedClock
-from trading.demo import evaluate_and_award, release_shares
 from trading.enums import LotState
-from trading.errors import Conflict
-from trading.models import Announcement, Lot
-from trading.openings import context, run_opening
-from trading.reports import lot_savings
-from trading.runtime import Runtime
+from trading.kernel.actor import SCHEDULER
+from trading.kernel.clock import FixedClock
+from trading.kernel.errors import Conflict
+from trading.kernel.runtime import Runtime
+from trading.projects.models import Lot
+from trading.reports.service import lot_savings
 
 
 async def state_of(rt: Runtime, lot_id: int) -> str:
@@ -139,7 +140,7 @@ async def test_fewer_than_three_bids_fails_the_lot(
 async def test_replaced_bid_last_version_counts(
     rt: Runtime, clock: FixedClock, publish_lot: Any, bid: Any
 ) -> None:
-    from trading.demo import submit_bids
+    from bidhall.demo import submit_bids
 
     lot = await publish_lot()
     await bid(lot)

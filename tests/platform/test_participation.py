@@ -13,10 +13,11 @@ import pytest
 from sqlalchemy import func, select
 
 from bidding.models import Notice
-from trading.clock import FixedClock
-from trading.models import Announcement, Document, Lot
-from trading.runtime import Runtime
-from trading.testing import Client, app_client, bearer
+from tests.support.clients import Client, app_client, bearer
+from trading.announcements.models import Announcement
+from trading.kernel.clock import FixedClock
+from trading.kernel.runtime import Runtime
+from trading.projects.models import Document, Lot
 
 
 @pytest.fixture

@@ -9,12 +9,12 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bidding.models import Opening
+from bidhall.scheduler import OpeningScheduler, opening_job_id
+from tests.support.clients import app_client
 from trading.audit.models import AuditEntry
-from trading.clock import FixedClock
-from trading.models import Lot
-from trading.runtime import Runtime
-from trading.scheduler import OpeningScheduler, opening_job_id
-from trading.testing import app_client
+from trading.kernel.clock import FixedClock
+from trading.kernel.runtime import Runtime
+from trading.projects.models import Lot
 
 
 async def test_job_ids_are_stable_and_replaced(rt: Runtime, clock: FixedClock) -> None:

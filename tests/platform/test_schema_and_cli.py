@@ -12,10 +12,10 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from trading.db import make_engine
-from trading.metadata import metadata
-from trading.migrate import SchemaOutOfDate, ensure_migrated
-from trading.runtime import Runtime
+from bidhall.metadata import metadata
+from bidhall.migrate import SchemaOutOfDate, ensure_migrated
+from trading.kernel.db import make_engine
+from trading.kernel.runtime import Runtime
 
 
 async def test_migrations_produce_exactly_the_models(rt: Runtime) -> None:
@@ -39,7 +39,7 @@ async def test_unmigrated_database_refused_with_the_command_to_run(tmp_path: Pat
 
 def bidhall(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "trading.cli", *args],
+        [sys.executable, "-m", "bidhall.cli", *args],
         capture_output=True,
         text=True,
         env={**os.environ, **(env or {})},
@@ -88,12 +88,12 @@ def test_cli_evaluate_recomputes_and_rejects_bad_input(tmp_path: Path) -> None:
 
 
 def test_metadata_module_alone_knows_every_table() -> None:
-    """Alembic's env imports only trading.metadata: it must pull in every package's tables."""
+    """Alembic's env imports only bidhall.metadata: it must pull in every package's tables."""
     probe = subprocess.run(
         [
             sys.executable,
             "-c",
-            "from trading.metadata import metadata; print(sorted(metadata.tables))",
+            "from bidhall.metadata import metadata; print(sorted(metadata.tables))",
         ],
         capture_output=True,
         text=True,

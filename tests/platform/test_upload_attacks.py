@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import func, select
 
 from bidding.models import Bid
-from trading.demo import DEMO_PASSWORD
-from trading.runtime import Runtime
+from bidhall.demo import DEMO_PASSWORD
+from trading.kernel.runtime import Runtime
 
 
 async def token(base: str, username: str) -> str:

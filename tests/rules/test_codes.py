@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from trading.codes import (
+from trading.kernel.codes import (
     USCC_CHARSET,
     CodeError,
     is_within,

@@ -15,17 +15,17 @@ import httpx
 import pytest
 from sqlalchemy import delete, select, update
 
+from bidding.client.verify import prefix_roots
+from bidding.opening.flows import run_opening
+from bidhall.demo import DEMO_PASSWORD, release_shares
 from crypto import merkle
 from crypto.encoding import b64u_decode
 from crypto.keys import generate_identity, key_id
 from trading.audit.models import AuditEntry, TreeHead
 from trading.audit.service import leaf_hashes, publish_tree_head
-from trading.audit.verify import prefix_roots
-from trading.clock import FixedClock
-from trading.demo import DEMO_PASSWORD, release_shares
-from trading.errors import Conflict
-from trading.openings import run_opening
-from trading.runtime import Runtime
+from trading.kernel.clock import FixedClock
+from trading.kernel.errors import Conflict
+from trading.kernel.runtime import Runtime
 
 AUDIT = "/api/v1/audit"
 

@@ -11,14 +11,15 @@ from litestar import Controller, Request, get
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from trading import service
-from trading.actor import Actor
 from trading.audit import service as audit
 from trading.audit.models import AuditEntry
+from trading.centers.models import Center
 from trading.enums import Role
-from trading.errors import Forbidden, NotFound
-from trading.models import Center, Organization
-from trading.web import requires
+from trading.kernel.actor import Actor
+from trading.kernel.errors import Forbidden, NotFound
+from trading.kernel.web import requires
+from trading.parties.models import Organization
+from trading.projects import service as projects
 
 # Lot events anyone may see; bid-level events would reveal who bids before the opening.
 PUBLIC_LOT_ACTIONS = frozenset(
@@ -139,7 +140,7 @@ class AuditApi(Controller):
         self, request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int
     ) -> list[dict[str, Any]]:
         """A lot's public history (the same events its portal page shows)."""
-        await service.get_lot(db_session, lot_id, request.user)  # visibility check
+        await projects.get_lot(db_session, lot_id, request.user)  # visibility check
         rows = await audit.for_target(db_session, "lot", lot_id)
         return [
             {"seq": e.seq, "at": e.at.isoformat(), "action": e.action}

@@ -7,13 +7,13 @@ from typing import Annotated, Any
 
 import typer
 
-from trading.clitools import CliError, run, settings, with_runtime
+from trading.kernel.cli import CliError, with_runtime
 
 audit_app = typer.Typer(no_args_is_help=True, help="Audit log")
 
 
 @audit_app.command("check-chain")
-def check_chain() -> None:
+def check_chain(ctx: typer.Context) -> None:
     """Recompute the hash chain of the local database's audit log."""
     from trading.audit.service import chain_errors, load_all
 
@@ -25,11 +25,11 @@ def check_chain() -> None:
             raise CliError(f"audit chain broken: {errors[0]} ({len(errors)} problem(s))")
         typer.echo(f"audit chain intact: {len(entries)} entries")
 
-    run(with_runtime(settings(), go))
+    with_runtime(ctx, go)
 
 
 @audit_app.command("publish-head")
-def publish_head() -> None:
+def publish_head(ctx: typer.Context) -> None:
     """Sign and publish a tree head over the local log (idempotent while it has not grown)."""
     from trading.audit.service import publish_tree_head
 
@@ -41,7 +41,7 @@ def publish_head() -> None:
             f" at {head.timestamp.isoformat()}"
         )
 
-    run(with_runtime(settings(), go))
+    with_runtime(ctx, go)
 
 
 @audit_app.command("verify")
@@ -62,7 +62,7 @@ def verify(
     ] = None,
 ) -> None:
     """Check the published log: head signatures, roots, consistency, (bodies with --token)."""
-    from trading.audit.verify import (
+    from bidding.client.verify import (
         ApiClient,
         ApiError,
         LogError,

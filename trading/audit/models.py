@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from trading.db import Base, BigId, UTCDateTime
+from trading.kernel.db import Base, BigId, UTCDateTime
 
 
 class AuditEntry(Base):

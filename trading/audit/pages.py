@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from crypto.encoding import b64u_encode
 from crypto.keys import key_id
-from trading.actor import Actor
 from trading.audit import service as audit
-from trading.web import page, runtime
+from trading.kernel.actor import Actor
+from trading.kernel.web import page, runtime
 
 
 @get("/transparency", name="transparency")

@@ -21,15 +21,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from crypto import merkle
 from crypto.canonical import canonical_json
 from crypto.keys import Identity, key_id
-from trading.actor import Actor
 from trading.audit.models import AuditEntry, TreeHead
-from trading.db import advisory_lock, writing
 from trading.enums import LotState
-from trading.errors import Conflict, NotFound, ValidationFailed
-from trading.models import Lot
+from trading.kernel.actor import Actor
+from trading.kernel.db import advisory_lock, writing
+from trading.kernel.errors import Conflict, NotFound, ValidationFailed
+from trading.projects.models import Lot
 
 if TYPE_CHECKING:
-    from trading.runtime import Runtime
+    from trading.kernel.runtime import Runtime
 
 log = logging.getLogger("bidhall.audit")
 

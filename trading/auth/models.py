@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from trading.db import JSON, Base, BigId, IdMixin, UTCDateTime
+from trading.kernel.db import JSON, Base, BigId, IdMixin, UTCDateTime
 
 
 class User(IdMixin, Base):

@@ -10,16 +10,16 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from trading.actor import Actor
 from trading.audit import service as audit
 from trading.auth.models import ApiToken, LoginAttempt, User, WebSession
 from trading.auth.passwords import DUMMY_HASH, hash_password, verify_password
-from trading.codes import CodeError, validate_uscc
-from trading.config import Settings
-from trading.db import writing
 from trading.enums import Role
-from trading.errors import TooManyRequests, Unauthorized, ValidationFailed
-from trading.models import Organization
+from trading.kernel.actor import Actor
+from trading.kernel.codes import CodeError, validate_uscc
+from trading.kernel.config import Settings
+from trading.kernel.db import writing
+from trading.kernel.errors import TooManyRequests, Unauthorized, ValidationFailed
+from trading.parties.models import Organization
 
 TOKEN_PREFIX = "bh_"
 

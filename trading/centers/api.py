@@ -16,9 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bidding.models import Bid, BidStatus
-from trading.actor import Actor
 from trading.audit.models import AuditEntry
 from trading.centers import service as centers
+from trading.centers.models import Center
 from trading.centers.schemas import (
     AuditRowOut,
     BidMetaOut,
@@ -28,9 +28,11 @@ from trading.centers.schemas import (
 )
 from trading.centers.stats import Scope, stats_report, stats_scope
 from trading.enums import LotState, Role
-from trading.errors import NotFound
-from trading.models import Center, Lot, Organization, Project
-from trading.web import requires, runtime
+from trading.kernel.actor import Actor
+from trading.kernel.errors import NotFound
+from trading.kernel.web import requires, runtime
+from trading.parties.models import Organization
+from trading.projects.models import Lot, Project
 
 
 def center_out(node: centers.CenterNode, parent: str | None) -> CenterOut:
@@ -300,7 +302,7 @@ class StatsApi(Controller):
         date_to: Annotated[date | None, Parameter(query="to")] = None,
     ) -> Response[str]:
         """The same figures as /api/v1/stats, one row per figure (UTF-8 with BOM)."""
-        from trading.reports import report_csv
+        from trading.reports.service import report_csv
 
         found = await stats_scope(
             db_session,

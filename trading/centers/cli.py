@@ -7,8 +7,8 @@ from typing import Annotated, Any
 
 import typer
 
-from trading.actor import Actor
-from trading.clitools import run, settings, with_runtime
+from trading.kernel.actor import Actor
+from trading.kernel.cli import with_runtime
 
 center_app = typer.Typer(no_args_is_help=True, help="Trading centers (three-level network)")
 
@@ -20,6 +20,7 @@ def _operator() -> Actor:
 
 @center_app.command("add")
 def add(
+    ctx: typer.Context,
     code: Annotated[str, typer.Argument(help="6-digit administrative division code")],
     name: Annotated[str, typer.Argument(help="center name (Chinese)")],
     parent: Annotated[
@@ -45,11 +46,12 @@ def add(
             )
         typer.echo(f"added {center.code} {center.name} ({center.level}, {center.timezone})")
 
-    run(with_runtime(settings(), go))
+    with_runtime(ctx, go)
 
 
 @center_app.command("set-rule")
 def set_rule(
+    ctx: typer.Context,
     code: Annotated[str, typer.Argument(help="center code")],
     rule_id: Annotated[str, typer.Argument(help="rule id, e.g. bid_period_days")],
     value: Annotated[str, typer.Argument(help="new value, or 'default' to remove the override")],
@@ -67,11 +69,11 @@ def set_rule(
             f" → {result['after'] or 'statutory'}"
         )
 
-    run(with_runtime(settings(), go))
+    with_runtime(ctx, go)
 
 
 @center_app.command("list")
-def list_centers() -> None:
+def list_centers(ctx: typer.Context) -> None:
     """The tree of centers with their published and awarded lot counts."""
     from trading.centers import service
 
@@ -89,7 +91,7 @@ def list_centers() -> None:
                     + (f" rules: {overrides}" if overrides else "")
                 )
 
-    run(with_runtime(settings(), go))
+    with_runtime(ctx, go)
 
 
 def _walk(node: Any, depth: int) -> list[tuple[Any, int]]:

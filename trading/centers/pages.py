@@ -15,13 +15,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from trading.actor import Actor
+from trading.announcements.models import Announcement
 from trading.centers import service as centers
 from trading.centers.api import center_lots, center_stats, node_for
 from trading.centers.stats import Scope, stats_report, stats_scope
 from trading.enums import Category, LotState
-from trading.models import Announcement, Lot, Project
-from trading.web import page, runtime
+from trading.kernel.actor import Actor
+from trading.kernel.web import page, runtime
+from trading.projects.models import Lot, Project
 
 BAR_WIDTH = 320  # px of the longest bar in the inline SVG chart
 

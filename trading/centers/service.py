@@ -10,15 +10,17 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from trading.actor import Actor
 from trading.audit import service as audit
-from trading.codes import CodeError, is_within, parse_division_code
-from trading.db import writing
+from trading.auth.models import User
+from trading.centers.models import Center
 from trading.enums import LotState, Role
-from trading.errors import Conflict, Forbidden, ValidationFailed
-from trading.models import Center, Lot, Project
+from trading.kernel.actor import Actor
+from trading.kernel.codes import CodeError, is_within, parse_division_code
+from trading.kernel.db import writing
+from trading.kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from trading.parties.models import PartyKey
+from trading.projects.models import Lot, Project
 from trading.rules import RULESETS, RuleConfigError
-from trading.service import center_by_code, subtree_ids
 
 # `bidhall center set-rule CODE RULE default` removes a center's override.
 CLEAR = "default"
@@ -289,3 +291,35 @@ async def set_rule(
             },
         )
     return {"center": center.code, "rule": rule_id, "before": before, "after": after}
+
+
+async def center_by_code(session: AsyncSession, code: str) -> Center:
+    center = await session.scalar(select(Center).where(Center.code == code))
+    if center is None:
+        raise NotFound(f"没有代码为 {code} 的交易中心 / no trading center with code {code}")
+    return center
+
+
+async def subtree_ids(session: AsyncSession, center_id: int) -> set[int]:
+    """The center and every center below it (the tree is shallow: province → city → county)."""
+    rows = (await session.execute(select(Center.id, Center.parent_id))).all()
+    children: dict[int | None, list[int]] = {}
+    for cid, parent in rows:
+        children.setdefault(parent, []).append(cid)
+    found, stack = set(), [center_id]
+    while stack:
+        cid = stack.pop()
+        if cid not in found:
+            found.add(cid)
+            stack.extend(children.get(cid, []))
+    return found
+
+
+async def center_custodians(session: AsyncSession, center_id: int) -> list[tuple[User, PartyKey]]:
+    rows = await session.execute(
+        select(User, PartyKey)
+        .join(PartyKey, PartyKey.user_id == User.id)
+        .where(User.center_id == center_id, User.active.is_(True), PartyKey.revoked_at.is_(None))
+        .order_by(User.id)
+    )
+    return [(u, k) for u, k in rows.all() if Role.CUSTODIAN in u.roles]

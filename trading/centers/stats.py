@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from trading.centers.service import division, tree
 from trading.enums import Category
-from trading.errors import NotFound, ValidationFailed
-from trading.reports import ReportScope, report
+from trading.kernel.errors import NotFound, ValidationFailed
+from trading.reports.service import ReportScope, report
 
 Scope = Literal["self", "subtree"]
 

@@ -1,0 +1,136 @@
+"""The composition root: one Litestar app with every package's routes, storage and scheduler."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from pathlib import Path
+from types import ModuleType
+
+from advanced_alchemy.extensions.litestar import (
+    AsyncSessionConfig,
+    SQLAlchemyAsyncConfig,
+    SQLAlchemyPlugin,
+)
+from litestar import Litestar, get
+from litestar.middleware import DefineMiddleware
+from litestar.openapi.config import OpenAPIConfig
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+import bidding.api
+import bidding.hall
+import bidding.pages
+import evaluation.api
+import trading.audit.api
+import trading.audit.pages
+import trading.auth.api
+import trading.auth.pages
+import trading.centers.api
+import trading.centers.pages
+import trading.parties.api
+import trading.projects.api
+import trading.projects.pages
+from bidding.opening.flows import due_lots, run_opening
+from bidhall.migrate import ensure_migrated
+from bidhall.scheduler import OpeningScheduler
+from trading.audit.refusals import audit_refusal
+from trading.audit.service import publish_for
+from trading.auth.middleware import ActorMiddleware
+from trading.kernel.clock import Clock
+from trading.kernel.config import Settings
+from trading.kernel.runtime import Runtime
+from trading.kernel.web import EXCEPTION_HANDLERS
+
+# Each package lists its own handlers in ROUTES; the root only collects them.
+ROUTE_MODULES: tuple[ModuleType, ...] = (
+    trading.auth.api,
+    trading.auth.pages,
+    trading.parties.api,
+    trading.projects.api,
+    trading.projects.pages,
+    trading.centers.api,
+    trading.centers.pages,
+    trading.audit.api,
+    trading.audit.pages,
+    bidding.api,
+    bidding.pages,
+    bidding.hall,
+    evaluation.api,
+)
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+log = logging.getLogger("bidhall")
+TREE_HEAD_EVERY = timedelta(minutes=5)
+
+
+def attach_scheduler(rt: Runtime) -> OpeningScheduler:
+    async def opener(lot_id: int) -> None:
+        await run_opening(rt, lot_id)
+
+    async def due() -> list[tuple[int, object]]:
+        return await due_lots(rt)
+
+    async def tree_head() -> None:
+        await publish_for(rt)
+
+    rt.scheduler = OpeningScheduler(opener, due, rt.clock)  # type: ignore[arg-type]
+    rt.scheduler.every(tree_head, "tree-head", TREE_HEAD_EVERY)
+    return rt.scheduler
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    runtime: Runtime | None = None,
+    check_schema: bool = True,
+) -> Litestar:
+    settings = settings or Settings.from_env()
+    rt = runtime or Runtime.build(settings, clock)
+
+    @asynccontextmanager
+    async def lifespan(_app: Litestar) -> AsyncIterator[None]:
+        if check_schema:
+            await ensure_migrated(rt.engine, rt.settings.database_url)
+        if rt.settings.run_scheduler:
+            scheduler = attach_scheduler(rt)
+            scheduler.start()
+            ran = await scheduler.reconcile()
+            log.info("scheduler started; %d overdue opening(s) run at start-up", ran)
+        try:
+            yield
+        finally:
+            if rt.scheduler is not None:
+                rt.scheduler.shutdown()
+                rt.scheduler = None
+
+    db_config = SQLAlchemyAsyncConfig(
+        engine_instance=rt.engine,
+        session_config=AsyncSessionConfig(expire_on_commit=False),
+    )
+    app = Litestar(
+        route_handlers=[
+            *(handler for module in ROUTE_MODULES for handler in module.ROUTES),
+            healthz,
+            # Browser-side sealing (static/js): plain ES modules, no build step.
+            create_static_files_router(path="/static", directories=[TEMPLATES.parent / "static"]),
+        ],
+        plugins=[SQLAlchemyPlugin(config=db_config)],
+        middleware=[DefineMiddleware(ActorMiddleware, exclude=["^/schema", "^/healthz"])],
+        template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
+        openapi_config=OpenAPIConfig(title="bidhall", version="0.1.0", path="/schema"),
+        exception_handlers=EXCEPTION_HANDLERS,
+        after_exception=[audit_refusal],
+        lifespan=[lifespan],
+        debug=settings.debug,
+    )
+    app.state.rt = rt
+    return app
+
+
+@get("/healthz", tags=["platform"])
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}

@@ -1,0 +1,83 @@
+"""APScheduler fires openings; the services decide. One process runs it (Settings.run_scheduler)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from trading.kernel.clock import Clock
+
+log = logging.getLogger("bidhall.scheduler")
+RECONCILE_EVERY = timedelta(minutes=1)
+
+Opener = Callable[[int], Awaitable[None]]
+DueLots = Callable[[], Awaitable[list[tuple[int, datetime]]]]
+
+
+def opening_job_id(lot_id: int) -> str:
+    return f"lot:{lot_id}:open"
+
+
+class OpeningScheduler:
+    def __init__(self, opener: Opener, due_lots: DueLots, clock: Clock) -> None:
+        self._opener = opener
+        self._due_lots = due_lots
+        self._clock = clock
+        self.aps = AsyncIOScheduler(timezone=UTC)
+
+    def start(self, reconcile_every: timedelta | None = RECONCILE_EVERY) -> None:
+        self.aps.start()
+        if reconcile_every is not None:
+            # Safety net: picks up lots published by another process or a missed trigger.
+            self.every(self.reconcile, "reconcile", reconcile_every)
+
+    def shutdown(self) -> None:
+        if self.aps.running:
+            self.aps.shutdown(wait=False)
+
+    def every(self, job: Callable[[], Awaitable[object]], job_id: str, interval: timedelta) -> None:
+        """A periodic housekeeping job (e.g. signing a tree head), one instance at a time."""
+        self.aps.add_job(
+            job,
+            trigger=IntervalTrigger(seconds=interval.total_seconds()),
+            id=job_id,
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+        )
+
+    def schedule_opening(self, lot_id: int, at: datetime) -> None:
+        # Stable id + replace_existing: rescheduling (an amendment moving the deadline) is safe;
+        # misfire_grace_time=None: a late start still runs the opening.
+        self.aps.add_job(
+            self._run,
+            trigger=DateTrigger(run_date=at),
+            args=[lot_id],
+            id=opening_job_id(lot_id),
+            replace_existing=True,
+            misfire_grace_time=None,
+            coalesce=True,
+        )
+
+    async def _run(self, lot_id: int) -> None:
+        try:
+            await self._opener(lot_id)
+        except Exception:
+            log.exception("opening of lot %s failed; the next reconciliation retries it", lot_id)
+
+    async def reconcile(self) -> int:
+        """Run every overdue opening now and schedule the rest; returns how many ran."""
+        ran = 0
+        now = self._clock.now()
+        for lot_id, deadline in await self._due_lots():
+            if deadline <= now:
+                await self._run(lot_id)
+                ran += 1
+            else:
+                self.schedule_opening(lot_id, deadline)
+        return ran

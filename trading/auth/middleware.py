@@ -1,0 +1,53 @@
+"""Who is asking: bearer token (API), session cookie with CSRF (web), else the public."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.middleware.authentication import (
+    AbstractAuthenticationMiddleware,
+    AuthenticationResult,
+)
+
+from trading.auth.service import actor_for, api_token_user, web_session_user
+from trading.kernel.actor import Actor
+from trading.kernel.web import SAFE_METHODS, SESSION_COOKIE, client_ip, runtime
+
+
+class ActorMiddleware(AbstractAuthenticationMiddleware):
+    """Bearer token for the API, server-side session cookie for the web, else the public."""
+
+    async def authenticate_request(
+        self, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> AuthenticationResult:
+        rt = runtime(connection)
+        ip = client_ip(connection)
+        now = rt.clock.now()
+        header = connection.headers.get("authorization")
+        async with rt.sessionmaker() as session:
+            if header:
+                scheme, _, token = header.partition(" ")
+                if scheme.lower() != "bearer" or not token.strip():
+                    raise NotAuthorizedException("Authorization header must be 'Bearer <token>'")
+                user = await api_token_user(session, token.strip(), now=now)
+                if user is None:
+                    raise NotAuthorizedException("API token invalid or expired")
+                return AuthenticationResult(user=actor_for(user, ip), auth=None)
+            cookie = connection.cookies.get(SESSION_COOKIE)
+            if cookie:
+                found = await web_session_user(session, cookie, now=now)
+                if found is not None:
+                    user, web_session = found
+                    method = connection.scope.get("method", "GET")
+                    if (
+                        method not in SAFE_METHODS
+                        and connection.url.path.startswith("/api/")
+                        and connection.headers.get("x-csrf-token") != web_session.csrf_token
+                    ):
+                        raise PermissionDeniedException("CSRF token missing or wrong")
+                    return AuthenticationResult(
+                        user=actor_for(user, ip), auth=web_session.csrf_token
+                    )
+        return AuthenticationResult(user=Actor(None, "public", ip=ip), auth=None)

@@ -1,0 +1,75 @@
+"""Sign-in and sign-out pages."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated, Any
+
+from litestar import Request, get, post
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import PermissionDeniedException
+from litestar.params import Body
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from trading.auth import service as auth
+from trading.kernel.actor import Actor
+from trading.kernel.errors import DomainError
+from trading.kernel.web import SESSION_COOKIE, client_ip, page, runtime
+
+
+@get("/login", name="login")
+async def login_form(request: Request[Actor, Any, Any]) -> Template:
+    return page(request, "login.html", error=None)
+
+
+@post("/login")
+async def login(
+    request: Request[Actor, Any, Any],
+    db_session: AsyncSession,
+    data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
+) -> Template | Redirect:
+    rt = runtime(request)
+    try:
+        user = await auth.authenticate(
+            db_session,
+            data.get("username", ""),
+            data.get("password", ""),
+            ip=client_ip(request),
+            now=rt.clock.now(),
+            settings=rt.settings,
+        )
+    except DomainError as exc:
+        return page(request, "login.html", status_code=exc.status, error=exc.message)
+    token, _csrf = await auth.open_web_session(
+        db_session, user, now=rt.clock.now(), settings=rt.settings
+    )
+    response = Redirect("/")
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        max_age=rt.settings.session_days * 86400,
+    )
+    return response
+
+
+@post("/logout")
+async def logout(
+    request: Request[Actor, Any, Any],
+    db_session: AsyncSession,
+    data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
+) -> Redirect:
+    token = request.cookies.get(SESSION_COOKIE)
+    if token and request.auth:
+        # CSRF: a signed-in session is closed only by a form carrying its token.
+        if not hmac.compare_digest(data.get("_csrf", ""), request.auth):
+            raise PermissionDeniedException("CSRF token missing or wrong")
+        await auth.close_web_session(db_session, token)
+    response = Redirect("/")
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+ROUTES = [login_form, login, logout]

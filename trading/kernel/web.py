@@ -1,0 +1,122 @@
+"""Shared web plumbing: who is asking, role guards, problem-details errors, page rendering."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from litestar import Request, Response
+from litestar.connection import ASGIConnection
+from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.response import Template
+
+from trading.kernel.actor import Actor
+from trading.kernel.errors import DomainError
+from trading.kernel.i18n import pick_lang, translator
+from trading.kernel.runtime import Runtime
+
+log = logging.getLogger("bidhall.web")
+
+
+SESSION_COOKIE = "bh_session"
+
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+PROBLEM_JSON = "application/problem+json"
+
+
+def runtime(conn: ASGIConnection[Any, Any, Any, Any]) -> Runtime:
+    return conn.app.state.rt  # type: ignore[no-any-return]
+
+
+def client_ip(conn: ASGIConnection[Any, Any, Any, Any]) -> str:
+    return conn.client.host if conn.client else ""
+
+
+def requires(*roles: str) -> Any:
+    """A Litestar guard: the caller must hold one of `roles`."""
+
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        actor: Actor = connection.user
+        if actor.user_id is None:
+            raise NotAuthorizedException("请先登录 / sign in first")
+        if not actor.has(*roles):
+            raise PermissionDeniedException(
+                f"需要角色 {', '.join(roles)} / requires role {' or '.join(roles)}"
+            )
+
+    return guard
+
+
+def _problem(
+    request: Request[Any, Any, Any], status: int, title: str, detail: str, **extra: Any
+) -> Response[Any]:
+    if request.url.path.startswith("/api/") or "html" not in request.headers.get("accept", ""):
+        body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+        return Response(body, status_code=status, media_type=PROBLEM_JSON)
+    return page(
+        request, "error.html", status_code=status, status=status, title=title, detail=detail
+    )
+
+
+def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    return _problem(request, exc.status, exc.code, exc.message, **exc.detail)
+
+
+def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    extra: dict[str, Any] = {}
+    if isinstance(exc.extra, dict | list) and exc.extra:
+        extra["errors"] = exc.extra
+    return _problem(request, exc.status_code, type(exc).__name__, exc.detail, **extra)
+
+
+def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.exception("unhandled error on %s", request.url.path, exc_info=exc)
+    return _problem(request, 500, "internal_error", "服务器内部错误 / internal server error")
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    DomainError: domain_error_handler,
+    HTTPException: http_error_handler,
+    Exception: internal_error_handler,
+}
+
+
+def money(value: Decimal | None) -> str:
+    return "—" if value is None else f"{value:,.2f}"
+
+
+def page(
+    request: Request[Any, Any, Any], template: str, *, status_code: int = 200, **context: Any
+) -> Template:
+    rt = runtime(request)
+    lang = pick_lang(request.query_params.get("lang"), request.cookies.get("lang"))
+    zone = ZoneInfo(rt.settings.timezone)
+
+    def local(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+        return "—" if value is None else value.astimezone(zone).strftime(fmt)
+
+    actor = request.user if "user" in request.scope else None
+    response = Template(
+        template_name=template,
+        context={
+            "t": translator(lang),
+            "lang": lang,
+            "actor": actor,
+            "csrf": request.auth if isinstance(request.scope.get("auth"), str) else "",
+            "money": money,
+            "local": local,
+            "tz": rt.settings.timezone,
+            **context,
+        },
+        status_code=status_code,
+    )
+    if request.query_params.get("lang") in ("zh", "en"):
+        response.set_cookie("lang", lang, max_age=365 * 86400, samesite="lax")
+    return response

@@ -1,0 +1,89 @@
+"""A party registers its own public keys over HTTP; the platform answers with its certificate.
+
+Private keys never reach the server: the client sends only the two raw public keys.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, get, put
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from crypto.encoding import b64u_encode
+from trading.kernel.actor import Actor
+from trading.kernel.errors import NotFound, Unauthorized
+from trading.kernel.web import runtime
+from trading.parties import service as parties
+from trading.parties.models import PartyKey
+
+
+class KeysIn(msgspec.Struct, forbid_unknown_fields=True):
+    sign_pub: str  # base64url raw Ed25519 public key
+    enc_pub: str  # base64url raw X25519 public key
+
+
+def _signed_in(actor: Actor) -> int:
+    if actor.user_id is None:
+        raise Unauthorized("请先登录 / sign in first")
+    return actor.user_id
+
+
+def _out(key: PartyKey, request: Request[Actor, Any, Any]) -> dict[str, Any]:
+    platform = runtime(request).platform
+    return {
+        "key_id": key.id,
+        "sign_pub": key.sign_pub,
+        "enc_pub": key.enc_pub,
+        "created_at": key.created_at.isoformat(),
+        "certificate": key.certificate,
+        "platform": {"sign_pub": b64u_encode(platform.sign_pub)},
+    }
+
+
+class KeysApi(Controller):
+    path = "/api/v1/me/keys"
+    tags = ["keys"]  # noqa: RUF012
+
+    @put("/", status_code=200)
+    async def register(
+        self, request: Request[Actor, Any, Any], db_session: AsyncSession, data: KeysIn
+    ) -> dict[str, Any]:
+        """Register (or rotate) the caller's public keys; older keys are revoked."""
+        _signed_in(request.user)
+        rt = runtime(request)
+        key = await parties.register_keys(
+            db_session,
+            request.user,
+            {"sign_pub": data.sign_pub, "enc_pub": data.enc_pub},
+            now=rt.clock.now(),
+            platform_sign_priv=rt.platform.sign_priv,
+        )
+        return _out(key, request)
+
+    @get("/")
+    async def current(
+        self, request: Request[Actor, Any, Any], db_session: AsyncSession
+    ) -> dict[str, Any]:
+        """The caller's current keys and certificate."""
+        user_id = _signed_in(request.user)
+        key = await db_session.scalar(
+            select(PartyKey)
+            .where(PartyKey.user_id == user_id, PartyKey.revoked_at.is_(None))
+            .order_by(PartyKey.id.desc())
+        )
+        if key is None:
+            raise NotFound("尚未登记公钥 / no keys registered yet")
+        return _out(key, request)
+
+
+@get("/api/v1/platform/key", tags=["platform"])
+async def platform_key(request: Request[Any, Any, Any]) -> dict[str, str]:
+    """The platform's public keys: verify receipts, tree heads and opening records with them."""
+    pub = runtime(request).platform.public()
+    return {"sign_pub": b64u_encode(pub.sign_pub), "enc_pub": b64u_encode(pub.enc_pub)}
+
+
+ROUTES = [KeysApi, platform_key]

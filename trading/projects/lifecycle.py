@@ -1,0 +1,95 @@
+"""The lot state machine of DESIGN.md, as data, and the one compare-and-set that moves it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from trading.audit import service as audit
+from trading.enums import LotState as S
+from trading.kernel.actor import Actor
+from trading.kernel.errors import Conflict
+from trading.projects.models import Lot
+
+ALLOWED: dict[S, frozenset[S]] = {
+    S.DRAFT: frozenset({S.ANNOUNCED, S.CANCELLED}),
+    S.ANNOUNCED: frozenset({S.OPENING, S.CANCELLED, S.FAILED}),
+    S.OPENING: frozenset({S.OPENED, S.FAILED, S.CANCELLED}),
+    S.OPENED: frozenset({S.EVALUATED, S.FAILED, S.CANCELLED}),
+    S.EVALUATED: frozenset({S.PUBLICITY, S.FAILED, S.CANCELLED}),
+    S.PUBLICITY: frozenset({S.AWARDED, S.EVALUATED, S.CANCELLED}),
+    S.AWARDED: frozenset(),
+    S.CANCELLED: frozenset(),
+    S.FAILED: frozenset(),
+}
+
+STATE_LABELS_ZH: dict[S, str] = {
+    S.DRAFT: "草稿",
+    S.ANNOUNCED: "招标公告中",
+    S.OPENING: "开标中",
+    S.OPENED: "已开标",
+    S.EVALUATED: "已评标",
+    S.PUBLICITY: "候选人公示",
+    S.AWARDED: "已中标",
+    S.CANCELLED: "已终止",
+    S.FAILED: "流标",
+}
+
+
+def can_move(src: S, dst: S) -> bool:
+    return dst in ALLOWED[src]
+
+
+async def move(
+    session: AsyncSession,
+    lot: Lot,
+    dst: S,
+    actor: Actor,
+    *,
+    now: datetime,
+    action: str,
+    center_id: int | None = None,
+    detail: dict[str, Any] | None = None,
+    values: dict[str, Any] | None = None,
+) -> bool:
+    """Move `lot` from its current state to `dst` inside the caller's write transaction.
+
+    Returns False, changing nothing, when the lot is already in `dst` (a repeated or late
+    trigger), so every transition is idempotent. Raises Conflict for an illegal move or when
+    another transaction moved the lot first.
+    """
+    src = S(lot.state)
+    if src == dst:
+        return False
+    if not can_move(src, dst):
+        raise Conflict(
+            f"标段当前状态为「{STATE_LABELS_ZH[src]}」，不能变为「{STATE_LABELS_ZH[dst]}」"
+            f" / lot {lot.id} is {src.value}; it cannot become {dst.value}",
+            detail={"lot_id": lot.id, "state": src.value, "requested": dst.value},
+        )
+    result = await session.execute(
+        update(Lot)
+        .where(Lot.id == lot.id, Lot.state == src.value)
+        .values(state=dst.value, state_changed_at=now, **(values or {}))
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict(
+            f"标段状态已被其他操作改变 / lot {lot.id} changed state concurrently",
+            detail={"lot_id": lot.id},
+        )
+    await audit.append(
+        session,
+        actor,
+        action,
+        "lot",
+        lot.id,
+        at=now,
+        center_id=center_id,
+        detail={"from": src.value, "to": dst.value, **(detail or {})},
+    )
+    await session.refresh(lot)
+    return True

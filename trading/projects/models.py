@@ -1,0 +1,102 @@
+"""Projects, their lots and tender documents."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from trading.enums import Category, LotState, Method, PriceBasis
+from trading.kernel.db import JSON, Base, BigId, IdMixin, UTCDateTime
+
+if TYPE_CHECKING:
+    from trading.centers.models import Center
+
+
+class Project(IdMixin, Base):
+    __tablename__ = "project"
+
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    center_id: Mapped[int] = mapped_column(BigId, ForeignKey("center.id"), index=True)
+    category: Mapped[Category] = mapped_column(String(32))
+    method: Mapped[Method] = mapped_column(String(32))
+    region_code: Mapped[str] = mapped_column(String(6))
+    tenderer_org_id: Mapped[int] = mapped_column(BigId, ForeignKey("organization.id"))
+    agency_org_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("organization.id"))
+    # Sandbox projects run on an accelerated clock and never enter official statistics.
+    sandbox: Mapped[bool] = mapped_column(default=False)
+    # Prozorro-style accelerator: rule periods are divided by it (1 for real projects).
+    accelerator: Mapped[int] = mapped_column(default=1)
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int] = mapped_column(BigId, ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    center: Mapped[Center] = relationship(lazy="raise")
+    lots: Mapped[list[Lot]] = relationship(
+        back_populates="project", lazy="raise", order_by="Lot.number"
+    )
+
+
+class Lot(IdMixin, Base):
+    """A lot (标段/包): the unit that is tendered, opened, evaluated and awarded."""
+
+    __tablename__ = "lot"
+    __table_args__ = (
+        UniqueConstraint("project_id", "number"),
+        Index("ix_lot_state_deadline", "state", "bid_deadline"),
+    )
+
+    project_id: Mapped[int] = mapped_column(BigId, ForeignKey("project.id"), index=True)
+    number: Mapped[int]
+    title: Mapped[str] = mapped_column(String(300))
+    budget: Mapped[Decimal]
+    control_price: Mapped[Decimal | None]
+    price_basis: Mapped[PriceBasis] = mapped_column(String(16), default=PriceBasis.BUDGET)
+    bid_security: Mapped[Decimal] = mapped_column(default=Decimal("0.00"))
+    docs_issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    docs_available_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    clarification_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # By law the opening happens at the bid deadline, the same moment (法 34).
+    bid_deadline: Mapped[datetime] = mapped_column(UTCDateTime)
+    evaluation_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    evaluation_method: Mapped[str] = mapped_column(String(40), default="low_price")
+    evaluation_params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    state: Mapped[LotState] = mapped_column(String(16), default=LotState.DRAFT)
+    state_changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Opening key: public half (hex) and the custody bundle (only wrapped material).
+    opening_pub: Mapped[str | None] = mapped_column(String(128))
+    custody: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    award_bid_id: Mapped[int | None] = mapped_column(BigId)
+    award_price: Mapped[Decimal | None]
+    awarded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failure_reason: Mapped[str] = mapped_column(Text, default="")
+
+    project: Mapped[Project] = relationship(back_populates="lots", lazy="raise")
+
+    @property
+    def opening_at(self) -> datetime:
+        return self.bid_deadline
+
+    @property
+    def reference_price(self) -> Decimal:
+        """The amount savings are measured against, as the project declares."""
+        if self.price_basis == PriceBasis.CONTROL_PRICE and self.control_price is not None:
+            return self.control_price
+        return self.budget
+
+
+class Document(IdMixin, Base):
+    """A tender document stored in the blob store by its SHA-256."""
+
+    __tablename__ = "document"
+
+    lot_id: Mapped[int] = mapped_column(BigId, ForeignKey("lot.id"), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigId)
+    content_type: Mapped[str] = mapped_column(String(100), default="application/octet-stream")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,244 @@
+"""Projects and lots: lookups, visibility, registration, cancellation."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from trading.audit import service as audit
+from trading.centers.models import Center
+from trading.centers.service import center_by_code, subtree_ids
+from trading.enums import LotState, Role
+from trading.kernel.actor import Actor
+from trading.kernel.codes import CodeError, parse_division_code, validate_uscc
+from trading.kernel.config import Settings
+from trading.kernel.db import writing
+from trading.kernel.errors import Forbidden, NotFound, ValidationFailed
+from trading.parties.models import Organization
+from trading.projects import lifecycle
+from trading.projects.models import Lot, Project
+from trading.projects.schemas import ProjectIn
+
+
+def manages(actor: Actor, project: Project) -> bool:
+    """Center staff manage their own center's projects; the tenderer/agency manage theirs."""
+    if actor.has(Role.STAFF) and actor.center_id == project.center_id:
+        return True
+    return actor.has(Role.TENDERER, Role.AGENCY) and actor.org_id in {
+        project.tenderer_org_id,
+        project.agency_org_id,
+    }
+
+
+async def can_see_unpublished(session: AsyncSession, actor: Actor, project: Project) -> bool:
+    if manages(actor, project):
+        return True
+    if actor.has(Role.SUPERVISOR) and actor.center_id is not None:
+        return project.center_id in await subtree_ids(session, actor.center_id)
+    return False
+
+
+async def get_project(session: AsyncSession, project_id: int, actor: Actor) -> Project:
+    project = await session.scalar(
+        select(Project)
+        .where(Project.id == project_id)
+        .options(selectinload(Project.lots), selectinload(Project.center))
+    )
+    # An unpublished project is as good as absent to those who may not see it.
+    if project is None or (
+        all(lot.state == LotState.DRAFT for lot in project.lots)
+        and not await can_see_unpublished(session, actor, project)
+    ):
+        raise NotFound(f"项目 {project_id} 不存在 / project {project_id} not found")
+    return project
+
+
+async def visible_lots(session: AsyncSession, actor: Actor, project: Project) -> list[Lot]:
+    """A project's lots as `actor` may see them: drafts only for those who see unpublished work."""
+    if await can_see_unpublished(session, actor, project):
+        return list(project.lots)
+    return [lot for lot in project.lots if lot.state != LotState.DRAFT]
+
+
+async def get_lot(session: AsyncSession, lot_id: int, actor: Actor) -> Lot:
+    lot = await session.scalar(
+        select(Lot)
+        .where(Lot.id == lot_id)
+        .options(selectinload(Lot.project).selectinload(Project.center))
+    )
+    if lot is None or (
+        lot.state == LotState.DRAFT and not await can_see_unpublished(session, actor, lot.project)
+    ):
+        raise NotFound(f"标段 {lot_id} 不存在 / lot {lot_id} not found")
+    return lot
+
+
+async def list_lots(
+    session: AsyncSession,
+    *,
+    center_ids: Sequence[int] | None = None,
+    category: str | None = None,
+    state: str | None = None,
+    q: str | None = None,
+    include_sandbox: bool = True,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[Lot]:
+    """Published lots for the portal (drafts are never listed publicly)."""
+    stmt = (
+        select(Lot)
+        .join(Project)
+        .where(Lot.state != LotState.DRAFT)
+        .options(selectinload(Lot.project).selectinload(Project.center))
+        .order_by(Lot.bid_deadline.desc(), Lot.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    if center_ids is not None:
+        stmt = stmt.where(Project.center_id.in_(center_ids))
+    if category:
+        stmt = stmt.where(Project.category == category)
+    if state:
+        stmt = stmt.where(Lot.state == state)
+    if q:
+        like = f"%{q}%"
+        stmt = stmt.where(Project.title.like(like) | Lot.title.like(like) | Project.code.like(like))
+    if not include_sandbox:
+        stmt = stmt.where(Project.sandbox.is_(False))
+    return list((await session.scalars(stmt)).all())
+
+
+async def register_project(
+    session: AsyncSession, data: ProjectIn, actor: Actor, *, now: datetime, settings: Settings
+) -> Project:
+    if not actor.has(Role.STAFF, Role.TENDERER, Role.AGENCY):
+        raise Forbidden(
+            "只有交易中心工作人员或招标人/代理可以登记项目 / role may not register projects"
+        )
+    try:
+        uscc = validate_uscc(data.tenderer_uscc)
+    except CodeError as exc:
+        raise ValidationFailed(f"tenderer_uscc: {exc}") from exc
+    async with writing(session):
+        center = await _actor_center(session, actor, data.center_code)
+        region = data.region_code or center.code
+        try:
+            parse_division_code(region)
+        except CodeError as exc:
+            raise ValidationFailed(f"region_code: {exc}") from exc
+        tenderer = await session.scalar(select(Organization).where(Organization.uscc == uscc))
+        if tenderer is None:
+            raise ValidationFailed(f"tenderer_uscc: 未登记的单位 {uscc} / unknown organization")
+        if actor.has(Role.TENDERER) and not actor.has(Role.STAFF) and actor.org_id != tenderer.id:
+            raise Forbidden(
+                "招标人只能为本单位登记项目 / a tenderer registers only its own projects"
+            )
+        for i, lot_in in enumerate(data.lots):
+            _check_lot_amounts(i, lot_in.budget, lot_in.control_price, lot_in.bid_security)
+            for name in ("docs_issued_at", "bid_deadline"):
+                if getattr(lot_in, name).tzinfo is None:
+                    raise ValidationFailed(f"lots[{i}].{name}: 需要带时区的时间 / needs a timezone")
+        count = await session.scalar(
+            select(func.count(Project.id)).where(Project.center_id == center.id)
+        )
+        project = Project(
+            code=f"{center.code}-{now.year}-{(count or 0) + 1:05d}",
+            title=data.title,
+            center_id=center.id,
+            category=data.category,
+            method=data.method,
+            region_code=region,
+            tenderer_org_id=tenderer.id,
+            agency_org_id=actor.org_id if actor.has(Role.AGENCY) else None,
+            sandbox=data.sandbox,
+            accelerator=settings.sandbox_factor if data.sandbox else 1,
+            description=data.description,
+            created_by_id=actor.user_id or 0,
+            created_at=now,
+        )
+        session.add(project)
+        await session.flush()
+        for number, lot_in in enumerate(data.lots, start=1):
+            session.add(
+                Lot(
+                    project_id=project.id,
+                    number=number,
+                    title=lot_in.title,
+                    budget=lot_in.budget,
+                    control_price=lot_in.control_price,
+                    price_basis=lot_in.price_basis,
+                    bid_security=lot_in.bid_security,
+                    docs_issued_at=lot_in.docs_issued_at,
+                    docs_available_until=lot_in.docs_available_until,
+                    clarification_deadline=lot_in.clarification_deadline,
+                    bid_deadline=lot_in.bid_deadline,
+                    evaluation_at=lot_in.evaluation_at,
+                    evaluation_method=lot_in.evaluation_method,
+                    evaluation_params=lot_in.evaluation_params,
+                    state=LotState.DRAFT,
+                    state_changed_at=now,
+                )
+            )
+        await session.flush()
+        await audit.append(
+            session,
+            actor,
+            "project.register",
+            "project",
+            project.id,
+            at=now,
+            center_id=center.id,
+            detail={"code": project.code, "lots": len(data.lots), "sandbox": data.sandbox},
+        )
+    return await get_project(session, project.id, actor)
+
+
+def _check_lot_amounts(i: int, budget: object, control: object, security: object) -> None:
+    for name, value in (("budget", budget), ("control_price", control), ("bid_security", security)):
+        if value is None:
+            continue
+        if not value.is_finite() or value < 0:  # type: ignore[attr-defined]
+            raise ValidationFailed(
+                f"lots[{i}].{name}: 金额必须为非负数 / must be a non-negative amount"
+            )
+        if value.as_tuple().exponent < -2:  # type: ignore[attr-defined]
+            raise ValidationFailed(f"lots[{i}].{name}: 金额最多两位小数 / at most 2 decimal places")
+
+
+async def _actor_center(session: AsyncSession, actor: Actor, center_code: str | None) -> Center:
+    if center_code is not None:
+        center = await center_by_code(session, center_code)
+        if actor.has(Role.STAFF) and actor.center_id != center.id:
+            raise Forbidden(
+                "只能在本中心登记项目 / staff register projects in their own center only"
+            )
+        return center
+    if actor.center_id is None:
+        raise ValidationFailed("center_code: 必须指定交易中心 / a trading center is required")
+    center = await session.get(Center, actor.center_id)
+    assert center is not None
+    return center
+
+
+async def cancel_lot(
+    session: AsyncSession, lot_id: int, actor: Actor, reason: str, *, now: datetime
+) -> bool:
+    lot = await get_lot(session, lot_id, actor)
+    if not manages(actor, lot.project):
+        raise Forbidden("无权终止该标段 / you may not cancel this lot")
+    async with writing(session):
+        return await lifecycle.move(
+            session,
+            lot,
+            LotState.CANCELLED,
+            actor,
+            now=now,
+            action="lot.cancel",
+            center_id=lot.project.center_id,
+            detail={"reason": reason},
+            values={"failure_reason": reason},
+        )
