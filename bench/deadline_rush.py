@@ -445,7 +445,7 @@ async def run(args: argparse.Namespace, tmp: Path, procs: Processes) -> int:
     import httpx
     from sqlalchemy import func, select
 
-    from bidding.models import Bid, BidStatus
+    from bidding.submission.models import Bid, BidStatus
     from crypto.encoding import b64u_decode
     from crypto.receipts import verify_receipt
     from trading.kernel.clock import SystemClock

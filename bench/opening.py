@@ -137,15 +137,18 @@ async def run(args: argparse.Namespace, tmp: Path) -> int:
 
     import crypto.envelope
     import trading.audit.service
-    from bidding import service as bidding
-    from bidding.client.sealing import envelope_lot_id, seal_bid
-    from bidding.models import Bid, BidStatus, Opening
+    from bidding.client.sealing import seal_bid
+    from bidding.opening import service as opening
     from bidding.opening.flows import context, run_opening
+    from bidding.opening.models import Opening
+    from bidding.submission import service as submission
+    from bidding.submission.models import Bid, BidStatus
     from bidhall.demo import demo_identity
     from crypto import signing
     from crypto.canonical import canonical_json
     from crypto.custody import CustodyBundle, ReleasedShare, open_share, recover_opening_key
     from crypto.encoding import b64u_decode
+    from crypto.labels import envelope_lot_id
     from trading.auth.models import User
     from trading.auth.passwords import hash_password
     from trading.auth.service import actor_for
@@ -200,11 +203,11 @@ async def run(args: argparse.Namespace, tmp: Path) -> int:
                 )
                 t1 = time.perf_counter()
                 staged = await rt.blobs.stage(
-                    iter_file(sealed.path), max_size=bidding.MAX_BID_BYTES
+                    iter_file(sealed.path), max_size=submission.MAX_BID_BYTES
                 )
                 t2 = time.perf_counter()
                 async with rt.sessionmaker() as session:
-                    await bidding.submit_bid(
+                    await submission.submit_bid(
                         session, lot.id, bidder.actor, staged, sealed.signature, context(rt)
                     )
                 t3 = time.perf_counter()
@@ -257,7 +260,7 @@ async def run(args: argparse.Namespace, tmp: Path) -> int:
             state = await run_opening(rt, lot.id)
             for actor, share in releasing:
                 async with rt.sessionmaker() as session:
-                    state = await bidding.release_share(session, lot.id, actor, share, context(rt))
+                    state = await opening.release_share(session, lot.id, actor, share, context(rt))
             platform = time.perf_counter() - t0
             if profiler is not None:
                 profiler.disable()

@@ -1,0 +1,1 @@
+"""Bidding: participation, sealed submission, the opening, the hall, and the party's client."""

@@ -1,0 +1,1 @@
+"""The composition root: app factory, dependencies, scheduler, CLI root, demo, migrations."""

@@ -21,10 +21,15 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-import bidding.api
-import bidding.hall
-import bidding.pages
-import evaluation.api
+import bidding.hall.api
+import bidding.hall.pages
+import bidding.hall.stream
+import bidding.opening.api
+import bidding.opening.pages
+import bidding.participation.api
+import bidding.submission.api
+import bidding.submission.pages
+import evaluation.award.api
 import trading.audit.api
 import trading.audit.pages
 import trading.auth.api
@@ -56,10 +61,15 @@ ROUTE_MODULES: tuple[ModuleType, ...] = (
     trading.centers.pages,
     trading.audit.api,
     trading.audit.pages,
-    bidding.api,
-    bidding.pages,
-    bidding.hall,
-    evaluation.api,
+    bidding.participation.api,
+    bidding.submission.api,
+    bidding.submission.pages,
+    bidding.opening.api,
+    bidding.opening.pages,
+    bidding.hall.api,
+    bidding.hall.pages,
+    bidding.hall.stream,
+    evaluation.award.api,
 )
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 log = logging.getLogger("bidhall")

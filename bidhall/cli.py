@@ -13,6 +13,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
+from bidding.client import cli as client_cli
 from bidding.client.cli import bid_app, custody_app, keys_app, receipt_app
 from bidhall.migrate import ensure_migrated
 from trading.audit.cli import audit_app
@@ -26,6 +27,8 @@ app = typer.Typer(
 )
 db_app = typer.Typer(no_args_is_help=True, help="Database schema")
 app.add_typer(db_app, name="db")
+# `bidhall audit`: the server's own checks plus the outsider's verification of a server.
+audit_app.registered_commands += client_cli.audit_app.registered_commands
 app.add_typer(audit_app, name="audit")
 app.add_typer(keys_app, name="keys")
 app.add_typer(bid_app, name="bid")
@@ -174,7 +177,7 @@ def main() -> None:
     except SchemaOutOfDate as exc:
         typer.echo(str(exc.code), err=True)
         sys.exit(2)
-    except (CliError, DomainError, CryptoError, EvaluationError) as exc:
+    except (CliError, client_cli.CliError, DomainError, CryptoError, EvaluationError) as exc:
         typer.echo(f"bidhall: error: {exc}", err=True)
         sys.exit(2)
     except json.JSONDecodeError as exc:

@@ -18,15 +18,16 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bidding import service as bidding
-from bidding.client.sealing import envelope_lot_id, seal_bid
+from bidding.client.sealing import seal_bid
 from bidding.opening import flows as openings
 from bidding.opening.flows import context, run_opening
+from bidding.submission import service as submission
 from bidhall.scheduler import OpeningScheduler
 from crypto.custody import CustodyBundle, open_share
 from crypto.encoding import b64u_decode
 from crypto.keys import Identity, generate_identity, load_identity, save_identity
-from evaluation import service as evaluation
+from crypto.labels import envelope_lot_id
+from evaluation.award import service as evaluation
 from trading.auth.models import User
 from trading.auth.service import actor_for, create_user
 from trading.centers.models import Center
@@ -271,9 +272,9 @@ async def submit_bids(rt: Runtime, lot: Lot, prices: dict[str, str], say: Say) -
                     out=Path(tmp) / f"{username}.sealed",
                 )
                 staged = await rt.blobs.stage(
-                    iter_file(sealed.path), max_size=bidding.MAX_BID_BYTES
+                    iter_file(sealed.path), max_size=submission.MAX_BID_BYTES
                 )
-                bid = await bidding.submit_bid(
+                bid = await submission.submit_bid(
                     session, lot.id, actor_for(user), staged, sealed.signature, context(rt)
                 )
             say(

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from bidding import models as bidding_models
-from evaluation import models as evaluation_models
+from bidding.hall import models as hall_models
+from bidding.opening import models as opening_models
+from bidding.participation import models as participation_models
+from bidding.submission import models as submission_models
+from evaluation.award import models as evaluation_models
 from trading.announcements import models as announcement_models
 from trading.audit import models as audit_models
 from trading.auth import models as auth_models
@@ -20,7 +23,10 @@ MODEL_MODULES = (
     announcement_models,
     auth_models,
     audit_models,
-    bidding_models,
+    participation_models,
+    submission_models,
+    opening_models,
+    hall_models,
     evaluation_models,
 )
 metadata = Base.metadata

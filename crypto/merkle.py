@@ -232,3 +232,12 @@ def verify_tree_head(sth: Any, platform_pub: bytes) -> None:
 def tree_head_root(sth: dict[str, Any]) -> bytes:
     """The root of a (verified) tree head as bytes."""
     return hex_digest_decode(sth["root"], what="root")
+
+
+# The audit log's hash chain starts from this "previous hash"; the verifier needs it too.
+GENESIS = "0" * 64
+
+
+def leaf_of(body: str) -> bytes:
+    """The RFC 6962 leaf hash of an audit entry: SHA-256(0x00 || canonical body bytes)."""
+    return leaf_hash(body.encode("utf-8"))

@@ -1,0 +1,1 @@
+"""Evaluation: methods (one module each), offline recomputation, the award flow."""

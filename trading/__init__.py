@@ -1,0 +1,1 @@
+"""The trading center's domain on a small kernel (trading.kernel)."""

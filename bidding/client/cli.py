@@ -30,17 +30,31 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
-from bidding.client.sealing import envelope_lot_id, lot_id_of, own_file_key, seal_bid
-from bidding.client.verify import ApiClient, ApiError
+from bidding.client.sealing import own_file_key, seal_bid
+from bidding.client.verify import (
+    ApiClient,
+    ApiError,
+    LogError,
+    load_heads_file,
+    save_heads_file,
+    verify_log,
+)
 from crypto import bundle, envelope, receipts, signing
 from crypto.custody import open_share
 from crypto.encoding import b64u_decode, b64u_encode
 from crypto.keys import Identity, generate_identity, key_id, load_identity, save_identity
-from trading.kernel.cli import CliError
+from crypto.labels import envelope_lot_id, lot_id_of
 
 keys_app = typer.Typer(no_args_is_help=True, help="身份密钥 / identity keys")
 bid_app = typer.Typer(no_args_is_help=True, help="密封、提交、解密投标 / seal, submit, open bids")
 receipt_app = typer.Typer(no_args_is_help=True, help="投标回执 / submission receipts")
+audit_app = typer.Typer(no_args_is_help=True, help="审计日志 / audit log")
+
+
+class CliError(Exception):
+    """Shown as one line on stderr, exit status 2 (the client's own: it imports no server code)."""
+
+
 custody_app = typer.Typer(no_args_is_help=True, help="开标密钥分片 / opening key shares")
 
 CHUNK = 1 << 20
@@ -547,4 +561,44 @@ def custody_release(
     typer.echo(
         f"已释放密钥分片 {released.index} / share {released.index} released for lot {lot};"
         f" lot state: {answer['state']}"
+    )
+
+
+@audit_app.command("verify")
+def audit_verify(
+    url: Annotated[str, typer.Option(help="platform base URL", envvar="BIDHALL_SERVER")] = (
+        "http://127.0.0.1:8000"
+    ),
+    heads: Annotated[
+        Path | None,
+        typer.Option(help="heads you saw before (JSON list); checked, then updated"),
+    ] = None,
+    platform_key: Annotated[
+        str | None, typer.Option(help="pinned platform signing key (base64url)")
+    ] = None,
+    token: Annotated[
+        str | None,
+        typer.Option(help="supervisor API token: also check every body and the hash chain"),
+    ] = None,
+) -> None:
+    """Check the published log: head signatures, roots, consistency, (bodies with --token)."""
+    try:
+        saved = load_heads_file(heads) if heads else []
+        with ApiClient(url, token) as api:
+            summary, good = verify_log(
+                api, pinned_key=platform_key, saved_heads=saved, with_bodies=bool(token)
+            )
+        if heads:
+            save_heads_file(heads, good)
+    except (ApiError, LogError) as exc:
+        raise CliError(f"审计日志验证失败 / audit log verification failed: {exc}") from exc
+    latest = summary.latest
+    typer.echo(
+        f"审计日志验证通过 / audit log verified: {summary.entries} entries;"
+        f" {summary.heads} signed tree head(s), latest size {latest['tree_size']}"
+        f" root {latest['root'][:16]}… at {latest['timestamp']};"
+        f" {summary.consistency_checked} consistency proof(s);"
+        f" {summary.public_bodies_checked} public bodies"
+        + (f"; {summary.bodies_checked} bodies and hash chain" if token else "")
+        + " checked"
     )

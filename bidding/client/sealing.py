@@ -6,7 +6,6 @@ sealed bid is made one way only.
 
 from __future__ import annotations
 
-import re
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -16,21 +15,7 @@ from typing import Any, BinaryIO
 from crypto import bundle, envelope, receipts, signing
 from crypto.encoding import b64u_encode
 from crypto.keys import Identity
-
-OPENING_LABEL = "opening"
-BIDDER_LABEL = "bidder"
-_LOT_LABEL = re.compile(r"^lot-([1-9][0-9]{0,17})$")
-
-
-def envelope_lot_id(lot_id: int) -> str:
-    """How a lot is named inside an envelope header (bidding.service uses the same form)."""
-    return f"lot-{lot_id}"
-
-
-def lot_id_of(envelope_lot: str) -> int | None:
-    """The platform lot id named by an envelope header, or None if it names no lot."""
-    found = _LOT_LABEL.match(envelope_lot)
-    return int(found.group(1)) if found else None
+from crypto.labels import BIDDER_LABEL, OPENING_LABEL
 
 
 @dataclass(frozen=True)

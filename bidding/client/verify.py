@@ -23,7 +23,7 @@ import httpx
 from crypto import merkle
 from crypto.encoding import b64u_decode
 from crypto.errors import CryptoError
-from trading.audit.service import GENESIS, leaf_of
+from crypto.merkle import GENESIS, leaf_of
 
 LEAF_PAGE = 10000
 BODY_PAGE = 1000

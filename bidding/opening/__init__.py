@@ -1,0 +1,1 @@
+"""The opening: one entry point for every caller, custody release, decryption, record."""

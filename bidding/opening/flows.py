@@ -1,4 +1,4 @@
-"""Wiring of the opening job: what the scheduler (or reconciliation) runs for a lot."""
+"""The one entry point of the opening for every caller: API, pages, scheduler, reconcile."""
 
 from __future__ import annotations
 
@@ -6,13 +6,12 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bidding import service as bidding
-from bidding.service import Context
+from bidding.opening import service as opening
 from trading.audit.service import publish_for
 from trading.enums import LotState
 from trading.kernel.actor import SCHEDULER, Actor
 from trading.kernel.errors import Conflict
-from trading.kernel.runtime import Runtime
+from trading.kernel.runtime import Context, Runtime
 
 log = logging.getLogger("bidhall.openings")
 
@@ -25,16 +24,16 @@ async def run_opening(rt: Runtime, lot_id: int) -> LotState:
     """Start (or resume) a lot's opening; an early trigger is refused and rescheduled."""
     async with rt.sessionmaker() as session:
         try:
-            state = await bidding.start_opening(session, lot_id, SCHEDULER, context(rt))
+            state = await opening.start_opening(session, lot_id, SCHEDULER, context(rt))
         except Conflict:
-            deadline = dict(await bidding.due_openings(session)).get(lot_id)
+            deadline = dict(await opening.due_openings(session)).get(lot_id)
             if rt.scheduler is not None and deadline is not None:
                 # APScheduler runs on wall time: never retry sooner than a second from now.
                 retry = max(deadline, datetime.now(UTC) + timedelta(seconds=1))
                 rt.scheduler.schedule_opening(lot_id, retry)
             raise
         if state == LotState.OPENING:
-            state = await bidding.continue_opening(session, lot_id, context(rt))
+            state = await opening.continue_opening(session, lot_id, context(rt))
     log.info("lot %s opening ran: %s", lot_id, state)
     await _head_after_record(rt, state)
     return state
@@ -43,7 +42,7 @@ async def run_opening(rt: Runtime, lot_id: int) -> LotState:
 async def release_share(rt: Runtime, lot_id: int, actor: Actor, share: dict[str, Any]) -> LotState:
     """A custodian's release; the one that completes the opening also gets a signed tree head."""
     async with rt.sessionmaker() as session:
-        state = await bidding.release_share(session, lot_id, actor, share, context(rt))
+        state = await opening.release_share(session, lot_id, actor, share, context(rt))
     await _head_after_record(rt, state)
     return state
 
@@ -51,7 +50,7 @@ async def release_share(rt: Runtime, lot_id: int, actor: Actor, share: dict[str,
 async def release_file_key(rt: Runtime, lot_id: int, actor: Actor, file_key: str) -> LotState:
     """A bidder opens its own bid at the opening (不见面开标); the last one publishes the record."""
     async with rt.sessionmaker() as session:
-        state = await bidding.release_file_key(session, lot_id, actor, file_key, context(rt))
+        state = await opening.release_file_key(session, lot_id, actor, file_key, context(rt))
     await _head_after_record(rt, state)
     return state
 
@@ -64,4 +63,4 @@ async def _head_after_record(rt: Runtime, state: LotState) -> None:
 
 async def due_lots(rt: Runtime) -> list[tuple[int, object]]:
     async with rt.sessionmaker() as session:
-        return list(await bidding.due_openings(session))
+        return list(await opening.due_openings(session))

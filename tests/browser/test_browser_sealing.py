@@ -14,13 +14,14 @@ import pytest
 from playwright.async_api import Browser, Page
 from sqlalchemy import func, select
 
-from bidding.client.sealing import envelope_lot_id
-from bidding.models import Bid, Opening
 from bidding.opening.flows import run_opening
+from bidding.opening.models import Opening
+from bidding.submission.models import Bid
 from bidhall.demo import DEMO_PASSWORD, demo_identity, demo_uscc, release_shares
 from crypto import envelope, receipts
 from crypto.encoding import b64u_decode
 from crypto.errors import NoStanzaError
+from crypto.labels import envelope_lot_id
 from trading.auth.models import User
 from trading.enums import LotState
 from trading.kernel.clock import FixedClock

@@ -7,7 +7,7 @@ from typing import Any
 
 from bidding.opening.flows import run_opening
 from bidhall.demo import release_shares
-from evaluation import service as evaluation
+from evaluation.award import service as evaluation
 from tests.support.clients import bearer
 from trading.auth.models import User
 from trading.auth.service import actor_for

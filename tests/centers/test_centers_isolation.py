@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bidding.models import ReleasedShare
+from bidding.opening.models import ReleasedShare
 from bidhall.demo import LotPlanDemo, demo_uscc, register
-from evaluation.models import EvaluationResult
+from evaluation.award.models import EvaluationResult
 from tests.centers.conftest import actor, lot_state, open_all, token
 from tests.support.clients import Client
 from trading.announcements.models import Announcement

@@ -14,8 +14,8 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
-from bidding.models import Bid, BidStatus
 from bidding.opening.flows import run_opening
+from bidding.submission.models import Bid, BidStatus
 from bidhall.demo import DEMO_PASSWORD, key_path
 from crypto import envelope
 from crypto.encoding import b64u_decode

@@ -15,8 +15,8 @@ from typing import Any
 import httpx
 from sqlalchemy import inspect, select, text
 
-from bidding.models import Opening
 from bidding.opening.flows import run_opening
+from bidding.opening.models import Opening
 from bidhall.demo import DEMO_PASSWORD, key_path, release_shares
 from crypto.canonical import canonical_json
 from crypto.encoding import b64u_decode

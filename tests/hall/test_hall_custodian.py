@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bidding.models import ReleasedShare
 from bidding.opening.flows import run_opening
+from bidding.opening.models import ReleasedShare
 from bidhall.demo import demo_identity
 from crypto.custody import CustodyBundle, open_share
 from tests.hall.conftest import csrf_of, web_login

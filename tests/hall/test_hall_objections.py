@@ -7,8 +7,9 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bidding.models import OpeningResponse, OpeningReview
+from bidding.hall.models import OpeningResponse
 from bidding.opening.flows import run_opening
+from bidding.opening.models import OpeningReview
 from tests.support.clients import Client, bearer
 from trading.audit.models import AuditEntry
 from trading.kernel.clock import FixedClock

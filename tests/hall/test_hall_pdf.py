@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bidding import record_pdf
+from bidding.hall import record_pdf
 from bidhall.demo import BIDDERS
 from tests.support.clients import Client, bearer
 

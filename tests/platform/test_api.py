@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bidding.client.sealing import seal_bid
-from bidding.models import Bid
+from bidding.submission.models import Bid
 from bidhall.demo import DEMO_PASSWORD, demo_identity, demo_uscc
 from crypto.encoding import b64u_decode
 from tests.support.clients import Client, bearer

@@ -8,8 +8,9 @@ from typing import Any
 from sqlalchemy import select
 
 from bidding.client.sealing import own_file_key
-from bidding.models import Bid, BidStatus, Opening
 from bidding.opening.flows import run_opening
+from bidding.opening.models import Opening
+from bidding.submission.models import Bid, BidStatus
 from bidhall.demo import demo_identity, release_shares
 from crypto import envelope
 from tests.support.clients import Client, bearer

@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bidding import service as bidding
-from bidding.models import Bid, BidStatus, Opening
+from bidding.opening import service as opening
 from bidding.opening.flows import context, run_opening
+from bidding.opening.models import Opening
+from bidding.submission.models import Bid, BidStatus
 from bidhall.demo import evaluate_and_award, release_shares
 from crypto.receipts import verify_receipt
 from trading.announcements.models import Announcement
@@ -200,7 +201,7 @@ async def test_crash_mid_opening_resumes(
     await bid(lot)
     clock.set(lot.bid_deadline)
     await run_opening(rt, lot.id)
-    real = bidding._decrypt_one
+    real = opening._decrypt_one
     calls = 0
 
     async def dies_after_first(*args: Any, **kwargs: Any) -> None:
@@ -210,11 +211,11 @@ async def test_crash_mid_opening_resumes(
             raise SystemError("power cut")
         await real(*args, **kwargs)
 
-    monkeypatch.setattr(bidding, "_decrypt_one", dies_after_first)
+    monkeypatch.setattr(opening, "_decrypt_one", dies_after_first)
     with pytest.raises(SystemError):
         await release_shares(rt, lot.id, lambda _m: None)
     assert await state_of(rt, lot.id) == LotState.OPENING
-    monkeypatch.setattr(bidding, "_decrypt_one", real)
+    monkeypatch.setattr(opening, "_decrypt_one", real)
     assert await run_opening(rt, lot.id) == LotState.OPENED  # what start-up reconciliation runs
     async with rt.sessionmaker() as session:
         statuses = list(await session.scalars(select(Bid.status).where(Bid.lot_id == lot.id)))
@@ -231,7 +232,7 @@ async def test_scheduler_actor_cannot_open_early_via_service(
     lot = await publish_lot()
     async with rt.sessionmaker() as session:
         with pytest.raises(Conflict):
-            await bidding.start_opening(session, lot.id, SCHEDULER, context(rt))
+            await opening.start_opening(session, lot.id, SCHEDULER, context(rt))
 
 
 async def test_wrong_custodian_cannot_release(
@@ -245,4 +246,4 @@ async def test_wrong_custodian_cannot_release(
         other = await session.scalar(select(User).where(User.username == "custodian-450200-1"))
         assert other is not None
         with pytest.raises(Exception, match="key share"):
-            await bidding.release_share(session, lot.id, actor_for(other), {}, context(rt))
+            await opening.release_share(session, lot.id, actor_for(other), {}, context(rt))

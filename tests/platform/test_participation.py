@@ -12,7 +12,7 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import func, select
 
-from bidding.models import Notice
+from bidding.participation.models import Notice
 from tests.support.clients import Client, app_client, bearer
 from trading.announcements.models import Announcement
 from trading.kernel.clock import FixedClock

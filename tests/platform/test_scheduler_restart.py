@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bidding.models import Opening
+from bidding.opening.models import Opening
 from bidhall.scheduler import OpeningScheduler, opening_job_id
 from tests.support.clients import app_client
 from trading.audit.models import AuditEntry

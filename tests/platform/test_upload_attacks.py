@@ -11,7 +11,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from bidding.models import Bid
+from bidding.submission.models import Bid
 from bidhall.demo import DEMO_PASSWORD
 from trading.kernel.runtime import Runtime
 

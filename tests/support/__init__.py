@@ -1,0 +1,1 @@
+"""One copy of test support: clients, CLI runner, browser."""

@@ -1,0 +1,1 @@
+"""Announcements: the public records each lot transition produces."""

@@ -1,9 +1,10 @@
-"""`bidhall audit …`: check the audit log, publish signed tree heads, verify a server's log."""
+"""`bidhall audit …` on the server: check the local hash chain, publish a signed tree head.
+
+`bidhall audit verify` (what an outsider runs against a server) is in bidding.client.cli."""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import typer
 
@@ -42,52 +43,3 @@ def publish_head(ctx: typer.Context) -> None:
         )
 
     with_runtime(ctx, go)
-
-
-@audit_app.command("verify")
-def verify(
-    url: Annotated[str, typer.Option(help="platform base URL", envvar="BIDHALL_SERVER")] = (
-        "http://127.0.0.1:8000"
-    ),
-    heads: Annotated[
-        Path | None,
-        typer.Option(help="heads you saw before (JSON list); checked, then updated"),
-    ] = None,
-    platform_key: Annotated[
-        str | None, typer.Option(help="pinned platform signing key (base64url)")
-    ] = None,
-    token: Annotated[
-        str | None,
-        typer.Option(help="supervisor API token: also check every body and the hash chain"),
-    ] = None,
-) -> None:
-    """Check the published log: head signatures, roots, consistency, (bodies with --token)."""
-    from bidding.client.verify import (
-        ApiClient,
-        ApiError,
-        LogError,
-        load_heads_file,
-        save_heads_file,
-        verify_log,
-    )
-
-    try:
-        saved = load_heads_file(heads) if heads else []
-        with ApiClient(url, token) as api:
-            summary, good = verify_log(
-                api, pinned_key=platform_key, saved_heads=saved, with_bodies=bool(token)
-            )
-        if heads:
-            save_heads_file(heads, good)
-    except (ApiError, LogError) as exc:
-        raise CliError(f"审计日志验证失败 / audit log verification failed: {exc}") from exc
-    latest = summary.latest
-    typer.echo(
-        f"审计日志验证通过 / audit log verified: {summary.entries} entries;"
-        f" {summary.heads} signed tree head(s), latest size {latest['tree_size']}"
-        f" root {latest['root'][:16]}… at {latest['timestamp']};"
-        f" {summary.consistency_checked} consistency proof(s);"
-        f" {summary.public_bodies_checked} public bodies"
-        + (f"; {summary.bodies_checked} bodies and hash chain" if token else "")
-        + " checked"
-    )

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from crypto import merkle
 from crypto.canonical import canonical_json
 from crypto.keys import Identity, key_id
+from crypto.merkle import GENESIS, leaf_of
 from trading.audit.models import AuditEntry, TreeHead
 from trading.enums import LotState
 from trading.kernel.actor import Actor
@@ -43,7 +44,6 @@ OPENED_STATES = (
     LotState.AWARDED,
     LotState.FAILED,
 )
-GENESIS = "0" * 64
 
 
 async def append(
@@ -140,11 +140,6 @@ async def load_range(session: AsyncSession, start: int, limit: int) -> list[Audi
 
 
 # ---- the Merkle tree and its signed heads ----------------------------------------------------
-
-
-def leaf_of(body: str) -> bytes:
-    """The RFC 6962 leaf hash of an entry: SHA-256(0x00 || canonical body bytes)."""
-    return merkle.leaf_hash(body.encode("utf-8"))
 
 
 async def log_size(session: AsyncSession) -> int:

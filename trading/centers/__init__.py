@@ -1,0 +1,1 @@
+"""Trading centers as a tree of divisions: configuration, scopes, pages."""

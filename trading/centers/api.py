@@ -1,7 +1,6 @@
-"""Center JSON API: the tree, a center's page data, its lots, supervision reads, statistics.
+"""Center JSON API: the tree, a center's page data, its lots, its audit log, statistics.
 
-An assembly module (like trading/reports.py): supervision reads bids' metadata, so it may
-import bidding's models.
+Supervisors' reads of bid metadata are bidding's (bidding.submission.api.SupervisionApi).
 """
 
 from __future__ import annotations
@@ -15,13 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from bidding.models import Bid, BidStatus
 from trading.audit.models import AuditEntry
 from trading.centers import service as centers
-from trading.centers.models import Center
 from trading.centers.schemas import (
     AuditRowOut,
-    BidMetaOut,
     CenterDetailOut,
     CenterLotOut,
     CenterOut,
@@ -31,7 +27,6 @@ from trading.enums import LotState, Role
 from trading.kernel.actor import Actor
 from trading.kernel.errors import NotFound
 from trading.kernel.web import requires, runtime
-from trading.parties.models import Organization
 from trading.projects.models import Lot, Project
 
 
@@ -177,53 +172,6 @@ class CenterApi(Controller):
             offset=offset,
         )
         return [lot_row(lot) for lot in lots]
-
-    @get("/{code:str}/bids", guards=[requires(Role.SUPERVISOR)])
-    async def bids(
-        self,
-        request: Request[Actor, Any, Any],
-        db_session: AsyncSession,
-        code: str,
-        within: Annotated[Scope, Parameter(query="scope")] = "self",
-        lot_id: Annotated[int | None, Parameter(ge=1)] = None,
-        limit: Annotated[int, Parameter(ge=1, le=1000)] = 500,
-        offset: Annotated[int, Parameter(ge=0)] = 0,
-    ) -> list[BidMetaOut]:
-        """Bid metadata of the center's lots, for supervisors over it (prices once decrypted)."""
-        node = await node_for(db_session, code)
-        await centers.require_supervisor_of(db_session, request.user, node.center)
-        ids = {n.center.id for n in (node.walk() if within == "subtree" else [node])}
-        stmt = (
-            select(Bid, Organization.name, Center.code)
-            .join(Lot, Bid.lot_id == Lot.id)
-            .join(Project, Lot.project_id == Project.id)
-            .join(Center, Project.center_id == Center.id)
-            .join(Organization, Bid.bidder_org_id == Organization.id)
-            .where(Project.center_id.in_(sorted(ids)))
-            .order_by(Bid.id)
-            .limit(limit)
-            .offset(offset)
-        )
-        if lot_id is not None:
-            stmt = stmt.where(Bid.lot_id == lot_id)
-        return [
-            BidMetaOut(
-                bid_id=bid.id,
-                lot_id=bid.lot_id,
-                center=center_code,
-                bidder=org_name,
-                version=bid.version,
-                status=bid.status,
-                ciphertext_sha256=bid.ciphertext_sha256,
-                size=bid.size,
-                client_ip=bid.client_ip,
-                received_at=bid.received_at,
-                price=str(bid.price)
-                if bid.status == BidStatus.DECRYPTED and bid.price is not None
-                else None,
-            )
-            for bid, org_name, center_code in (await db_session.execute(stmt)).all()
-        ]
 
     @get("/{code:str}/audit", guards=[requires(Role.SUPERVISOR)])
     async def audit(

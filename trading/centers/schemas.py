@@ -44,22 +44,6 @@ class CenterLotOut(msgspec.Struct):
     bid_deadline: datetime
 
 
-class BidMetaOut(msgspec.Struct):
-    """What a supervisor sees of a bid: metadata, and the price only once decrypted."""
-
-    bid_id: int
-    lot_id: int
-    center: str
-    bidder: str
-    version: int
-    status: str
-    ciphertext_sha256: str
-    size: int
-    client_ip: str
-    received_at: datetime
-    price: str | None
-
-
 class AuditRowOut(msgspec.Struct):
     seq: int
     at: datetime

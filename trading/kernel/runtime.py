@@ -1,4 +1,4 @@
-"""Everything a process shares: settings, clock, database, blob store, platform key, scheduler."""
+"""Everything a process shares: settings, clock, database, blob store, platform key, jobs."""
 
 from __future__ import annotations
 
@@ -43,3 +43,13 @@ class Runtime:
             blobs=LocalBlobStore(settings.blob_dir),
             platform=platform_identity(settings.key_dir),
         )
+
+
+@dataclass(frozen=True)
+class Context:
+    """What bidding services need besides the session: clock reading, blobs, platform key."""
+
+    now: datetime
+    blobs: LocalBlobStore
+    platform: Identity
+    settings: Settings

@@ -1,0 +1,1 @@
+"""Parties: organizations and their registered keys."""

@@ -1,0 +1,1 @@
+"""Projects and lots: registration, publishing against the rules, lifecycle, portal."""

@@ -1,0 +1,1 @@
+"""Savings and statistics computed from totals."""

@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bidding.models import Bid, BidStatus
-from evaluation.models import EvaluationResult
+from bidding.queries import opened_bids
+from evaluation.award.models import EvaluationResult
 from evaluation.offline import evaluate_document
 from trading.announcements.models import Announcement
 from trading.enums import LotState
@@ -19,7 +19,6 @@ from trading.kernel.actor import Actor
 from trading.kernel.config import Settings
 from trading.kernel.db import writing
 from trading.kernel.errors import Conflict, Forbidden, NotFound
-from trading.parties.models import Organization
 from trading.projects import lifecycle
 from trading.projects.models import Lot
 from trading.projects.publishing import effective_ruleset
@@ -37,14 +36,7 @@ async def _managed_lot(session: AsyncSession, lot_id: int, actor: Actor) -> Lot:
 
 async def input_document(session: AsyncSession, lot: Lot) -> dict[str, Any]:
     """The published, offline-evaluable input: anyone can rerun `bidhall evaluate` on it."""
-    bids = list(
-        await session.scalars(
-            select(Bid)
-            .where(Bid.lot_id == lot.id, Bid.status == BidStatus.DECRYPTED)
-            .order_by(Bid.id)
-        )
-    )
-    orgs = {o.id: o for o in await session.scalars(select(Organization))}
+    bids = await opened_bids(session, lot.id)
     # The tie-break seed is drawn now and published with the input, so nobody can game it
     # in advance and anyone can recompute the draw afterwards.
     params: dict[str, Any] = {"seed": secrets.token_hex(16), **lot.evaluation_params}
@@ -55,12 +47,7 @@ async def input_document(session: AsyncSession, lot: Lot) -> dict[str, Any]:
         "params": params,
         "criteria": [],
         "bids": [
-            {
-                "bid_id": str(b.id),
-                "bidder": orgs[b.bidder_org_id].name,
-                "price": str(b.price),
-                "sme": orgs[b.bidder_org_id].sme,
-            }
+            {"bid_id": str(b.bid_id), "bidder": b.bidder, "price": str(b.price), "sme": b.sme}
             for b in bids
         ],
     }

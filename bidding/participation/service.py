@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bidding.models import BidSecurity, Notice, Question, Registration
+from bidding.participation.models import BidSecurity, Notice, Question, Registration
 from trading.announcements.models import Announcement
 from trading.audit import service as audit
 from trading.enums import LotState, Role

@@ -18,8 +18,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bidding import events
-from bidding.models import Opening, OpeningResponse, OpeningReview, ResponseKind
+from bidding.hall import events
+from bidding.hall.models import OpeningResponse, ResponseKind
+from bidding.opening.models import Opening, OpeningReview
 from trading.audit import service as audit
 from trading.enums import Role
 from trading.kernel.actor import Actor

@@ -13,8 +13,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bidding import events, objections
-from bidding.models import Bid, BidStatus, Opening, ReleasedShare
+from bidding.hall import events
+from bidding.hall import service as objections
+from bidding.opening.models import Opening, ReleasedShare
+from bidding.submission.models import Bid, BidStatus
 from trading.kernel.config import Settings
 from trading.projects.models import Lot
 

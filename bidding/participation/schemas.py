@@ -1,27 +1,12 @@
-"""Shapes of the bidding API."""
+"""Shapes of the participation API."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated
 
 import msgspec
-
-
-class ReceiptOut(msgspec.Struct):
-    bid_id: int
-    status: str
-    receipt: dict[str, Any]
-
-
-class ShareIn(msgspec.Struct, forbid_unknown_fields=True):
-    share: dict[str, Any]
-
-
-class OpeningOut(msgspec.Struct):
-    lot_id: int
-    state: str
 
 
 class RegistrationOut(msgspec.Struct):
@@ -88,9 +73,3 @@ class NoticeOut(msgspec.Struct):
     kind: str
     text: str
     created_at: datetime
-
-
-class FileKeyIn(msgspec.Struct, forbid_unknown_fields=True):
-    """The bid's file key, unwrapped by the bidder from its own stanza (base64url, 32 bytes)."""
-
-    file_key: Annotated[str, msgspec.Meta(min_length=43, max_length=43)]

@@ -7,7 +7,7 @@ from typing import Any
 from litestar import Controller, Request, get, post
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from evaluation import service
+from evaluation.award import service
 from trading.enums import LotState, Role
 from trading.kernel.actor import Actor
 from trading.kernel.errors import NotFound

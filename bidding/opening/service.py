@@ -1,11 +1,9 @@
-"""Sealed submission with receipts, and the opening: custody release, decryption, the record."""
+"""The opening: custody release, key recovery, decryption of each bid, outcomes recorded."""
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import tempfile
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -14,244 +12,28 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from bidding import events
-from bidding.client.sealing import envelope_lot_id
-from bidding.models import Bid, BidStatus, Opening, OpeningReview, ReleasedShare
-from bidding.objections import objection_window
-from crypto import bundle, custody, envelope, receipts, signing
-from crypto.canonical import canonical_json
+from bidding.hall import events
+from bidding.opening.models import Opening, ReleasedShare
+from bidding.opening.record import SYSTEM_OPENER, publish_record
+from bidding.submission.models import Bid, BidStatus
+from bidding.submission.service import bidder_org, refuse_attempt
+from crypto import bundle, custody, envelope
 from crypto.encoding import b64u_decode, b64u_encode
 from crypto.errors import CryptoError
-from crypto.keys import Identity, key_id
+from crypto.labels import envelope_lot_id
 from trading.announcements.models import Announcement
 from trading.audit import service as audit
 from trading.enums import LotState, Role
 from trading.kernel.actor import Actor
-from trading.kernel.blobs import LocalBlobStore, StagedBlob
-from trading.kernel.config import Settings
+from trading.kernel.blobs import LocalBlobStore
 from trading.kernel.db import writing
 from trading.kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from trading.parties.models import Organization, PartyKey
+from trading.kernel.runtime import Context
+from trading.parties.models import Organization
 from trading.projects import lifecycle
 from trading.projects.models import Lot, Project
 from trading.projects.publishing import effective_ruleset
-from trading.projects.service import get_lot
 from trading.rules.engine import check_bid_count
-
-MAX_BID_BYTES = 8 * 1024**3  # 8 GiB: multi-GB bids are normal for large works
-
-
-@dataclass(frozen=True)
-class Context:
-    """What bidding services need besides the session: clock reading, blobs, platform key."""
-
-    now: datetime
-    blobs: LocalBlobStore
-    platform: Identity
-    settings: Settings
-
-
-async def _refuse(
-    session: AsyncSession, actor: Actor, action: str, lot: Lot, now: datetime, why: str
-) -> None:
-    """Record a refused attempt in its own transaction (the request itself changes nothing)."""
-    lot_id, center_id = lot.id, lot.project.center_id
-    if session.in_transaction():
-        await session.rollback()
-    async with writing(session):
-        await audit.append(
-            session,
-            actor,
-            action,
-            "lot",
-            lot_id,
-            at=now,
-            center_id=center_id,
-            detail={"refused": why},
-        )
-
-
-async def _bidder_org(session: AsyncSession, actor: Actor) -> Organization:
-    if not actor.has(Role.BIDDER) or actor.org_id is None:
-        raise Forbidden("只有投标人可以投标 / only bidders submit bids")
-    org = await session.get(Organization, actor.org_id)
-    if org is None:
-        raise Forbidden("投标人单位不存在 / bidder organization missing")
-    return org
-
-
-async def _signing_key(session: AsyncSession, user_id: int) -> bytes:
-    key = await session.scalar(
-        select(PartyKey)
-        .where(PartyKey.user_id == user_id, PartyKey.revoked_at.is_(None))
-        .order_by(PartyKey.id.desc())
-    )
-    if key is None:
-        raise ValidationFailed("投标人尚未登记公钥 / register your public keys before bidding")
-    return b64u_decode(key.sign_pub, length=32)
-
-
-async def submit_bid(
-    session: AsyncSession,
-    lot_id: int,
-    actor: Actor,
-    staged: StagedBlob,
-    signature: str,
-    ctx: Context,
-) -> Bid:
-    """Accept a sealed bid already streamed to a staging file; atomic: row + blob or nothing."""
-    try:
-        return await _submit(session, lot_id, actor, staged, signature, ctx)
-    finally:
-        ctx.blobs.discard(staged)  # no-op once committed (the file was moved)
-
-
-async def _submit(
-    session: AsyncSession,
-    lot_id: int,
-    actor: Actor,
-    staged: StagedBlob,
-    signature: str,
-    ctx: Context,
-) -> Bid:
-    org = await _bidder_org(session, actor)
-    lot = await get_lot(session, lot_id, actor)
-    now = ctx.now
-    if lot.state != LotState.ANNOUNCED or now >= lot.bid_deadline:
-        await _refuse(session, actor, "bid.submit_refused", lot, now, "deadline passed")
-        raise Conflict(
-            "投标截止时间已过，不再接受投标 / the bid deadline has passed: no submission accepted"
-        )
-    try:
-        with staged.path.open("rb") as fh:
-            header = envelope.read_header(fh)
-    except CryptoError as exc:
-        raise ValidationFailed(
-            f"不是有效的密封投标文件 / not a sealed bid envelope: {exc}"
-        ) from exc
-    if header.lot_id != envelope_lot_id(lot.id):
-        raise ValidationFailed(
-            f"投标文件属于其他标段 / envelope is for {header.lot_id}, not {envelope_lot_id(lot.id)}"
-        )
-    if header.bidder_id != org.uscc:
-        raise ValidationFailed("投标文件属于其他投标人 / envelope names another bidder")
-    if lot.opening_pub is None or not sealed_to(header, b64u_decode(lot.opening_pub, length=32)):
-        raise ValidationFailed(
-            "投标文件未对本标段开标密钥加密 / not sealed to this lot's opening key"
-        )
-    last_version = await session.scalar(
-        select(func.max(Bid.version)).where(Bid.lot_id == lot.id, Bid.bidder_org_id == org.id)
-    )
-    if last_version is not None and header.version <= last_version:
-        raise Conflict(
-            f"版本 {header.version} 不晚于已提交的版本 {last_version} / replayed or stale version"
-        )
-    message = receipts.submission_message(
-        header.lot_id, header.bidder_id, header.version, header.sha256, staged.sha256
-    )
-    try:
-        signing.verify(
-            await _signing_key(session, actor.user_id or 0), message, b64u_decode(signature)
-        )
-    except CryptoError as exc:
-        raise ValidationFailed(f"投标人签名无效 / bidder signature invalid: {exc}") from exc
-
-    async with writing(session):
-        previous = await session.scalars(
-            select(Bid).where(
-                Bid.lot_id == lot.id, Bid.bidder_org_id == org.id, Bid.status == BidStatus.ACTIVE
-            )
-        )
-        for old in previous:
-            old.status = BidStatus.REPLACED
-        bid = Bid(
-            lot_id=lot.id,
-            bidder_org_id=org.id,
-            submitted_by_id=actor.user_id or 0,
-            version=header.version,
-            ciphertext_sha256=staged.sha256,
-            header_sha256=header.sha256,
-            size=staged.size,
-            signature=signature,
-            client_ip=actor.ip,
-            received_at=now,
-        )
-        session.add(bid)
-        await session.flush()
-        entry = await audit.append(
-            session,
-            actor,
-            "bid.submit",
-            "lot",
-            lot.id,
-            at=now,
-            center_id=lot.project.center_id,
-            detail={
-                "bid_id": bid.id,
-                "bidder": org.uscc,
-                "version": header.version,
-                "sha256": staged.sha256,
-                "size": staged.size,
-            },
-        )
-        bid.receipt = receipts.issue_receipt(
-            ctx.platform.sign_priv,
-            lot_id=header.lot_id,
-            bidder_id=org.uscc,
-            version=header.version,
-            ciphertext_sha256=staged.sha256,
-            size=staged.size,
-            received_at=now.isoformat(),
-            audit_index=entry.seq,
-            key_id=platform_key_id(ctx.platform),
-        )
-        ctx.blobs.commit(staged)
-    return bid
-
-
-def sealed_to(header: envelope.Header, pub: bytes) -> bool:
-    fingerprint = hashlib.sha256(pub).digest()
-    return any(s.fingerprint == fingerprint for s in header.stanzas)
-
-
-def platform_key_id(platform: Identity) -> str:
-    return key_id(platform.sign_pub)
-
-
-async def withdraw_bid(session: AsyncSession, lot_id: int, actor: Actor, ctx: Context) -> int:
-    org = await _bidder_org(session, actor)
-    lot = await get_lot(session, lot_id, actor)
-    if lot.state != LotState.ANNOUNCED or ctx.now >= lot.bid_deadline:
-        await _refuse(session, actor, "bid.withdraw_refused", lot, ctx.now, "deadline passed")
-        raise Conflict("投标截止后不得撤回 / no withdrawal after the bid deadline")
-    async with writing(session):
-        bids = list(
-            await session.scalars(
-                select(Bid).where(
-                    Bid.lot_id == lot.id,
-                    Bid.bidder_org_id == org.id,
-                    Bid.status == BidStatus.ACTIVE,
-                )
-            )
-        )
-        if not bids:
-            raise NotFound("没有可撤回的投标 / no active bid to withdraw")
-        for bid in bids:
-            bid.status = BidStatus.WITHDRAWN
-        await audit.append(
-            session,
-            actor,
-            "bid.withdraw",
-            "lot",
-            lot.id,
-            at=ctx.now,
-            center_id=lot.project.center_id,
-            detail={"bidder": org.uscc},
-        )
-    return len(bids)
-
-
-# ---- the opening ----------------------------------------------------------------------------
 
 
 async def _lot_for_update(session: AsyncSession, lot_id: int) -> Lot:
@@ -271,7 +53,9 @@ async def start_opening(session: AsyncSession, lot_id: int, actor: Actor, ctx: C
     if lot.state != LotState.ANNOUNCED:
         return LotState(lot.state)
     if ctx.now < lot.bid_deadline:
-        await _refuse(session, actor, "opening.early_refused", lot, ctx.now, "before the deadline")
+        await refuse_attempt(
+            session, actor, "opening.early_refused", lot, ctx.now, "before the deadline"
+        )
         raise Conflict("开标时间未到，拒绝提前开标 / opening before the bid deadline is refused")
     async with writing(session):
         bids = list(
@@ -347,7 +131,7 @@ async def release_share(
     if not actor.has(Role.CUSTODIAN) or actor.user_id not in custodians:
         raise Forbidden("您不是本标段的开标密钥保管人 / you hold no key share for this lot")
     if lot.state == LotState.ANNOUNCED or ctx.now < lot.bid_deadline:
-        await _refuse(
+        await refuse_attempt(
             session, actor, "opening.share_early_refused", lot, ctx.now, "before the deadline"
         )
         raise Conflict("开标时间未到，不接受密钥分片 / key shares are accepted only at the opening")
@@ -418,7 +202,7 @@ async def continue_opening(session: AsyncSession, lot_id: int, ctx: Context) -> 
         )
     )
     if not pending:  # every bidder opened its own bid: no custodian key is needed
-        return await _publish_record(session, lot, opening, ctx)
+        return await publish_record(session, lot, opening, ctx)
     if opening.opening_priv is None and not await _recover_key(session, lot, opening, ctx):
         return LotState.OPENING
     assert opening.opening_priv is not None
@@ -428,7 +212,7 @@ async def continue_opening(session: AsyncSession, lot_id: int, ctx: Context) -> 
     for done, bid in enumerate(pending, start=total - len(pending) + 1):
         await _decrypt_one(session, lot, bid, orgs[bid.bidder_org_id], priv, ctx)
         events.publish(lot.id, events.DECRYPT, {"done": done, "total": total})
-    return await _publish_record(session, lot, opening, ctx)
+    return await publish_record(session, lot, opening, ctx)
 
 
 async def _recover_key(session: AsyncSession, lot: Lot, opening: Opening, ctx: Context) -> bool:
@@ -471,9 +255,6 @@ async def _recover_key(session: AsyncSession, lot: Lot, opening: Opening, ctx: C
         )
     events.publish(lot.id, events.KEY, {"recovered": True})
     return True
-
-
-SYSTEM_OPENER = Actor(user_id=None, name="opening", roles=frozenset({"system"}))
 
 
 def _price_of(form: dict[str, Any]) -> Decimal:
@@ -566,7 +347,7 @@ async def release_file_key(
     """不见面开标: at the opening a bidder decrypts its own stanza on its machine and releases
     the bid's file key; the platform opens that bid with it, no custodian needed. When every
     bid is decided this way the record is published at once."""
-    org = await _bidder_org(session, actor)
+    org = await bidder_org(session, actor)
     lot = await _lot_for_update(session, lot_id)
     if lot.state == LotState.ANNOUNCED or ctx.now < lot.bid_deadline:
         raise Conflict("开标时间未到，不接受解密 / bids are decrypted only at the opening")
@@ -603,72 +384,6 @@ async def release_file_key(
     if remaining:
         return LotState.OPENING
     return await continue_opening(session, lot.id, ctx)
-
-
-async def _publish_record(
-    session: AsyncSession, lot: Lot, opening: Opening, ctx: Context
-) -> LotState:
-    bids = list(
-        await session.scalars(
-            select(Bid)
-            .where(
-                Bid.lot_id == lot.id,
-                Bid.status.in_([BidStatus.DECRYPTED, BidStatus.REVOKED, BidStatus.FAILED]),
-            )
-            .order_by(Bid.received_at, Bid.id)
-        )
-    )
-    orgs = {o.id: o for o in await session.scalars(select(Organization))}
-    rows = [
-        {
-            "bid_id": b.id,
-            "bidder": orgs[b.bidder_org_id].name,
-            "uscc": orgs[b.bidder_org_id].uscc,
-            "price": str(b.price) if b.price is not None else None,
-            "price_form": b.price_form or {},
-            "sha256": b.ciphertext_sha256,
-            "outcome": b.status,
-            "cause": b.failure_cause,
-        }
-        for b in bids
-    ]
-    record = {
-        "lot_id": lot.id,
-        "lot": f"{lot.project.code}/{lot.number}",
-        "opened_at": ctx.now.isoformat(),
-        "control_price": str(lot.control_price) if lot.control_price is not None else None,
-        "rows": rows,
-    }
-    signature = signing.sign(ctx.platform.sign_priv, canonical_json(record))
-    async with writing(session):
-        opening.record = {
-            "record": record,
-            "signature": b64u_encode(signature),
-            "key_id": platform_key_id(ctx.platform),
-        }
-        opening.completed_at = ctx.now
-        session.add(opening)
-        # The bidders' confirmation/objection window (条例 44) starts with the record.
-        session.add(
-            OpeningReview(lot_id=lot.id, window_ends_at=ctx.now + objection_window(ctx.settings))
-        )
-        await lifecycle.move(
-            session,
-            lot,
-            LotState.OPENED,
-            SYSTEM_OPENER,
-            now=ctx.now,
-            action="opening.record_published",
-            center_id=lot.project.center_id,
-            detail={"record_sha256": signing_digest(record)},
-        )
-    events.publish(lot.id, events.STATE, {"state": LotState.OPENED})
-    events.publish(lot.id, events.RECORD, opening.record)
-    return LotState.OPENED
-
-
-def signing_digest(record: dict[str, Any]) -> str:
-    return hashlib.sha256(canonical_json(record)).hexdigest()
 
 
 async def due_openings(session: AsyncSession) -> list[tuple[int, datetime]]:

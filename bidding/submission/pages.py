@@ -1,8 +1,4 @@
-"""Bidding HTML pages: the opening record (开标记录表) and the bidder workspace.
-
-The workspace pages carry only public material (lot keys, receipts, the platform's public
-key); sealing, signing and receipt checks run in the bidder's browser (static/js).
-"""
+"""The bidder workspace: my lots, countdowns, sealing and submitting in the browser."""
 
 from __future__ import annotations
 
@@ -16,32 +12,19 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from bidding.client.sealing import envelope_lot_id
-from bidding.models import Bid, Opening, Registration
-from bidding.service import MAX_BID_BYTES
+from bidding.participation.models import Registration
+from bidding.submission.models import Bid
+from bidding.submission.service import MAX_BID_BYTES
 from crypto.encoding import b64u_encode
+from crypto.labels import envelope_lot_id
 from trading.enums import LotState, Role
 from trading.kernel.actor import Actor
-from trading.kernel.errors import Forbidden, NotFound
+from trading.kernel.errors import Forbidden
 from trading.kernel.i18n import MESSAGES, pick_lang, translator
 from trading.kernel.web import page, requires, runtime
 from trading.parties.models import Organization
 from trading.projects.models import Document, Lot, Project
 from trading.projects.service import get_lot, list_lots
-
-
-@get("/lots/{lot_id:int}/opening", name="opening_record")
-async def opening_record(
-    request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int
-) -> Template:
-    lot = await get_lot(db_session, lot_id, request.user)
-    opening = await db_session.get(Opening, lot.id)
-    if opening is None or opening.record is None:
-        raise NotFound("开标记录尚未公布 / the opening record is not published yet")
-    return page(request, "opening_record.html", lot=lot, project=lot.project, signed=opening.record)
-
-
-# ---- bidder workspace ----------------------------------------------------------------------------
 
 
 def _js_text(request: Request[Actor, Any, Any]) -> dict[str, str]:
@@ -191,4 +174,4 @@ async def bidder_lot(
     )
 
 
-ROUTES = [opening_record, bidder_home, bidder_lot]
+ROUTES = [bidder_home, bidder_lot]

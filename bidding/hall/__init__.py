@@ -1,0 +1,1 @@
+"""The opening hall (开标大厅): live events, the record, bidders' responses."""

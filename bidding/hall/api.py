@@ -1,0 +1,100 @@
+"""Responses to the opening record: bidders confirm or object, the center answers (JSON)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, get, post
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bidding.hall import service as objections
+from bidding.hall.models import ResponseKind
+from bidding.opening.models import Opening
+from trading.enums import Role
+from trading.kernel.actor import Actor
+from trading.kernel.errors import NotFound
+from trading.kernel.web import requires, runtime
+from trading.projects.service import get_lot
+
+
+class TextIn(msgspec.Struct, forbid_unknown_fields=True):
+    text: Annotated[str, msgspec.Meta(min_length=2, max_length=objections.MAX_TEXT)]
+
+
+class ResponsesApi(Controller):
+    path = "/api/v1/lots/{lot_id:int}/opening"
+    tags = ["opening hall"]  # noqa: RUF012
+
+    @get("/responses")
+    async def list_responses(
+        self, request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int
+    ) -> dict[str, Any]:
+        """Confirmations, objections and the center's answers on the record (public)."""
+        lot = await get_lot(db_session, lot_id, request.user)
+        opening = await db_session.get(Opening, lot.id)
+        if opening is None or opening.record is None:
+            raise NotFound("开标记录尚未公布 / the opening record is not published yet")
+        ends = await objections.window_end(db_session, opening, runtime(request).settings)
+        return {
+            "window_ends_at": ends.isoformat(),
+            "responses": await objections.responses(db_session, lot.id),
+        }
+
+    @post("/confirm", guards=[requires(Role.BIDDER)], status_code=201)
+    async def confirm(
+        self, request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int
+    ) -> dict[str, Any]:
+        rt = runtime(request)
+        response = await objections.respond(
+            db_session,
+            lot_id,
+            request.user,
+            ResponseKind.CONFIRM,
+            "",
+            now=rt.clock.now(),
+            settings=rt.settings,
+        )
+        return await objections.response_json(db_session, response)
+
+    @post("/objections", guards=[requires(Role.BIDDER)], status_code=201)
+    async def object_to(
+        self,
+        request: Request[Actor, Any, Any],
+        db_session: AsyncSession,
+        lot_id: int,
+        data: TextIn,
+    ) -> dict[str, Any]:
+        rt = runtime(request)
+        response = await objections.respond(
+            db_session,
+            lot_id,
+            request.user,
+            ResponseKind.OBJECTION,
+            data.text,
+            now=rt.clock.now(),
+            settings=rt.settings,
+        )
+        return await objections.response_json(db_session, response)
+
+    @post("/objections/{response_id:int}/answer", guards=[requires(Role.STAFF)], status_code=200)
+    async def answer(
+        self,
+        request: Request[Actor, Any, Any],
+        db_session: AsyncSession,
+        lot_id: int,
+        response_id: int,
+        data: TextIn,
+    ) -> dict[str, Any]:
+        response = await objections.answer(
+            db_session,
+            lot_id,
+            response_id,
+            request.user,
+            data.text,
+            now=runtime(request).clock.now(),
+        )
+        return await objections.response_json(db_session, response)
+
+
+ROUTES = [ResponsesApi]

@@ -1,0 +1,92 @@
+"""The opening JSON API: bidders release their file key, custodians their share; the record."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bidding.opening.flows import release_file_key, release_share, run_opening
+from bidding.opening.models import Opening
+from bidding.opening.schemas import FileKeyIn, OpeningOut, ShareIn
+from crypto.custody import CustodyBundle
+from crypto.encoding import b64u_decode
+from crypto.errors import CryptoError
+from trading.enums import Role
+from trading.kernel.actor import Actor
+from trading.kernel.errors import Forbidden, NotFound
+from trading.kernel.web import requires, runtime
+from trading.parties.models import PartyKey
+from trading.projects.service import get_lot, manages
+
+
+class OpeningApi(Controller):
+    path = "/api/v1/lots/{lot_id:int}"
+    tags = ["opening"]  # noqa: RUF012
+
+    @post("/bids/mine/file-key", guards=[requires(Role.BIDDER)], status_code=200)
+    async def release_file_key(
+        self, request: Request[Actor, Any, Any], lot_id: int, data: FileKeyIn
+    ) -> OpeningOut:
+        """At the opening, a bidder releases its bid's file key (decrypted on its own machine)."""
+        state = await release_file_key(runtime(request), lot_id, request.user, data.file_key)
+        return OpeningOut(lot_id=lot_id, state=state)
+
+    @get("/custody/mine", guards=[requires(Role.CUSTODIAN)])
+    async def my_share(
+        self, request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int
+    ) -> dict[str, Any]:
+        """The custodian's sealed share: only its own private key opens it."""
+        lot = await get_lot(db_session, lot_id, request.user)
+        if not lot.custody or request.user.user_id not in lot.custody.get("custodians", []):
+            raise Forbidden("您不是本标段的开标密钥保管人 / you hold no key share for this lot")
+        key = await db_session.scalar(
+            select(PartyKey)
+            .where(PartyKey.user_id == request.user.user_id)
+            .order_by(PartyKey.id.desc())
+        )
+        if key is None:
+            raise NotFound("no registered key")
+        try:
+            bundle = CustodyBundle.from_dict(lot.custody["bundle"])
+            return bundle.share_for(b64u_decode(key.enc_pub, length=32)).to_dict()
+        except CryptoError as exc:
+            raise NotFound(f"no share for your current key: {exc}") from exc
+
+    @post("/custody/release", guards=[requires(Role.CUSTODIAN)], status_code=200)
+    async def release(
+        self,
+        request: Request[Actor, Any, Any],
+        db_session: AsyncSession,
+        lot_id: int,
+        data: ShareIn,
+    ) -> OpeningOut:
+        state = await release_share(runtime(request), lot_id, request.user, data.share)
+        return OpeningOut(lot_id=lot_id, state=state)
+
+    @post("/opening", guards=[requires(Role.STAFF)], status_code=200)
+    async def open_now(
+        self, request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int
+    ) -> OpeningOut:
+        """Staff may trigger the opening by hand; it is still refused before the deadline."""
+        lot = await get_lot(db_session, lot_id, request.user)
+        if not manages(request.user, lot.project):
+            raise Forbidden("无权操作该标段 / you may not act on this lot")
+        state = await run_opening(runtime(request), lot_id)
+        return OpeningOut(lot_id=lot_id, state=state)
+
+    @get("/opening")
+    async def record(
+        self, request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int
+    ) -> dict[str, Any]:
+        """The signed opening record (唱标): published once every bid is decrypted or failed."""
+        await get_lot(db_session, lot_id, request.user)
+        opening = await db_session.get(Opening, lot_id)
+        if opening is None or opening.record is None:
+            raise NotFound("开标记录尚未公布 / the opening record is not published yet")
+        return opening.record
+
+
+ROUTES = [OpeningApi]

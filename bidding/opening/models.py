@@ -1,0 +1,48 @@
+"""The opening of a lot, the key shares released to it and the staff's review."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from trading.kernel.db import JSON, Base, BigId, IdMixin, UTCDateTime
+
+
+class ReleasedShare(IdMixin, Base):
+    """A custodian's key share, released at the opening (never before the deadline)."""
+
+    __tablename__ = "released_share"
+    __table_args__ = (UniqueConstraint("lot_id", "custodian_id"),)
+
+    lot_id: Mapped[int] = mapped_column(BigId, ForeignKey("lot.id"), index=True)
+    custodian_id: Mapped[int] = mapped_column(BigId, ForeignKey("user_account.id"))
+    share: Mapped[dict[str, Any]] = mapped_column(JSON)
+    released_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Opening(Base):
+    """The opening of one lot: its progress survives a restart."""
+
+    __tablename__ = "opening"
+
+    lot_id: Mapped[int] = mapped_column(BigId, ForeignKey("lot.id"), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The recovered opening key; only exists after the deadline, once k shares were released.
+    opening_priv: Mapped[str | None] = mapped_column(String(128))
+    key_recovered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    bid_snapshot: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    record: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class OpeningReview(Base):
+    """The window in which bidders confirm the opening record or object to it."""
+
+    __tablename__ = "opening_review"
+
+    lot_id: Mapped[int] = mapped_column(BigId, ForeignKey("lot.id"), primary_key=True)
+    # Stored, not recomputed: changing the configured window later moves no running window.
+    window_ends_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,158 @@
+"""The custodian workspace: the lots whose opening key you hold a share of, and releasing it."""
+
+from __future__ import annotations
+
+import hmac
+import json
+from typing import Annotated, Any
+
+from litestar import Request, get, post
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import PermissionDeniedException
+from litestar.params import Body
+from litestar.response import Template
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from bidding.hall.pages import lot_time
+from bidding.opening import service as opening
+from bidding.opening.flows import context
+from bidding.opening.models import ReleasedShare
+from trading.enums import LotState, Role
+from trading.kernel.actor import Actor
+from trading.kernel.errors import DomainError
+from trading.kernel.web import page, requires, runtime
+from trading.projects.models import Lot, Project
+from trading.projects.service import get_lot
+
+
+def _holds_share(actor: Actor, lot: Lot) -> bool:
+    return bool(lot.custody) and actor.user_id in (lot.custody or {}).get("custodians", [])
+
+
+async def _released(session: AsyncSession, lot_id: int) -> list[ReleasedShare]:
+    return list(await session.scalars(select(ReleasedShare).where(ReleasedShare.lot_id == lot_id)))
+
+
+@get("/custodian", name="custodian", guards=[requires(Role.CUSTODIAN)])
+async def custodian_home(request: Request[Actor, Any, Any], db_session: AsyncSession) -> Template:
+    actor = request.user
+    query = (
+        select(Lot)
+        .join(Project, Project.id == Lot.project_id)
+        .where(Lot.custody.is_not(None), Lot.state != LotState.DRAFT)
+        .options(selectinload(Lot.project).selectinload(Project.center))
+        .order_by(Lot.bid_deadline.desc())
+        .limit(500)
+    )
+    if actor.center_id is not None:  # custodians are drawn from the lot's own center
+        query = query.where(Project.center_id == actor.center_id)
+    lots = [lot for lot in await db_session.scalars(query) if _holds_share(actor, lot)]
+    rows = []
+    for lot in lots:
+        released = await _released(db_session, lot.id)
+        rows.append(
+            {
+                "lot": lot,
+                "deadline": lot_time(lot, lot.bid_deadline),
+                "released": len(released),
+                "mine": any(r.custodian_id == actor.user_id for r in released),
+            }
+        )
+    return page(request, "custodian.html", rows=rows, now=runtime(request).clock.now().isoformat())
+
+
+async def _custodian_page(
+    request: Request[Actor, Any, Any],
+    db_session: AsyncSession,
+    lot_id: int,
+    *,
+    message: str = "",
+    error: str = "",
+    status_code: int = 200,
+) -> Template:
+    actor = request.user
+    lot = await get_lot(db_session, lot_id, actor)
+    if not _holds_share(actor, lot):
+        raise PermissionDeniedException(
+            "您不是本标段的开标密钥保管人 / you hold no key share for this lot"
+        )
+    released = await _released(db_session, lot.id)
+    now = runtime(request).clock.now()
+    return page(
+        request,
+        "custodian_lot.html",
+        status_code=status_code,
+        lot=lot,
+        project=lot.project,
+        deadline_local=lot_time(lot, lot.bid_deadline),
+        zone=lot.project.center.timezone,
+        server_now=now.isoformat(),
+        before_deadline=now < lot.bid_deadline,
+        released=len(released),
+        threshold=int((lot.custody or {}).get("threshold", 0)),
+        custodians=len((lot.custody or {}).get("custodians", [])),
+        mine=next((r for r in released if r.custodian_id == actor.user_id), None),
+        mine_at=lot_time(
+            lot, next((r.released_at for r in released if r.custodian_id == actor.user_id), None)
+        ),
+        base_url=str(request.base_url).rstrip("/"),
+        message=message,
+        error=error,
+    )
+
+
+@get("/custodian/lots/{lot_id:int}", name="custodian_lot", guards=[requires(Role.CUSTODIAN)])
+async def custodian_lot(
+    request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int
+) -> Template:
+    return await _custodian_page(request, db_session, lot_id)
+
+
+@post(
+    "/custodian/lots/{lot_id:int}/release",
+    guards=[requires(Role.CUSTODIAN)],
+    status_code=200,
+)
+async def custodian_release(
+    request: Request[Actor, Any, Any],
+    db_session: AsyncSession,
+    lot_id: int,
+    data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
+) -> Template:
+    """The page's release form: a released share (JSON) pasted by the custodian."""
+    if not request.auth or not hmac.compare_digest(data.get("_csrf", ""), request.auth):
+        raise PermissionDeniedException("CSRF token missing or wrong")
+    try:
+        share = json.loads(data.get("share", ""))
+        if not isinstance(share, dict):
+            raise ValueError("not a JSON object")
+        if isinstance(share.get("share"), dict):  # also {"share": {...}}, as the API takes it
+            share = share["share"]
+        state = await opening.release_share(
+            db_session, lot_id, request.user, share, context(runtime(request))
+        )
+    except ValueError as exc:
+        return await _custodian_page(
+            request,
+            db_session,
+            lot_id,
+            error=f"密钥分片不是有效的 JSON / the released share is not valid JSON: {exc}",
+            status_code=422,
+        )
+    except DomainError as exc:
+        if db_session.in_transaction():
+            await db_session.rollback()
+        return await _custodian_page(
+            request, db_session, lot_id, error=exc.message, status_code=exc.status
+        )
+    return await _custodian_page(
+        request,
+        db_session,
+        lot_id,
+        message=f"密钥分片已释放，标段状态：{state} / share released; lot state: {state}",
+    )
+
+
+ROUTES = [custodian_home, custodian_lot, custodian_release]

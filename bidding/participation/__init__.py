@@ -1,0 +1,1 @@
+"""Before sealing: registration, documents, questions, amendments, bid security."""

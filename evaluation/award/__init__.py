@@ -1,0 +1,1 @@
+"""From an opened lot to an award: rank, candidates publicity, award."""
