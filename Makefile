@@ -42,6 +42,7 @@ browser:
 test: setup browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	$(BIN)/pytest -q
 	@echo "bidhall: all tests passed ($${BIDHALL_TEST_DATABASE_URL:-SQLite})."
 

@@ -45,7 +45,7 @@ from trading.projects.models import Lot
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_PASSWORD = "bidhall-bench-2026"
 FIRST_BIDDER_NO = 1000  # demo_uscc numbers below this belong to the demo seed
-MB = 1_000_000  # throughput unit, as in bench/crypto.py
+MB = 1_000_000  # throughput unit, as in bench/envelope_throughput.py
 
 
 def parse_size(text: str) -> int:

@@ -56,13 +56,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-# Run as a script, bench/ comes first on sys.path and bench/crypto.py would shadow the
-# `crypto` package: import from the repository root instead.
-_BENCH = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _BENCH]
-sys.path.insert(0, str(_BENCH.parent))
-
-from bench._world import (  # noqa: E402
+# Run as a script, bench/ is first on sys.path: _world is a sibling module.
+from _world import (
     MB,
     Bidder,
     Stopwatch,

@@ -44,13 +44,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-# Run as a script, bench/ comes first on sys.path and bench/crypto.py would shadow the
-# `crypto` package: import from the repository root instead.
-_BENCH = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _BENCH]
-sys.path.insert(0, str(_BENCH.parent))
-
-from bench._world import (  # noqa: E402
+# Run as a script, bench/ is first on sys.path: _world is a sibling module.
+from _world import (
     MB,
     Stopwatch,
     World,
@@ -139,7 +134,7 @@ async def run(args: argparse.Namespace, tmp: Path) -> int:
     import trading.audit.service
     from bidding.client.sealing import seal_bid
     from bidding.opening import service as opening
-    from bidding.opening.flows import context, run_opening
+    from bidding.opening.flows import run_opening
     from bidding.opening.models import Opening
     from bidding.submission import service as submission
     from bidding.submission.models import Bid, BidStatus
@@ -208,7 +203,7 @@ async def run(args: argparse.Namespace, tmp: Path) -> int:
                 t2 = time.perf_counter()
                 async with rt.sessionmaker() as session:
                     await submission.submit_bid(
-                        session, lot.id, bidder.actor, staged, sealed.signature, context(rt)
+                        session, lot.id, bidder.actor, staged, sealed.signature, rt.context()
                     )
                 t3 = time.perf_counter()
                 t_seal, t_stage, t_submit = t_seal + t1 - t0, t_stage + t2 - t1, t_submit + t3 - t2
@@ -260,7 +255,7 @@ async def run(args: argparse.Namespace, tmp: Path) -> int:
             state = await run_opening(rt, lot.id)
             for actor, share in releasing:
                 async with rt.sessionmaker() as session:
-                    state = await opening.release_share(session, lot.id, actor, share, context(rt))
+                    state = await opening.release_share(session, lot.id, actor, share, rt.context())
             platform = time.perf_counter() - t0
             if profiler is not None:
                 profiler.disable()

@@ -40,6 +40,7 @@ import trading.parties.api
 import trading.projects.api
 import trading.projects.pages
 from bidding.opening.flows import due_lots, run_opening
+from bidhall.deps import DEPENDENCIES
 from bidhall.migrate import ensure_migrated
 from bidhall.scheduler import OpeningScheduler
 from trading.audit.refusals import audit_refusal
@@ -128,6 +129,8 @@ def create_app(
             # Browser-side sealing (static/js): plain ES modules, no build step.
             create_static_files_router(path="/static", directories=[TEMPLATES.parent / "static"]),
         ],
+        # Handlers declare rt, settings, clock, ctx, ... by name; nothing looks them up.
+        dependencies=DEPENDENCIES,
         plugins=[SQLAlchemyPlugin(config=db_config)],
         middleware=[DefineMiddleware(ActorMiddleware, exclude=["^/schema", "^/healthz"])],
         template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),

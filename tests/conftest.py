@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, async_playwright
 from sqlalchemy.engine import make_url
 
 from bidhall.demo import LotPlanDemo, register_and_publish, seed, submit_bids
@@ -26,6 +25,9 @@ from trading.kernel.clock import FixedClock
 from trading.kernel.config import Settings
 from trading.kernel.runtime import Runtime
 from trading.projects.models import Lot
+
+# The session's Chromium and the `browser` marker (Playwright loads only for browser tests).
+pytest_plugins = ["tests.support.browser"]
 
 # Monday 2026-03-02 09:00 in Asia/Shanghai: a working day, far from any holiday.
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
@@ -215,28 +217,3 @@ def bidhall() -> Any:
         return await asyncio.to_thread(run_cli, *args)
 
     return invoke
-
-
-# Debian's chromium (apt); Playwright cannot download browsers here. The flags keep it off the
-# closed network and working as root.
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as pw:
-        instance = await pw.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True
-        )
-        try:
-            yield instance
-        finally:
-            await instance.close()

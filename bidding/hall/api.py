@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, get, post
+from litestar.params import SkipValidation
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.hall import service as objections
@@ -13,8 +14,10 @@ from bidding.hall.models import ResponseKind
 from bidding.opening.models import Opening
 from trading.enums import Role
 from trading.kernel.actor import Actor
+from trading.kernel.clock import Clock
+from trading.kernel.config import Settings
 from trading.kernel.errors import NotFound
-from trading.kernel.web import requires, runtime
+from trading.kernel.web import requires
 from trading.projects.service import get_lot
 
 
@@ -28,14 +31,18 @@ class ResponsesApi(Controller):
 
     @get("/responses")
     async def list_responses(
-        self, request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int
+        self,
+        request: Request[Actor, Any, Any],
+        db_session: AsyncSession,
+        lot_id: int,
+        settings: Settings,
     ) -> dict[str, Any]:
         """Confirmations, objections and the center's answers on the record (public)."""
         lot = await get_lot(db_session, lot_id, request.user)
         opening = await db_session.get(Opening, lot.id)
         if opening is None or opening.record is None:
             raise NotFound("开标记录尚未公布 / the opening record is not published yet")
-        ends = await objections.window_end(db_session, opening, runtime(request).settings)
+        ends = await objections.window_end(db_session, opening, settings)
         return {
             "window_ends_at": ends.isoformat(),
             "responses": await objections.responses(db_session, lot.id),
@@ -43,17 +50,21 @@ class ResponsesApi(Controller):
 
     @post("/confirm", guards=[requires(Role.BIDDER)], status_code=201)
     async def confirm(
-        self, request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int
+        self,
+        request: Request[Actor, Any, Any],
+        db_session: AsyncSession,
+        lot_id: int,
+        clock: SkipValidation[Clock],
+        settings: Settings,
     ) -> dict[str, Any]:
-        rt = runtime(request)
         response = await objections.respond(
             db_session,
             lot_id,
             request.user,
             ResponseKind.CONFIRM,
             "",
-            now=rt.clock.now(),
-            settings=rt.settings,
+            now=clock.now(),
+            settings=settings,
         )
         return await objections.response_json(db_session, response)
 
@@ -64,16 +75,17 @@ class ResponsesApi(Controller):
         db_session: AsyncSession,
         lot_id: int,
         data: TextIn,
+        clock: SkipValidation[Clock],
+        settings: Settings,
     ) -> dict[str, Any]:
-        rt = runtime(request)
         response = await objections.respond(
             db_session,
             lot_id,
             request.user,
             ResponseKind.OBJECTION,
             data.text,
-            now=rt.clock.now(),
-            settings=rt.settings,
+            now=clock.now(),
+            settings=settings,
         )
         return await objections.response_json(db_session, response)
 
@@ -85,6 +97,7 @@ class ResponsesApi(Controller):
         lot_id: int,
         response_id: int,
         data: TextIn,
+        clock: SkipValidation[Clock],
     ) -> dict[str, Any]:
         response = await objections.answer(
             db_session,
@@ -92,7 +105,7 @@ class ResponsesApi(Controller):
             response_id,
             request.user,
             data.text,
-            now=runtime(request).clock.now(),
+            now=clock.now(),
         )
         return await objections.response_json(db_session, response)
 

@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from litestar import Request, Response, get
+from litestar.params import SkipValidation
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,8 +17,10 @@ from bidding.hall.record_pdf import RecordContext, render_record_pdf
 from bidding.opening.models import Opening
 from trading.enums import Role
 from trading.kernel.actor import Actor
+from trading.kernel.clock import Clock
+from trading.kernel.config import Settings
 from trading.kernel.errors import NotFound
-from trading.kernel.web import page, runtime
+from trading.kernel.web import page
 from trading.parties.models import Organization
 from trading.projects.models import Lot
 from trading.projects.service import get_lot, manages
@@ -45,7 +48,10 @@ def lot_time(lot: Lot, at: datetime | None) -> str:
 
 @get("/lots/{lot_id:int}/hall", name="hall")
 async def hall_page(
-    request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int
+    request: Request[Actor, Any, Any],
+    db_session: AsyncSession,
+    lot_id: int,
+    clock: SkipValidation[Clock],
 ) -> Template:
     lot = await get_lot(db_session, lot_id, request.user)
     actor = request.user
@@ -62,27 +68,30 @@ async def hall_page(
         zone=lot.project.center.timezone,
         me_uscc=me,
         can_answer=actor.has(Role.STAFF) and manages(actor, lot.project),
-        server_now=runtime(request).clock.now().isoformat(),
+        server_now=clock.now().isoformat(),
     )
 
 
 @get("/lots/{lot_id:int}/opening.pdf", name="opening_pdf")
 async def opening_pdf(
-    request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int
+    request: Request[Actor, Any, Any],
+    db_session: AsyncSession,
+    lot_id: int,
+    clock: SkipValidation[Clock],
+    settings: Settings,
 ) -> Response[bytes]:
     lot = await get_lot(db_session, lot_id, request.user)
     opening = await db_session.get(Opening, lot.id)
     if opening is None or opening.record is None:
         raise NotFound("开标记录尚未公布 / the opening record is not published yet")
-    rt = runtime(request)
     ctx = RecordContext(
         project_title=lot.project.title,
         lot_title=lot.title,
         center_name=lot.project.center.name,
         timezone=lot.project.center.timezone,
         responses=await objections.responses(db_session, lot.id),
-        window_ends_at=await objections.window_end(db_session, opening, rt.settings),
-        generated_at=rt.clock.now(),
+        window_ends_at=await objections.window_end(db_session, opening, settings),
+        generated_at=clock.now(),
     )
     # reportlab is CPU-bound: keep the event loop free for the hall's streams.
     pdf = await asyncio.to_thread(render_record_pdf, opening.record, ctx)

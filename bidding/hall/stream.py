@@ -21,7 +21,6 @@ from trading.enums import Role
 from trading.kernel.actor import Actor
 from trading.kernel.errors import NotFound
 from trading.kernel.runtime import Runtime
-from trading.kernel.web import runtime
 from trading.projects.models import Lot, Project
 from trading.projects.service import get_lot
 
@@ -33,13 +32,13 @@ RETRY_MS = 3000
 
 @get("/lots/{lot_id:int}/hall/events", name="hall_events")
 async def hall_events(
-    request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int
+    request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int, rt: Runtime
 ) -> ServerSentEvent:
     await get_lot(db_session, lot_id, request.user)  # drafts stay invisible
     actor = request.user
     org_id = actor.org_id if actor.has(Role.BIDDER) else None
     return ServerSentEvent(
-        _stream(runtime(request), lot_id, org_id),
+        _stream(rt, lot_id, org_id),
         retry_duration=RETRY_MS,
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )

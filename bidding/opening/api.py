@@ -17,7 +17,8 @@ from crypto.errors import CryptoError
 from trading.enums import Role
 from trading.kernel.actor import Actor
 from trading.kernel.errors import Forbidden, NotFound
-from trading.kernel.web import requires, runtime
+from trading.kernel.runtime import Runtime
+from trading.kernel.web import requires
 from trading.parties.models import PartyKey
 from trading.projects.service import get_lot, manages
 
@@ -28,10 +29,10 @@ class OpeningApi(Controller):
 
     @post("/bids/mine/file-key", guards=[requires(Role.BIDDER)], status_code=200)
     async def release_file_key(
-        self, request: Request[Actor, Any, Any], lot_id: int, data: FileKeyIn
+        self, request: Request[Actor, Any, Any], lot_id: int, data: FileKeyIn, rt: Runtime
     ) -> OpeningOut:
         """At the opening, a bidder releases its bid's file key (decrypted on its own machine)."""
-        state = await release_file_key(runtime(request), lot_id, request.user, data.file_key)
+        state = await release_file_key(rt, lot_id, request.user, data.file_key)
         return OpeningOut(lot_id=lot_id, state=state)
 
     @get("/custody/mine", guards=[requires(Role.CUSTODIAN)])
@@ -62,19 +63,20 @@ class OpeningApi(Controller):
         db_session: AsyncSession,
         lot_id: int,
         data: ShareIn,
+        rt: Runtime,
     ) -> OpeningOut:
-        state = await release_share(runtime(request), lot_id, request.user, data.share)
+        state = await release_share(rt, lot_id, request.user, data.share)
         return OpeningOut(lot_id=lot_id, state=state)
 
     @post("/opening", guards=[requires(Role.STAFF)], status_code=200)
     async def open_now(
-        self, request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int
+        self, request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int, rt: Runtime
     ) -> OpeningOut:
         """Staff may trigger the opening by hand; it is still refused before the deadline."""
         lot = await get_lot(db_session, lot_id, request.user)
         if not manages(request.user, lot.project):
             raise Forbidden("无权操作该标段 / you may not act on this lot")
-        state = await run_opening(runtime(request), lot_id)
+        state = await run_opening(rt, lot_id)
         return OpeningOut(lot_id=lot_id, state=state)
 
     @get("/opening")

@@ -11,20 +11,16 @@ from trading.audit.service import publish_for
 from trading.enums import LotState
 from trading.kernel.actor import SCHEDULER, Actor
 from trading.kernel.errors import Conflict
-from trading.kernel.runtime import Context, Runtime
+from trading.kernel.runtime import Runtime
 
 log = logging.getLogger("bidhall.openings")
-
-
-def context(rt: Runtime) -> Context:
-    return Context(now=rt.clock.now(), blobs=rt.blobs, platform=rt.platform, settings=rt.settings)
 
 
 async def run_opening(rt: Runtime, lot_id: int) -> LotState:
     """Start (or resume) a lot's opening; an early trigger is refused and rescheduled."""
     async with rt.sessionmaker() as session:
         try:
-            state = await opening.start_opening(session, lot_id, SCHEDULER, context(rt))
+            state = await opening.start_opening(session, lot_id, SCHEDULER, rt.context())
         except Conflict:
             deadline = dict(await opening.due_openings(session)).get(lot_id)
             if rt.scheduler is not None and deadline is not None:
@@ -33,7 +29,7 @@ async def run_opening(rt: Runtime, lot_id: int) -> LotState:
                 rt.scheduler.schedule_opening(lot_id, retry)
             raise
         if state == LotState.OPENING:
-            state = await opening.continue_opening(session, lot_id, context(rt))
+            state = await opening.continue_opening(session, lot_id, rt.context())
     log.info("lot %s opening ran: %s", lot_id, state)
     await _head_after_record(rt, state)
     return state
@@ -42,7 +38,7 @@ async def run_opening(rt: Runtime, lot_id: int) -> LotState:
 async def release_share(rt: Runtime, lot_id: int, actor: Actor, share: dict[str, Any]) -> LotState:
     """A custodian's release; the one that completes the opening also gets a signed tree head."""
     async with rt.sessionmaker() as session:
-        state = await opening.release_share(session, lot_id, actor, share, context(rt))
+        state = await opening.release_share(session, lot_id, actor, share, rt.context())
     await _head_after_record(rt, state)
     return state
 
@@ -50,7 +46,7 @@ async def release_share(rt: Runtime, lot_id: int, actor: Actor, share: dict[str,
 async def release_file_key(rt: Runtime, lot_id: int, actor: Actor, file_key: str) -> LotState:
     """A bidder opens its own bid at the opening (不见面开标); the last one publishes the record."""
     async with rt.sessionmaker() as session:
-        state = await opening.release_file_key(session, lot_id, actor, file_key, context(rt))
+        state = await opening.release_file_key(session, lot_id, actor, file_key, rt.context())
     await _head_after_record(rt, state)
     return state
 

@@ -9,20 +9,21 @@ from typing import Annotated, Any
 from litestar import Request, get, post
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import PermissionDeniedException
-from litestar.params import Body
+from litestar.params import Body, SkipValidation
 from litestar.response import Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bidding.hall.pages import lot_time
-from bidding.opening import service as opening
-from bidding.opening.flows import context
+from bidding.opening import flows
 from bidding.opening.models import ReleasedShare
 from trading.enums import LotState, Role
 from trading.kernel.actor import Actor
+from trading.kernel.clock import Clock
 from trading.kernel.errors import DomainError
-from trading.kernel.web import page, requires, runtime
+from trading.kernel.runtime import Runtime
+from trading.kernel.web import page, requires
 from trading.projects.models import Lot, Project
 from trading.projects.service import get_lot
 
@@ -36,7 +37,9 @@ async def _released(session: AsyncSession, lot_id: int) -> list[ReleasedShare]:
 
 
 @get("/custodian", name="custodian", guards=[requires(Role.CUSTODIAN)])
-async def custodian_home(request: Request[Actor, Any, Any], db_session: AsyncSession) -> Template:
+async def custodian_home(
+    request: Request[Actor, Any, Any], db_session: AsyncSession, clock: SkipValidation[Clock]
+) -> Template:
     actor = request.user
     query = (
         select(Lot)
@@ -60,13 +63,14 @@ async def custodian_home(request: Request[Actor, Any, Any], db_session: AsyncSes
                 "mine": any(r.custodian_id == actor.user_id for r in released),
             }
         )
-    return page(request, "custodian.html", rows=rows, now=runtime(request).clock.now().isoformat())
+    return page(request, "custodian.html", rows=rows, now=clock.now().isoformat())
 
 
 async def _custodian_page(
     request: Request[Actor, Any, Any],
     db_session: AsyncSession,
     lot_id: int,
+    clock: Clock,
     *,
     message: str = "",
     error: str = "",
@@ -79,7 +83,7 @@ async def _custodian_page(
             "您不是本标段的开标密钥保管人 / you hold no key share for this lot"
         )
     released = await _released(db_session, lot.id)
-    now = runtime(request).clock.now()
+    now = clock.now()
     return page(
         request,
         "custodian_lot.html",
@@ -105,9 +109,12 @@ async def _custodian_page(
 
 @get("/custodian/lots/{lot_id:int}", name="custodian_lot", guards=[requires(Role.CUSTODIAN)])
 async def custodian_lot(
-    request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int
+    request: Request[Actor, Any, Any],
+    db_session: AsyncSession,
+    lot_id: int,
+    clock: SkipValidation[Clock],
 ) -> Template:
-    return await _custodian_page(request, db_session, lot_id)
+    return await _custodian_page(request, db_session, lot_id, clock)
 
 
 @post(
@@ -120,8 +127,10 @@ async def custodian_release(
     db_session: AsyncSession,
     lot_id: int,
     data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
+    rt: Runtime,
 ) -> Template:
-    """The page's release form: a released share (JSON) pasted by the custodian."""
+    """The page's release form: a released share (JSON) pasted by the custodian; the opening
+    runs through the same flow as the API (so the release that completes it gets a tree head)."""
     if not request.auth or not hmac.compare_digest(data.get("_csrf", ""), request.auth):
         raise PermissionDeniedException("CSRF token missing or wrong")
     try:
@@ -130,27 +139,25 @@ async def custodian_release(
             raise ValueError("not a JSON object")
         if isinstance(share.get("share"), dict):  # also {"share": {...}}, as the API takes it
             share = share["share"]
-        state = await opening.release_share(
-            db_session, lot_id, request.user, share, context(runtime(request))
-        )
+        state = await flows.release_share(rt, lot_id, request.user, share)
     except ValueError as exc:
         return await _custodian_page(
             request,
             db_session,
             lot_id,
+            rt.clock,
             error=f"密钥分片不是有效的 JSON / the released share is not valid JSON: {exc}",
             status_code=422,
         )
     except DomainError as exc:
-        if db_session.in_transaction():
-            await db_session.rollback()
         return await _custodian_page(
-            request, db_session, lot_id, error=exc.message, status_code=exc.status
+            request, db_session, lot_id, rt.clock, error=exc.message, status_code=exc.status
         )
     return await _custodian_page(
         request,
         db_session,
         lot_id,
+        rt.clock,
         message=f"密钥分片已释放，标段状态：{state} / share released; lot state: {state}",
     )
 

@@ -21,7 +21,8 @@ from crypto import bundle, custody, envelope
 from crypto.encoding import b64u_decode, b64u_encode
 from crypto.errors import CryptoError
 from crypto.labels import envelope_lot_id
-from trading.announcements.models import Announcement
+from trading.announcements.models import AnnouncementKind
+from trading.announcements.service import announce
 from trading.audit import service as audit
 from trading.enums import LotState, Role
 from trading.kernel.actor import Actor
@@ -91,17 +92,16 @@ async def start_opening(session: AsyncSession, lot_id: int, actor: Actor, ctx: C
                 detail={"bids": snapshot, "rule": str(too_few)},
                 values={"failure_reason": str(too_few)},
             )
-            session.add(
-                Announcement(
-                    project_id=lot.project_id,
-                    lot_id=lot.id,
-                    kind="failure",
-                    title=f"{lot.project.title} {lot.title} 流标公告",
-                    body=str(too_few),
-                    state="draft",
-                    digests=[b["sha256"] for b in snapshot],
-                    created_at=ctx.now,
-                )
+            announce(
+                session,
+                project_id=lot.project_id,
+                lot_id=lot.id,
+                kind=AnnouncementKind.FAILURE,
+                title=f"{lot.project.title} {lot.title} 流标公告",
+                body=str(too_few),
+                at=ctx.now,
+                publish=False,
+                digests=[b["sha256"] for b in snapshot],
             )
         else:
             await lifecycle.move(

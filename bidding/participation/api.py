@@ -7,6 +7,7 @@ from typing import Any, BinaryIO
 from urllib.parse import quote, unquote
 
 from litestar import Controller, Request, get, post, put
+from litestar.params import SkipValidation
 from litestar.response import Stream
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,7 +27,11 @@ from bidding.participation.schemas import (
 )
 from trading.enums import Role
 from trading.kernel.actor import Actor
-from trading.kernel.web import requires, runtime
+from trading.kernel.blobs import LocalBlobStore
+from trading.kernel.clock import Clock
+from trading.kernel.config import Settings
+from trading.kernel.runtime import Runtime
+from trading.kernel.web import requires
 from trading.projects.models import Document
 from trading.projects.service import get_lot
 
@@ -39,11 +44,13 @@ class ParticipationApi(Controller):
 
     @post("/lots/{lot_id:int}/registration", guards=[requires(Role.BIDDER)], status_code=200)
     async def register(
-        self, request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int
+        self,
+        request: Request[Actor, Any, Any],
+        db_session: AsyncSession,
+        lot_id: int,
+        clock: SkipValidation[Clock],
     ) -> RegistrationOut:
-        reg = await participation.register(
-            db_session, lot_id, request.user, now=runtime(request).clock.now()
-        )
+        reg = await participation.register(db_session, lot_id, request.user, now=clock.now())
         return RegistrationOut(lot_id=reg.lot_id, registered_at=reg.registered_at)
 
     @post(
@@ -53,22 +60,26 @@ class ParticipationApi(Controller):
         request_max_body_size=participation.MAX_DOCUMENT_BYTES,
     )
     async def add_document(
-        self, request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int
+        self,
+        request: Request[Actor, Any, Any],
+        db_session: AsyncSession,
+        lot_id: int,
+        blobs: LocalBlobStore,
+        clock: SkipValidation[Clock],
     ) -> DocumentOut:
         """Body: the file (any type); header X-File-Name: its name (percent-encoded UTF-8)."""
         name = unquote(request.headers.get(FILE_NAME_HEADER, ""))
         participation.check_document_name(name)
-        rt = runtime(request)
         await get_lot(db_session, lot_id, request.user)
-        staged = await rt.blobs.stage(request.stream(), max_size=participation.MAX_DOCUMENT_BYTES)
+        staged = await blobs.stage(request.stream(), max_size=participation.MAX_DOCUMENT_BYTES)
         doc = await participation.add_document(
             db_session,
             lot_id,
             request.user,
             name,
             staged,
-            rt.blobs,
-            now=rt.clock.now(),
+            blobs,
+            now=clock.now(),
             content_type=request.headers.get("content-type", "application/octet-stream"),
         )
         return document_out(doc)
@@ -83,11 +94,15 @@ class ParticipationApi(Controller):
 
     @get("/documents/{document_id:int}", media_type="application/octet-stream")
     async def download(
-        self, request: Request[Actor, Any, Any], db_session: AsyncSession, document_id: int
+        self,
+        request: Request[Actor, Any, Any],
+        db_session: AsyncSession,
+        document_id: int,
+        blobs: LocalBlobStore,
+        clock: SkipValidation[Clock],
     ) -> Stream:
-        rt = runtime(request)
         doc, fh = await participation.open_document(
-            db_session, document_id, request.user, rt.blobs, now=rt.clock.now()
+            db_session, document_id, request.user, blobs, now=clock.now()
         )
         return Stream(
             _chunks(fh),
@@ -105,10 +120,9 @@ class ParticipationApi(Controller):
         db_session: AsyncSession,
         lot_id: int,
         data: QuestionIn,
+        clock: SkipValidation[Clock],
     ) -> QuestionOut:
-        q = await participation.ask(
-            db_session, lot_id, request.user, data.text, now=runtime(request).clock.now()
-        )
+        q = await participation.ask(db_session, lot_id, request.user, data.text, now=clock.now())
         return question_out(q)
 
     @post(
@@ -122,9 +136,10 @@ class ParticipationApi(Controller):
         db_session: AsyncSession,
         question_id: int,
         data: AnswerIn,
+        clock: SkipValidation[Clock],
     ) -> QuestionOut:
         q = await participation.answer(
-            db_session, question_id, request.user, data.text, now=runtime(request).clock.now()
+            db_session, question_id, request.user, data.text, now=clock.now()
         )
         return question_out(q)
 
@@ -146,8 +161,8 @@ class ParticipationApi(Controller):
         db_session: AsyncSession,
         lot_id: int,
         data: AmendmentIn,
+        rt: Runtime,
     ) -> AmendmentOut:
-        rt = runtime(request)
         lot, moved_from = await participation.amend(
             db_session,
             lot_id,
@@ -172,8 +187,9 @@ class ParticipationApi(Controller):
         db_session: AsyncSession,
         lot_id: int,
         data: SecurityIn,
+        clock: SkipValidation[Clock],
+        settings: Settings,
     ) -> SecurityOut:
-        rt = runtime(request)
         s = await participation.record_security(
             db_session,
             lot_id,
@@ -181,8 +197,8 @@ class ParticipationApi(Controller):
             amount=data.amount,
             form=data.form,
             reference=data.reference,
-            now=rt.clock.now(),
-            settings=rt.settings,
+            now=clock.now(),
+            settings=settings,
         )
         return SecurityOut(
             lot_id=s.lot_id,

@@ -13,7 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.participation.models import BidSecurity, Notice, Question, Registration
-from trading.announcements.models import Announcement
+from trading.announcements.models import AnnouncementKind
+from trading.announcements.service import announce
 from trading.audit import service as audit
 from trading.enums import LotState, Role
 from trading.kernel.actor import Actor
@@ -304,18 +305,15 @@ async def amend(
         lot.bid_deadline = final
         session.add(lot)
         note = "" if final == old else f"（投标截止/开标时间变更为 {final.isoformat()}）"
-        session.add(
-            Announcement(
-                project_id=lot.project_id,
-                lot_id=lot.id,
-                kind="amendment",
-                title=title,
-                body=body + note,
-                state="published",
-                published_at=now,
-                digests=[],
-                created_at=now,
-            )
+        announce(
+            session,
+            project_id=lot.project_id,
+            lot_id=lot.id,
+            kind=AnnouncementKind.AMENDMENT,
+            title=title,
+            body=body + note,
+            at=now,
+            publish=True,
         )
         await _notify_registered(session, lot, "amendment", f"{title}{note}", now)
         await audit.append(

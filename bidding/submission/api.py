@@ -10,7 +10,6 @@ from litestar.params import Parameter
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bidding.opening.flows import context
 from bidding.submission import service as submission
 from bidding.submission.models import Bid, BidStatus
 from bidding.submission.schemas import BidMetaOut, ReceiptOut
@@ -21,7 +20,8 @@ from trading.centers.stats import Scope
 from trading.enums import LotState, Role
 from trading.kernel.actor import Actor
 from trading.kernel.errors import Conflict
-from trading.kernel.web import requires, runtime
+from trading.kernel.runtime import Context, Runtime
+from trading.kernel.web import requires
 from trading.parties.models import Organization
 from trading.projects.models import Lot, Project
 from trading.projects.service import get_lot
@@ -40,7 +40,7 @@ class BidApi(Controller):
         request_max_body_size=submission.MAX_BID_BYTES,
     )
     async def submit(
-        self, request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int
+        self, request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int, rt: Runtime
     ) -> ReceiptOut:
         """Body: the sealed envelope (application/octet-stream), streamed to disk."""
         if (
@@ -55,7 +55,6 @@ class BidApi(Controller):
             raise ClientException(
                 f"missing {SIGNATURE_HEADER} header (the bidder's Ed25519 signature)"
             )
-        rt = runtime(request)
         # Cheap checks first, so a late or foreign upload is refused before its body is read;
         # in a session of their own, so no database connection is held while the body streams.
         async with rt.sessionmaker() as quick:
@@ -63,18 +62,17 @@ class BidApi(Controller):
         if lot.state != LotState.ANNOUNCED or rt.clock.now() >= lot.bid_deadline:
             raise Conflict("投标截止时间已过，不再接受投标 / the bid deadline has passed")
         staged = await rt.blobs.stage(request.stream(), max_size=rt.settings.max_bid_bytes)
+        # The clock is read once the body is in: that is when the bid was received.
         bid = await submission.submit_bid(
-            db_session, lot_id, request.user, staged, signature, context(rt)
+            db_session, lot_id, request.user, staged, signature, rt.context()
         )
         return ReceiptOut(bid_id=bid.id, status=bid.status, receipt=bid.receipt)
 
     @delete("/bids", guards=[requires(Role.BIDDER)], status_code=200)
     async def withdraw(
-        self, request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int
+        self, request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int, ctx: Context
     ) -> dict[str, int]:
-        count = await submission.withdraw_bid(
-            db_session, lot_id, request.user, context(runtime(request))
-        )
+        count = await submission.withdraw_bid(db_session, lot_id, request.user, ctx)
         return {"withdrawn": count}
 
     @get("/bids/mine", guards=[requires(Role.BIDDER)])

@@ -7,6 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from litestar import Request, get
+from litestar.params import SkipValidation
 from litestar.response import Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,12 +17,15 @@ from bidding.participation.models import Registration
 from bidding.submission.models import Bid
 from bidding.submission.service import MAX_BID_BYTES
 from crypto.encoding import b64u_encode
+from crypto.keys import Identity
 from crypto.labels import envelope_lot_id
 from trading.enums import LotState, Role
 from trading.kernel.actor import Actor
+from trading.kernel.clock import Clock
+from trading.kernel.config import Settings
 from trading.kernel.errors import Forbidden
 from trading.kernel.i18n import MESSAGES, pick_lang, translator
-from trading.kernel.web import page, requires, runtime
+from trading.kernel.web import page, requires
 from trading.parties.models import Organization
 from trading.projects.models import Document, Lot, Project
 from trading.projects.service import get_lot, list_lots
@@ -58,18 +62,23 @@ def _bid_row(bid: Bid, zone: str) -> dict[str, Any]:
     }
 
 
-def _common(request: Request[Actor, Any, Any]) -> dict[str, Any]:
-    rt = runtime(request)
+def _common(request: Request[Actor, Any, Any], clock: Clock, platform: Identity) -> dict[str, Any]:
     return {
-        "server_now": rt.clock.now().isoformat(),
-        "platform_pub": b64u_encode(rt.platform.sign_pub),
+        "server_now": clock.now().isoformat(),
+        "platform_pub": b64u_encode(platform.sign_pub),
         "js_text": _js_text(request),
         "key_owner": f"user:{request.user.user_id}",
     }
 
 
 @get("/bidder", name="bidder_home", guards=[requires(Role.BIDDER)])
-async def bidder_home(request: Request[Actor, Any, Any], db_session: AsyncSession) -> Template:
+async def bidder_home(
+    request: Request[Actor, Any, Any],
+    db_session: AsyncSession,
+    clock: SkipValidation[Clock],
+    platform: Identity,
+    settings: Settings,
+) -> Template:
     """My lots (bid on, registered for, or open for bids), deadlines, my receipts."""
     org = await _my_org(db_session, request.user)
     bids = list(
@@ -112,7 +121,7 @@ async def bidder_home(request: Request[Actor, Any, Any], db_session: AsyncSessio
             lots.values(), key=lambda x: (x.id not in mine, x.bid_deadline, x.id), reverse=False
         )
     ]
-    tz = runtime(request).settings.timezone
+    tz = settings.timezone
     return page(
         request,
         "bidder_home.html",
@@ -124,13 +133,17 @@ async def bidder_home(request: Request[Actor, Any, Any], db_session: AsyncSessio
         ],
         receipts={str(b.id): b.receipt for b in bids},
         lots=lots,
-        **_common(request),
+        **_common(request, clock, platform),
     )
 
 
 @get("/bidder/lots/{lot_id:int}", name="bidder_lot", guards=[requires(Role.BIDDER)])
 async def bidder_lot(
-    request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int
+    request: Request[Actor, Any, Any],
+    db_session: AsyncSession,
+    lot_id: int,
+    clock: SkipValidation[Clock],
+    platform: Identity,
 ) -> Template:
     """Seal and submit a bid in the browser (or upload one sealed with the CLI)."""
     org = await _my_org(db_session, request.user)
@@ -152,7 +165,7 @@ async def bidder_lot(
             select(Document).where(Document.lot_id == lot.id).order_by(Document.id)
         )
     )
-    now = runtime(request).clock.now()
+    now = clock.now()
     zone = lot.project.center.timezone
     return page(
         request,
@@ -170,7 +183,7 @@ async def bidder_lot(
         registration=registration,
         documents=documents,
         max_bytes=MAX_BID_BYTES,
-        **_common(request),
+        **_common(request, clock, platform),
     )
 
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, get, post
+from litestar.params import SkipValidation
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from evaluation.award import service
 from trading.enums import LotState, Role
 from trading.kernel.actor import Actor
+from trading.kernel.clock import Clock
+from trading.kernel.config import Settings
 from trading.kernel.errors import NotFound
-from trading.kernel.web import requires, runtime
+from trading.kernel.web import requires
 from trading.projects.schemas import TransitionOut
 from trading.projects.service import get_lot
 
@@ -25,31 +28,43 @@ class EvaluationApi(Controller):
 
     @post("/evaluate", status_code=200)
     async def evaluate(
-        self, request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int
+        self,
+        request: Request[Actor, Any, Any],
+        db_session: AsyncSession,
+        lot_id: int,
+        clock: SkipValidation[Clock],
+        settings: Settings,
     ) -> TransitionOut:
-        rt = runtime(request)
         state = await service.evaluate_lot(
-            db_session, lot_id, request.user, now=rt.clock.now(), settings=rt.settings
+            db_session, lot_id, request.user, now=clock.now(), settings=settings
         )
         return TransitionOut(lot_id=lot_id, state=state, changed=True)
 
     @post("/candidates", status_code=200)
     async def candidates(
-        self, request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int
+        self,
+        request: Request[Actor, Any, Any],
+        db_session: AsyncSession,
+        lot_id: int,
+        clock: SkipValidation[Clock],
+        settings: Settings,
     ) -> TransitionOut:
-        rt = runtime(request)
         state = await service.publish_candidates(
-            db_session, lot_id, request.user, now=rt.clock.now(), settings=rt.settings
+            db_session, lot_id, request.user, now=clock.now(), settings=settings
         )
         return TransitionOut(lot_id=lot_id, state=state, changed=True)
 
     @post("/award", status_code=200)
     async def award(
-        self, request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int
+        self,
+        request: Request[Actor, Any, Any],
+        db_session: AsyncSession,
+        lot_id: int,
+        clock: SkipValidation[Clock],
+        settings: Settings,
     ) -> TransitionOut:
-        rt = runtime(request)
         state = await service.award_lot(
-            db_session, lot_id, request.user, now=rt.clock.now(), settings=rt.settings
+            db_session, lot_id, request.user, now=clock.now(), settings=settings
         )
         return TransitionOut(lot_id=lot_id, state=state, changed=True)
 

@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bidding.queries import opened_bids
 from evaluation.award.models import EvaluationResult
 from evaluation.offline import evaluate_document
-from trading.announcements.models import Announcement
+from trading.announcements.models import AnnouncementKind
+from trading.announcements.service import announce
 from trading.enums import LotState
 from trading.kernel.actor import Actor
 from trading.kernel.config import Settings
@@ -136,18 +137,15 @@ async def publish_candidates(
             center_id=lot.project.center_id,
             detail={"candidates": [b["bid_id"] for b in candidates]},
         )
-        session.add(
-            Announcement(
-                project_id=lot.project_id,
-                lot_id=lot.id,
-                kind="candidates",
-                title=f"{lot.project.title} {lot.title} 中标候选人公示",
-                body=body,
-                state="published",
-                published_at=now,
-                digests=[],
-                created_at=now,
-            )
+        announce(
+            session,
+            project_id=lot.project_id,
+            lot_id=lot.id,
+            kind=AnnouncementKind.CANDIDATES,
+            title=f"{lot.project.title} {lot.title} 中标候选人公示",
+            body=body,
+            at=now,
+            publish=True,
         )
     return LotState.PUBLICITY
 
@@ -194,17 +192,14 @@ async def award_lot(
             },
             values={"award_bid_id": int(winner["bid_id"]), "award_price": price, "awarded_at": now},
         )
-        session.add(
-            Announcement(
-                project_id=lot.project_id,
-                lot_id=lot.id,
-                kind="result",
-                title=f"{lot.project.title} {lot.title} 中标结果公告",
-                body=f"中标人：{winner['bidder']}，中标价 {winner['price']} 元",
-                state="published",
-                published_at=now,
-                digests=[],
-                created_at=now,
-            )
+        announce(
+            session,
+            project_id=lot.project_id,
+            lot_id=lot.id,
+            kind=AnnouncementKind.RESULT,
+            title=f"{lot.project.title} {lot.title} 中标结果公告",
+            body=f"中标人：{winner['bidder']}，中标价 {winner['price']} 元",
+            at=now,
+            publish=True,
         )
     return LotState.AWARDED

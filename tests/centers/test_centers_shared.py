@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bidding.opening import service as opening
-from bidding.opening.flows import context, run_opening
+from bidding.opening.flows import run_opening
 from bidding.opening.models import ReleasedShare
 from bidding.submission.models import Bid
 from bidhall.demo import demo_identity
@@ -96,7 +96,7 @@ async def test_another_centers_custodian_cannot_release(
     outsider = await actor(rt, "custodian-450200-1")
     async with rt.sessionmaker() as session:
         with pytest.raises(Forbidden):
-            await opening.release_share(session, opening_lot.id, outsider, share, context(rt))
+            await opening.release_share(session, opening_lot.id, outsider, share, rt.context())
     headers = await token(client, "custodian-450200-1")
     base = f"/api/v1/lots/{opening_lot.id}/custody"
     assert (await client.get(f"{base}/mine", headers=headers)).status_code == 403

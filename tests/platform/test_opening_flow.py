@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bidding.opening import service as opening
-from bidding.opening.flows import context, run_opening
+from bidding.opening.flows import run_opening
 from bidding.opening.models import Opening
 from bidding.submission.models import Bid, BidStatus
 from bidhall.demo import evaluate_and_award, release_shares
@@ -232,7 +232,7 @@ async def test_scheduler_actor_cannot_open_early_via_service(
     lot = await publish_lot()
     async with rt.sessionmaker() as session:
         with pytest.raises(Conflict):
-            await opening.start_opening(session, lot.id, SCHEDULER, context(rt))
+            await opening.start_opening(session, lot.id, SCHEDULER, rt.context())
 
 
 async def test_wrong_custodian_cannot_release(
@@ -246,4 +246,4 @@ async def test_wrong_custodian_cannot_release(
         other = await session.scalar(select(User).where(User.username == "custodian-450200-1"))
         assert other is not None
         with pytest.raises(Exception, match="key share"):
-            await opening.release_share(session, lot.id, actor_for(other), {}, context(rt))
+            await opening.release_share(session, lot.id, actor_for(other), {}, rt.context())

@@ -10,15 +10,16 @@ from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crypto.encoding import b64u_encode
-from crypto.keys import key_id
+from crypto.keys import Identity, key_id
 from trading.audit import service as audit
 from trading.kernel.actor import Actor
-from trading.kernel.web import page, runtime
+from trading.kernel.web import page
 
 
 @get("/transparency", name="transparency")
-async def transparency(request: Request[Actor, Any, Any], db_session: AsyncSession) -> Template:
-    platform = runtime(request).platform
+async def transparency(
+    request: Request[Actor, Any, Any], db_session: AsyncSession, platform: Identity
+) -> Template:
     heads = [audit.head_json(h) for h in await audit.list_heads(db_session, 20)]
     return page(
         request,

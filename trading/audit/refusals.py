@@ -8,8 +8,7 @@ from trading.audit import service as audit
 from trading.kernel.actor import Actor
 from trading.kernel.db import writing
 from trading.kernel.errors import DomainError
-from trading.kernel.runtime import Runtime
-from trading.kernel.web import SAFE_METHODS
+from trading.kernel.web import SAFE_METHODS, runtime_of
 
 
 async def audit_refusal(exc: Exception, scope: Any) -> None:
@@ -18,7 +17,7 @@ async def audit_refusal(exc: Exception, scope: Any) -> None:
     method = scope.get("method", "GET")
     if not 400 <= status < 500 or (method in SAFE_METHODS and status != 403):
         return
-    rt: Runtime = scope["app"].state.rt
+    rt = runtime_of(scope)
     client = scope.get("client")
     actor = scope.get("user") or Actor(None, "anonymous", ip=client[0] if client else "")
     detail = exc.message if isinstance(exc, DomainError) else getattr(exc, "detail", str(exc))

@@ -6,10 +6,13 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, post
+from litestar.params import SkipValidation
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from trading.auth import service as auth
-from trading.kernel.web import client_ip, runtime
+from trading.kernel.clock import Clock
+from trading.kernel.config import Settings
+from trading.kernel.web import client_ip
 
 
 class TokenIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -44,26 +47,33 @@ class AuthApi(Controller):
 
     @post("/token", status_code=201)
     async def token(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, data: TokenIn
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        data: TokenIn,
+        clock: SkipValidation[Clock],
+        settings: Settings,
     ) -> TokenOut:
-        rt = runtime(request)
         user = await auth.authenticate(
             db_session,
             data.username,
             data.password,
             ip=client_ip(request),
-            now=rt.clock.now(),
-            settings=rt.settings,
+            now=clock.now(),
+            settings=settings,
         )
-        token = await auth.issue_api_token(db_session, user, now=rt.clock.now(), name="api")
+        token = await auth.issue_api_token(db_session, user, now=clock.now(), name="api")
         return TokenOut(token=token, roles=user.roles)
 
     @post("/bidders", status_code=201)
     async def register_bidder(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, data: BidderSignupIn
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        data: BidderSignupIn,
+        clock: SkipValidation[Clock],
     ) -> BidderSignupOut:
         """A bidder registers once and may then bid in any center's lots."""
-        rt = runtime(request)
         user, org = await auth.register_bidder(
             db_session,
             org_name=data.org_name,
@@ -73,7 +83,7 @@ class AuthApi(Controller):
             password=data.password,
             display_name=data.display_name or data.org_name,
             ip=client_ip(request),
-            now=rt.clock.now(),
+            now=clock.now(),
         )
         return BidderSignupOut(
             user_id=user.id, username=user.username, org_id=org.id, uscc=org.uscc

@@ -13,7 +13,7 @@ from litestar.middleware.authentication import (
 
 from trading.auth.service import actor_for, api_token_user, web_session_user
 from trading.kernel.actor import Actor
-from trading.kernel.web import SAFE_METHODS, SESSION_COOKIE, client_ip, runtime
+from trading.kernel.web import SAFE_METHODS, SESSION_COOKIE, client_ip, runtime_of
 
 
 class ActorMiddleware(AbstractAuthenticationMiddleware):
@@ -22,7 +22,7 @@ class ActorMiddleware(AbstractAuthenticationMiddleware):
     async def authenticate_request(
         self, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> AuthenticationResult:
-        rt = runtime(connection)
+        rt = runtime_of(connection)
         ip = client_ip(connection)
         now = rt.clock.now()
         header = connection.headers.get("authorization")

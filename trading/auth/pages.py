@@ -8,14 +8,16 @@ from typing import Annotated, Any
 from litestar import Request, get, post
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import PermissionDeniedException
-from litestar.params import Body
+from litestar.params import Body, SkipValidation
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from trading.auth import service as auth
 from trading.kernel.actor import Actor
+from trading.kernel.clock import Clock
+from trading.kernel.config import Settings
 from trading.kernel.errors import DomainError
-from trading.kernel.web import SESSION_COOKIE, client_ip, page, runtime
+from trading.kernel.web import SESSION_COOKIE, client_ip, page
 
 
 @get("/login", name="login")
@@ -28,29 +30,28 @@ async def login(
     request: Request[Actor, Any, Any],
     db_session: AsyncSession,
     data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
+    clock: SkipValidation[Clock],
+    settings: Settings,
 ) -> Template | Redirect:
-    rt = runtime(request)
     try:
         user = await auth.authenticate(
             db_session,
             data.get("username", ""),
             data.get("password", ""),
             ip=client_ip(request),
-            now=rt.clock.now(),
-            settings=rt.settings,
+            now=clock.now(),
+            settings=settings,
         )
     except DomainError as exc:
         return page(request, "login.html", status_code=exc.status, error=exc.message)
-    token, _csrf = await auth.open_web_session(
-        db_session, user, now=rt.clock.now(), settings=rt.settings
-    )
+    token, _csrf = await auth.open_web_session(db_session, user, now=clock.now(), settings=settings)
     response = Redirect("/")
     response.set_cookie(
         SESSION_COOKIE,
         token,
         httponly=True,
         samesite="strict",
-        max_age=rt.settings.session_days * 86400,
+        max_age=settings.session_days * 86400,
     )
     return response
 

@@ -25,8 +25,9 @@ from trading.centers.schemas import (
 from trading.centers.stats import Scope, stats_report, stats_scope
 from trading.enums import LotState, Role
 from trading.kernel.actor import Actor
+from trading.kernel.config import Settings
 from trading.kernel.errors import NotFound
-from trading.kernel.web import requires, runtime
+from trading.kernel.web import requires
 from trading.projects.models import Lot, Project
 
 
@@ -216,8 +217,8 @@ class StatsApi(Controller):
     @get("/stats")
     async def stats(
         self,
-        request: Request[Any, Any, Any],
         db_session: AsyncSession,
+        settings: Settings,
         center: Annotated[str | None, Parameter(pattern=r"^\d{6}$")] = None,
         within: Annotated[Scope, Parameter(query="scope")] = "subtree",
         category: str | None = None,
@@ -234,15 +235,15 @@ class StatsApi(Controller):
             category=category or None,
             date_from=date_from,
             date_to=date_to,
-            default_timezone=runtime(request).settings.timezone,
+            default_timezone=settings.timezone,
         )
         return await stats_report(db_session, found)
 
     @get("/stats.csv", media_type="text/csv; charset=utf-8")
     async def stats_csv(
         self,
-        request: Request[Any, Any, Any],
         db_session: AsyncSession,
+        settings: Settings,
         center: Annotated[str | None, Parameter(pattern=r"^\d{6}$")] = None,
         within: Annotated[Scope, Parameter(query="scope")] = "subtree",
         category: str | None = None,
@@ -259,7 +260,7 @@ class StatsApi(Controller):
             category=category or None,
             date_from=date_from,
             date_to=date_to,
-            default_timezone=runtime(request).settings.timezone,
+            default_timezone=settings.timezone,
         )
         name = f"bidhall-stats-{center or 'all'}-{within}.csv"
         return Response(

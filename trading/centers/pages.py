@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from litestar import Request, get
-from litestar.params import Parameter
+from litestar.params import Parameter, SkipValidation
 from litestar.response import Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,7 +21,9 @@ from trading.centers.api import center_lots, center_stats, node_for
 from trading.centers.stats import Scope, stats_report, stats_scope
 from trading.enums import Category, LotState
 from trading.kernel.actor import Actor
-from trading.kernel.web import page, runtime
+from trading.kernel.clock import Clock
+from trading.kernel.config import Settings
+from trading.kernel.web import page
 from trading.projects.models import Lot, Project
 
 BAR_WIDTH = 320  # px of the longest bar in the inline SVG chart
@@ -38,7 +40,9 @@ def local_in(zone_name: str) -> Callable[..., str]:
 
 
 @get("/centers", name="centers")
-async def centers_page(request: Request[Actor, Any, Any], db_session: AsyncSession) -> Template:
+async def centers_page(
+    request: Request[Actor, Any, Any], db_session: AsyncSession, settings: Settings
+) -> Template:
     roots = await centers.tree(db_session)
     stats = await stats_report(
         db_session,
@@ -49,7 +53,7 @@ async def centers_page(request: Request[Actor, Any, Any], db_session: AsyncSessi
             category=None,
             date_from=None,
             date_to=None,
-            default_timezone=runtime(request).settings.timezone,
+            default_timezone=settings.timezone,
         ),
     )
     return page(request, "centers.html", roots=roots, stats=stats)
@@ -57,12 +61,15 @@ async def centers_page(request: Request[Actor, Any, Any], db_session: AsyncSessi
 
 @get("/centers/{code:str}", name="center")
 async def center_page(
-    request: Request[Actor, Any, Any], db_session: AsyncSession, code: str
+    request: Request[Actor, Any, Any],
+    db_session: AsyncSession,
+    code: str,
+    clock: SkipValidation[Clock],
 ) -> Template:
     node = await node_for(db_session, code)
     center = node.center
     zone = ZoneInfo(center.timezone)
-    now = runtime(request).clock.now()
+    now = clock.now()
     day_start = datetime.combine(now.astimezone(zone).date(), time(), zone)
     today = list(
         await db_session.scalars(
@@ -109,6 +116,7 @@ async def center_page(
 async def stats_page(
     request: Request[Actor, Any, Any],
     db_session: AsyncSession,
+    settings: Settings,
     center: Annotated[str | None, Parameter(max_length=6)] = None,
     within: Annotated[Scope, Parameter(query="scope")] = "subtree",
     category: str | None = None,
@@ -122,7 +130,7 @@ async def stats_page(
         category=category or None,
         date_from=date_from,
         date_to=date_to,
-        default_timezone=runtime(request).settings.timezone,
+        default_timezone=settings.timezone,
     )
     doc = await stats_report(db_session, found)
     rows: list[dict[str, Any]] = doc["by_center"]  # type: ignore[assignment]

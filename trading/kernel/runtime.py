@@ -44,6 +44,12 @@ class Runtime:
             platform=platform_identity(settings.key_dir),
         )
 
+    def context(self) -> Context:
+        """What a bidding service needs besides its session, with the clock read now."""
+        return Context(
+            now=self.clock.now(), blobs=self.blobs, platform=self.platform, settings=self.settings
+        )
+
 
 @dataclass(frozen=True)
 class Context:

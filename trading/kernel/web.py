@@ -13,6 +13,7 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.response import Template
+from litestar.types import Scope
 
 from trading.kernel.actor import Actor
 from trading.kernel.errors import DomainError
@@ -31,8 +32,12 @@ SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 PROBLEM_JSON = "application/problem+json"
 
 
-def runtime(conn: ASGIConnection[Any, Any, Any, Any]) -> Runtime:
-    return conn.app.state.rt  # type: ignore[no-any-return]
+def runtime_of(conn: ASGIConnection[Any, Any, Any, Any] | Scope) -> Runtime:
+    """The process runtime, for the plumbing that runs outside dependency injection: the auth
+    middleware, `page()` and the refusal hook. Handlers declare what they need by name
+    (rt, settings, clock, ctx, ...: bidhall.deps) and never call this."""
+    app = conn.app if isinstance(conn, ASGIConnection) else conn["litestar_app"]
+    return app.state.rt  # type: ignore[no-any-return]
 
 
 def client_ip(conn: ASGIConnection[Any, Any, Any, Any]) -> str:
@@ -95,7 +100,7 @@ def money(value: Decimal | None) -> str:
 def page(
     request: Request[Any, Any, Any], template: str, *, status_code: int = 200, **context: Any
 ) -> Template:
-    rt = runtime(request)
+    rt = runtime_of(request)
     lang = pick_lang(request.query_params.get("lang"), request.cookies.get("lang"))
     zone = ZoneInfo(rt.settings.timezone)
 

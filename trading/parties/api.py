@@ -9,13 +9,15 @@ from typing import Any
 
 import msgspec
 from litestar import Controller, Request, get, put
+from litestar.params import SkipValidation
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crypto.encoding import b64u_encode
+from crypto.keys import Identity
 from trading.kernel.actor import Actor
+from trading.kernel.clock import Clock
 from trading.kernel.errors import NotFound, Unauthorized
-from trading.kernel.web import runtime
 from trading.parties import service as parties
 from trading.parties.models import PartyKey
 
@@ -31,8 +33,7 @@ def _signed_in(actor: Actor) -> int:
     return actor.user_id
 
 
-def _out(key: PartyKey, request: Request[Actor, Any, Any]) -> dict[str, Any]:
-    platform = runtime(request).platform
+def _out(key: PartyKey, platform: Identity) -> dict[str, Any]:
     return {
         "key_id": key.id,
         "sign_pub": key.sign_pub,
@@ -49,23 +50,27 @@ class KeysApi(Controller):
 
     @put("/", status_code=200)
     async def register(
-        self, request: Request[Actor, Any, Any], db_session: AsyncSession, data: KeysIn
+        self,
+        request: Request[Actor, Any, Any],
+        db_session: AsyncSession,
+        data: KeysIn,
+        clock: SkipValidation[Clock],
+        platform: Identity,
     ) -> dict[str, Any]:
         """Register (or rotate) the caller's public keys; older keys are revoked."""
         _signed_in(request.user)
-        rt = runtime(request)
         key = await parties.register_keys(
             db_session,
             request.user,
             {"sign_pub": data.sign_pub, "enc_pub": data.enc_pub},
-            now=rt.clock.now(),
-            platform_sign_priv=rt.platform.sign_priv,
+            now=clock.now(),
+            platform_sign_priv=platform.sign_priv,
         )
-        return _out(key, request)
+        return _out(key, platform)
 
     @get("/")
     async def current(
-        self, request: Request[Actor, Any, Any], db_session: AsyncSession
+        self, request: Request[Actor, Any, Any], db_session: AsyncSession, platform: Identity
     ) -> dict[str, Any]:
         """The caller's current keys and certificate."""
         user_id = _signed_in(request.user)
@@ -76,13 +81,13 @@ class KeysApi(Controller):
         )
         if key is None:
             raise NotFound("尚未登记公钥 / no keys registered yet")
-        return _out(key, request)
+        return _out(key, platform)
 
 
 @get("/api/v1/platform/key", tags=["platform"])
-async def platform_key(request: Request[Any, Any, Any]) -> dict[str, str]:
+async def platform_key(platform: Identity) -> dict[str, str]:
     """The platform's public keys: verify receipts, tree heads and opening records with them."""
-    pub = runtime(request).platform.public()
+    pub = platform.public()
     return {"sign_pub": b64u_encode(pub.sign_pub), "enc_pub": b64u_encode(pub.enc_pub)}
 
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
-from litestar.params import Parameter
+from litestar.params import Parameter, SkipValidation
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from trading.centers import service as centers
 from trading.enums import Role
 from trading.kernel.actor import Actor
-from trading.kernel.web import requires, runtime
+from trading.kernel.clock import Clock
+from trading.kernel.config import Settings
+from trading.kernel.runtime import Runtime
+from trading.kernel.web import requires
 from trading.projects import publishing
 from trading.projects import service as projects
 from trading.projects.models import Lot, Project
@@ -91,11 +94,15 @@ class ProjectApi(Controller):
 
     @post("/projects", guards=[requires(Role.STAFF, Role.TENDERER, Role.AGENCY)], status_code=201)
     async def register(
-        self, request: Request[Actor, Any, Any], db_session: AsyncSession, data: ProjectIn
+        self,
+        request: Request[Actor, Any, Any],
+        db_session: AsyncSession,
+        data: ProjectIn,
+        clock: SkipValidation[Clock],
+        settings: Settings,
     ) -> ProjectOut:
-        rt = runtime(request)
         project = await projects.register_project(
-            db_session, data, request.user, now=rt.clock.now(), settings=rt.settings
+            db_session, data, request.user, now=clock.now(), settings=settings
         )
         return project_out(project, list(project.lots))
 
@@ -105,9 +112,8 @@ class ProjectApi(Controller):
         status_code=200,
     )
     async def publish(
-        self, request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int
+        self, request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int, rt: Runtime
     ) -> LotOut:
-        rt = runtime(request)
         lot = await publishing.publish_lot(
             db_session, lot_id, request.user, now=rt.clock.now(), settings=rt.settings
         )
@@ -126,10 +132,10 @@ class ProjectApi(Controller):
         db_session: AsyncSession,
         lot_id: int,
         data: CancelIn,
+        clock: SkipValidation[Clock],
     ) -> TransitionOut:
-        rt = runtime(request)
         changed = await projects.cancel_lot(
-            db_session, lot_id, request.user, data.reason, now=rt.clock.now()
+            db_session, lot_id, request.user, data.reason, now=clock.now()
         )
         return TransitionOut(lot_id=lot_id, state="cancelled", changed=changed)
 

@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from crypto.custody import create_custody
 from crypto.encoding import b64u_decode, b64u_encode
-from trading.announcements.models import Announcement
+from trading.announcements.models import AnnouncementKind
+from trading.announcements.service import announce
 from trading.centers.models import Center
 from trading.centers.service import center_custodians
 from trading.enums import LotState
@@ -136,17 +137,14 @@ async def publish_lot(
                 },
             },
         )
-        session.add(
-            Announcement(
-                project_id=project.id,
-                lot_id=lot.id,
-                kind="tender",
-                title=f"{project.title} {lot.title} 招标公告",
-                body=project.description,
-                state="published",
-                published_at=now,
-                digests=[],
-                created_at=now,
-            )
+        announce(
+            session,
+            project_id=project.id,
+            lot_id=lot.id,
+            kind=AnnouncementKind.TENDER,
+            title=f"{project.title} {lot.title} 招标公告",
+            body=project.description,
+            at=now,
+            publish=True,
         )
     return lot

@@ -1,6 +1,6 @@
 """Throughput and memory of the sealed-envelope format.
 
-    .venv/bin/python bench/crypto.py [--sizes 64M,256M,1G,2G] [--dir DIR]
+    .venv/bin/python bench/envelope_throughput.py [--sizes 64M,256M,1G,2G] [--dir DIR]
 
 For each size an input file is written to a temp dir, then each measurement runs in its
 own child process so peak RSS (VmHWM) growth is clean:
@@ -33,7 +33,6 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
 CHUNK = 1 << 20
 
 
@@ -55,7 +54,6 @@ def _parse_size(text: str) -> int:
 
 def _child(op: str, src: str, dst: str, keyfile: str) -> None:
     """Run one measurement; print JSON with seconds and VmHWM growth."""
-    sys.path.insert(0, str(ROOT))
     from Crypto.Cipher import AES
     from Crypto.Random import get_random_bytes
 
@@ -121,7 +119,6 @@ def main() -> None:
         _child(*args.child)
         return
 
-    sys.path.insert(0, str(ROOT))
     from crypto.keys import x25519_generate
 
     priv, pub = x25519_generate()
