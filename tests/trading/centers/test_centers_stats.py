@@ -26,8 +26,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from tests.centers.conftest import actor, award_all, open_all
 from tests.support.clients import Client
+from tests.trading.centers.conftest import actor, award_all, open_all
 from trading.enums import Category, LotState
 from trading.kernel.clock import FixedClock
 from trading.kernel.runtime import Runtime

@@ -15,8 +15,8 @@ from bidding.submission.models import Bid
 from bidhall.demo import demo_identity
 from crypto.custody import CustodyBundle, open_share
 from crypto.receipts import verify_receipt
-from tests.centers.conftest import actor, lot_state, token
 from tests.support.clients import Client
+from tests.trading.centers.conftest import actor, lot_state, token
 from trading.auth.models import User
 from trading.enums import LotState
 from trading.kernel.clock import FixedClock

@@ -12,7 +12,7 @@ from bidding.opening.flows import run_opening
 from bidding.opening.models import ReleasedShare
 from bidhall.demo import demo_identity
 from crypto.custody import CustodyBundle, open_share
-from tests.hall.conftest import csrf_of, web_login
+from tests.bidding.hall.conftest import csrf_of, web_login
 from tests.support.clients import Client
 from trading.auth.models import User
 from trading.kernel.clock import FixedClock

@@ -18,9 +18,9 @@ from crypto.canonical import canonical_json
 from crypto.encoding import b64u_decode, b64u_encode
 from crypto.keys import ed25519_generate, x25519_generate
 
-VECTORS = json.loads(
-    (Path(__file__).parents[1] / "crypto" / "vectors" / "envelope.json").read_text("utf-8")
-)["vectors"]
+VECTORS = json.loads((Path(__file__).parent / "vectors" / "envelope.json").read_text("utf-8"))[
+    "vectors"
+]
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import httpx
 
 from bidding.opening.flows import run_opening
 from bidhall.demo import BIDDERS, release_shares
-from tests.hall.conftest import Event, next_event, sse, until
+from tests.bidding.hall.conftest import Event, next_event, sse, until
 from tests.support.clients import bearer
 from trading.kernel.clock import FixedClock
 from trading.kernel.runtime import Runtime

@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 from bidding.opening.models import ReleasedShare
 from bidhall.demo import LotPlanDemo, demo_uscc, register
 from evaluation.award.models import EvaluationResult
-from tests.centers.conftest import actor, lot_state, open_all, token
 from tests.support.clients import Client
+from tests.trading.centers.conftest import actor, lot_state, open_all, token
 from trading.announcements.models import Announcement
 from trading.audit.models import AuditEntry
 from trading.enums import Category, LotState, Method
