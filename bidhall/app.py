@@ -49,7 +49,7 @@ from trading.auth.middleware import ActorMiddleware
 from trading.kernel.clock import Clock
 from trading.kernel.config import Settings
 from trading.kernel.runtime import Runtime
-from trading.kernel.web import EXCEPTION_HANDLERS
+from trading.kernel.web import EXCEPTION_HANDLERS, IdRangeMiddleware
 
 # Each package lists its own handlers in ROUTES; the root only collects them.
 ROUTE_MODULES: tuple[ModuleType, ...] = (
@@ -132,7 +132,10 @@ def create_app(
         # Handlers declare rt, settings, clock, ctx, ... by name; nothing looks them up.
         dependencies=DEPENDENCIES,
         plugins=[SQLAlchemyPlugin(config=db_config)],
-        middleware=[DefineMiddleware(ActorMiddleware, exclude=["^/schema", "^/healthz"])],
+        middleware=[
+            IdRangeMiddleware,
+            DefineMiddleware(ActorMiddleware, exclude=["^/schema", "^/healthz"]),
+        ],
         template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
         openapi_config=OpenAPIConfig(title="bidhall", version="0.1.0", path="/schema"),
         exception_handlers=EXCEPTION_HANDLERS,

@@ -444,3 +444,32 @@ async def test_whole_audit_log_only_for_the_top_level_supervisor(client: Client)
         "/api/v1/audit/entries", headers=await bearer(client, "supervisor-450000")
     )
     assert top.status_code == 200 and top.json()[0]["seq"] == 1
+
+
+HUGE_IDS = ["99999999999999999999999", str(2**63), str(-(2**63) - 1)]
+
+
+@pytest.mark.parametrize("huge", HUGE_IDS)
+async def test_path_ids_beyond_64_bits_are_404_not_5xx(client: Client, huge: str) -> None:
+    """Anonymous and signed-in callers probing with ids no column can hold get a 404 problem."""
+    staff = await bearer(client, "staff-450100")
+    probes = [
+        ("GET", f"/api/v1/lots/{huge}/opening", {}),
+        ("GET", f"/api/v1/audit/entries/{huge}", {}),
+        ("GET", f"/api/v1/projects/{huge}", staff),
+        ("GET", f"/lots/{huge}", {}),
+        ("POST", f"/api/v1/lots/{huge}/publish", staff),
+        ("POST", f"/api/v1/lots/{huge}/opening", staff),
+    ]
+    for method, path, headers in probes:
+        r = await client.request(method, path, headers=headers)
+        assert r.status_code == 404, (method, path, r.status_code, r.text)
+        if path.startswith("/api/"):
+            assert r.headers["content-type"].startswith("application/problem+json")
+            assert r.json()["status"] == 404
+
+
+async def test_largest_64_bit_id_is_a_plain_miss(client: Client) -> None:
+    """The boundary itself reaches the database and is simply not found."""
+    r = await client.get(f"/api/v1/lots/{2**63 - 1}/opening")
+    assert r.status_code == 404, r.text

@@ -1,6 +1,7 @@
 """`bidhall audit …` on the server: check the local hash chain, publish a signed tree head.
 
-`bidhall audit verify` (what an outsider runs against a server) is the client's (bidding/client/verify_cli.py)."""
+`bidhall audit verify`, what an outsider runs against a server, is the client's
+(bidding/client/verify_cli.py)."""
 
 from __future__ import annotations
 

@@ -10,10 +10,16 @@ from zoneinfo import ZoneInfo
 
 from litestar import Request, Response
 from litestar.connection import ASGIConnection
-from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+)
 from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware import AbstractMiddleware
 from litestar.response import Template
-from litestar.types import Scope
+from litestar.types import Receive, Scope, Send
 
 from trading.kernel.actor import Actor
 from trading.kernel.errors import DomainError
@@ -42,6 +48,20 @@ def runtime_of(conn: ASGIConnection[Any, Any, Any, Any] | Scope) -> Runtime:
 
 def client_ip(conn: ASGIConnection[Any, Any, Any, Any]) -> str:
     return conn.client.host if conn.client else ""
+
+
+# Every id column is a signed 64-bit integer (BigId); a larger path id names no record.
+MAX_ID = 2**63 - 1
+
+
+class IdRangeMiddleware(AbstractMiddleware):
+    """A path id beyond 64 bits is a 404 here, before any database driver overflows on it."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        params = scope.get("path_params") or {}
+        if any(isinstance(v, int) and not -MAX_ID - 1 <= v <= MAX_ID for v in params.values()):
+            raise NotFoundException("没有该记录 / no such record")
+        await self.app(scope, receive, send)
 
 
 def requires(*roles: str) -> Any:
