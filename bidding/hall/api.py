@@ -6,7 +6,6 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, get, post
-from litestar.params import SkipValidation
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.hall import service as objections
@@ -54,7 +53,7 @@ class ResponsesApi(Controller):
         request: Request[Actor, Any, Any],
         db_session: AsyncSession,
         lot_id: int,
-        clock: SkipValidation[Clock],
+        clock: Clock,
         settings: Settings,
     ) -> dict[str, Any]:
         response = await objections.respond(
@@ -75,7 +74,7 @@ class ResponsesApi(Controller):
         db_session: AsyncSession,
         lot_id: int,
         data: TextIn,
-        clock: SkipValidation[Clock],
+        clock: Clock,
         settings: Settings,
     ) -> dict[str, Any]:
         response = await objections.respond(
@@ -97,7 +96,7 @@ class ResponsesApi(Controller):
         lot_id: int,
         response_id: int,
         data: TextIn,
-        clock: SkipValidation[Clock],
+        clock: Clock,
     ) -> dict[str, Any]:
         response = await objections.answer(
             db_session,

@@ -8,7 +8,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from litestar import Request, Response, get
-from litestar.params import SkipValidation
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -51,7 +50,7 @@ async def hall_page(
     request: Request[Actor, Any, Any],
     db_session: AsyncSession,
     lot_id: int,
-    clock: SkipValidation[Clock],
+    clock: Clock,
 ) -> Template:
     lot = await get_lot(db_session, lot_id, request.user)
     actor = request.user
@@ -77,7 +76,7 @@ async def opening_pdf(
     request: Request[Actor, Any, Any],
     db_session: AsyncSession,
     lot_id: int,
-    clock: SkipValidation[Clock],
+    clock: Clock,
     settings: Settings,
 ) -> Response[bytes]:
     lot = await get_lot(db_session, lot_id, request.user)

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from litestar import Request, get, post
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import PermissionDeniedException
-from litestar.params import Body, SkipValidation
+from litestar.params import Body
 from litestar.response import Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,7 +38,7 @@ async def _released(session: AsyncSession, lot_id: int) -> list[ReleasedShare]:
 
 @get("/custodian", name="custodian", guards=[requires(Role.CUSTODIAN)])
 async def custodian_home(
-    request: Request[Actor, Any, Any], db_session: AsyncSession, clock: SkipValidation[Clock]
+    request: Request[Actor, Any, Any], db_session: AsyncSession, clock: Clock
 ) -> Template:
     actor = request.user
     query = (
@@ -112,7 +112,7 @@ async def custodian_lot(
     request: Request[Actor, Any, Any],
     db_session: AsyncSession,
     lot_id: int,
-    clock: SkipValidation[Clock],
+    clock: Clock,
 ) -> Template:
     return await _custodian_page(request, db_session, lot_id, clock)
 

@@ -7,7 +7,6 @@ from typing import Any, BinaryIO
 from urllib.parse import quote, unquote
 
 from litestar import Controller, Request, get, post, put
-from litestar.params import SkipValidation
 from litestar.response import Stream
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -48,7 +47,7 @@ class ParticipationApi(Controller):
         request: Request[Actor, Any, Any],
         db_session: AsyncSession,
         lot_id: int,
-        clock: SkipValidation[Clock],
+        clock: Clock,
     ) -> RegistrationOut:
         reg = await participation.register(db_session, lot_id, request.user, now=clock.now())
         return RegistrationOut(lot_id=reg.lot_id, registered_at=reg.registered_at)
@@ -65,7 +64,7 @@ class ParticipationApi(Controller):
         db_session: AsyncSession,
         lot_id: int,
         blobs: LocalBlobStore,
-        clock: SkipValidation[Clock],
+        clock: Clock,
     ) -> DocumentOut:
         """Body: the file (any type); header X-File-Name: its name (percent-encoded UTF-8)."""
         name = unquote(request.headers.get(FILE_NAME_HEADER, ""))
@@ -99,7 +98,7 @@ class ParticipationApi(Controller):
         db_session: AsyncSession,
         document_id: int,
         blobs: LocalBlobStore,
-        clock: SkipValidation[Clock],
+        clock: Clock,
     ) -> Stream:
         doc, fh = await participation.open_document(
             db_session, document_id, request.user, blobs, now=clock.now()
@@ -120,7 +119,7 @@ class ParticipationApi(Controller):
         db_session: AsyncSession,
         lot_id: int,
         data: QuestionIn,
-        clock: SkipValidation[Clock],
+        clock: Clock,
     ) -> QuestionOut:
         q = await participation.ask(db_session, lot_id, request.user, data.text, now=clock.now())
         return question_out(q)
@@ -136,7 +135,7 @@ class ParticipationApi(Controller):
         db_session: AsyncSession,
         question_id: int,
         data: AnswerIn,
-        clock: SkipValidation[Clock],
+        clock: Clock,
     ) -> QuestionOut:
         q = await participation.answer(
             db_session, question_id, request.user, data.text, now=clock.now()
@@ -187,7 +186,7 @@ class ParticipationApi(Controller):
         db_session: AsyncSession,
         lot_id: int,
         data: SecurityIn,
-        clock: SkipValidation[Clock],
+        clock: Clock,
         settings: Settings,
     ) -> SecurityOut:
         s = await participation.record_security(

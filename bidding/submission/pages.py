@@ -7,7 +7,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from litestar import Request, get
-from litestar.params import SkipValidation
 from litestar.response import Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -75,7 +74,7 @@ def _common(request: Request[Actor, Any, Any], clock: Clock, platform: Identity)
 async def bidder_home(
     request: Request[Actor, Any, Any],
     db_session: AsyncSession,
-    clock: SkipValidation[Clock],
+    clock: Clock,
     platform: Identity,
     settings: Settings,
 ) -> Template:
@@ -142,7 +141,7 @@ async def bidder_lot(
     request: Request[Actor, Any, Any],
     db_session: AsyncSession,
     lot_id: int,
-    clock: SkipValidation[Clock],
+    clock: Clock,
     platform: Identity,
 ) -> Template:
     """Seal and submit a bid in the browser (or upload one sealed with the CLI)."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, get, post
-from litestar.params import SkipValidation
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from evaluation.award import service
@@ -32,7 +31,7 @@ class EvaluationApi(Controller):
         request: Request[Actor, Any, Any],
         db_session: AsyncSession,
         lot_id: int,
-        clock: SkipValidation[Clock],
+        clock: Clock,
         settings: Settings,
     ) -> TransitionOut:
         state = await service.evaluate_lot(
@@ -46,7 +45,7 @@ class EvaluationApi(Controller):
         request: Request[Actor, Any, Any],
         db_session: AsyncSession,
         lot_id: int,
-        clock: SkipValidation[Clock],
+        clock: Clock,
         settings: Settings,
     ) -> TransitionOut:
         state = await service.publish_candidates(
@@ -60,7 +59,7 @@ class EvaluationApi(Controller):
         request: Request[Actor, Any, Any],
         db_session: AsyncSession,
         lot_id: int,
-        clock: SkipValidation[Clock],
+        clock: Clock,
         settings: Settings,
     ) -> TransitionOut:
         state = await service.award_lot(

@@ -6,7 +6,6 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, post
-from litestar.params import SkipValidation
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from trading.auth import service as auth
@@ -51,7 +50,7 @@ class AuthApi(Controller):
         request: Request[Any, Any, Any],
         db_session: AsyncSession,
         data: TokenIn,
-        clock: SkipValidation[Clock],
+        clock: Clock,
         settings: Settings,
     ) -> TokenOut:
         user = await auth.authenticate(
@@ -71,7 +70,7 @@ class AuthApi(Controller):
         request: Request[Any, Any, Any],
         db_session: AsyncSession,
         data: BidderSignupIn,
-        clock: SkipValidation[Clock],
+        clock: Clock,
     ) -> BidderSignupOut:
         """A bidder registers once and may then bid in any center's lots."""
         user, org = await auth.register_bidder(

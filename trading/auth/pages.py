@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from litestar import Request, get, post
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import PermissionDeniedException
-from litestar.params import Body, SkipValidation
+from litestar.params import Body
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,7 +30,7 @@ async def login(
     request: Request[Actor, Any, Any],
     db_session: AsyncSession,
     data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
-    clock: SkipValidation[Clock],
+    clock: Clock,
     settings: Settings,
 ) -> Template | Redirect:
     try:

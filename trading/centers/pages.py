@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from litestar import Request, get
-from litestar.params import Parameter, SkipValidation
+from litestar.params import Parameter
 from litestar.response import Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -64,7 +64,7 @@ async def center_page(
     request: Request[Actor, Any, Any],
     db_session: AsyncSession,
     code: str,
-    clock: SkipValidation[Clock],
+    clock: Clock,
 ) -> Template:
     node = await node_for(db_session, code)
     center = node.center

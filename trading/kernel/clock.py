@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 
+# runtime_checkable: Litestar validates injected dependencies against their annotation.
+@runtime_checkable
 class Clock(Protocol):
     def now(self) -> datetime: ...
 

@@ -9,7 +9,6 @@ from typing import Any
 
 import msgspec
 from litestar import Controller, Request, get, put
-from litestar.params import SkipValidation
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -54,7 +53,7 @@ class KeysApi(Controller):
         request: Request[Actor, Any, Any],
         db_session: AsyncSession,
         data: KeysIn,
-        clock: SkipValidation[Clock],
+        clock: Clock,
         platform: Identity,
     ) -> dict[str, Any]:
         """Register (or rotate) the caller's public keys; older keys are revoked."""

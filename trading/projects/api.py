@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
-from litestar.params import Parameter, SkipValidation
+from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from trading.centers import service as centers
@@ -98,7 +98,7 @@ class ProjectApi(Controller):
         request: Request[Actor, Any, Any],
         db_session: AsyncSession,
         data: ProjectIn,
-        clock: SkipValidation[Clock],
+        clock: Clock,
         settings: Settings,
     ) -> ProjectOut:
         project = await projects.register_project(
@@ -132,7 +132,7 @@ class ProjectApi(Controller):
         db_session: AsyncSession,
         lot_id: int,
         data: CancelIn,
-        clock: SkipValidation[Clock],
+        clock: Clock,
     ) -> TransitionOut:
         changed = await projects.cancel_lot(
             db_session, lot_id, request.user, data.reason, now=clock.now()
