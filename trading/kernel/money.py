@@ -26,9 +26,11 @@ from decimal import (
 __all__ = [
     "DECIMAL_CONTEXT",
     "HUNDRED",
+    "MAX_AMOUNT",
     "ONE",
     "ZERO",
     "InputError",
+    "amount",
     "as_decimal",
     "quantize",
 ]
@@ -82,3 +84,24 @@ def quantize(value: Decimal, places: int = 2) -> Decimal:
     """Round half-up to ``places`` decimal places (RULES.md: half-up, places stated)."""
     with localcontext(DECIMAL_CONTEXT):
         return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+# Every amount column is Numeric(18, 2): 16 integer digits and 2 decimals, in yuan.
+MAX_AMOUNT = Decimal("9999999999999999.99")
+
+
+def amount(value: object, path: str, *, positive: bool = True) -> Decimal:
+    """The one amount type: yuan with at most 2 decimals, within the column's precision.
+
+    Registration, the sealed price form and the opening all read amounts through this, so
+    what is published is exactly what is stored. Plain decimal strings are accepted (the JSON
+    form of amounts); floats, exponents, NaN and infinities are not.
+    """
+    number = as_decimal(value, path, strings=True)
+    if number.as_tuple().exponent < -2:  # type: ignore[operator]
+        raise InputError(path, "at most 2 decimal places (yuan and fen)")
+    if abs(number) > MAX_AMOUNT:
+        raise InputError(path, f"out of range (at most {MAX_AMOUNT})")
+    if positive and number <= 0:
+        raise InputError(path, "must be greater than zero")
+    return number
