@@ -1,4 +1,4 @@
-"""APScheduler fires openings; the services decide. One process runs it (Settings.run_scheduler)."""
+"""APScheduler fires openings; the services decide. One process leads (Leadership) and runs it."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from trading.kernel.clock import Clock
 
@@ -81,3 +83,37 @@ class OpeningScheduler:
             else:
                 self.schedule_opening(lot_id, deadline)
         return ran
+
+
+# pg_advisory lock key of the scheduler leader ("bidhall/scheduler" folded into 63 bits).
+LEADER_LOCK_KEY = 0x6269_6468_616C_6C53
+
+
+class Leadership:
+    """One scheduler across worker processes: on PostgreSQL the process holding a session
+    advisory lock leads, and keeps it as long as its connection lives (a dead leader's lock goes
+    with its connection, so another worker takes over at its next try). SQLite is served by one
+    process, which always leads."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._conn: AsyncConnection | None = None
+        self.leads = engine.dialect.name == "sqlite"
+
+    async def try_lead(self) -> bool:
+        if self.leads:
+            return True
+        if self._conn is None:
+            self._conn = await self._engine.connect()
+        got = await self._conn.scalar(
+            text("SELECT pg_try_advisory_lock(:k)"), {"k": LEADER_LOCK_KEY}
+        )
+        await self._conn.commit()  # the lock is the session's, not the transaction's
+        self.leads = bool(got)
+        return self.leads
+
+    async def resign(self) -> None:
+        if self._conn is not None:
+            await self._conn.close()  # closing the session frees its advisory lock
+            self._conn = None
+        self.leads = self._engine.dialect.name == "sqlite"

@@ -118,6 +118,7 @@ async def rt(template: Template, tmp_path: Path) -> AsyncIterator[Runtime]:
     finally:
         if runtime.scheduler is not None:
             runtime.scheduler.shutdown()
+        await runtime.jobs.drain()  # an opening a test kicked finishes before its database goes
         await runtime.engine.dispose()
         if PG_URL:
             await _pg_exec(PG_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -8,7 +8,7 @@ from litestar import Controller, Request, get, post
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bidding.opening.flows import release_file_key, release_share, run_opening
+from bidding.opening.flows import release_file_key, release_share, start
 from bidding.opening.models import Opening
 from bidding.opening.schemas import FileKeyIn, OpeningOut, ShareIn
 from crypto.custody import CustodyBundle
@@ -27,11 +27,14 @@ class OpeningApi(Controller):
     path = "/api/v1/lots/{lot_id:int}"
     tags = ["opening"]  # noqa: RUF012
 
-    @post("/bids/mine/file-key", guards=[requires(Role.BIDDER)], status_code=200)
+    @post("/bids/mine/file-key", guards=[requires(Role.BIDDER)], status_code=202)
     async def release_file_key(
         self, request: Request[Actor, Any, Any], lot_id: int, data: FileKeyIn, rt: Runtime
     ) -> OpeningOut:
-        """At the opening, a bidder releases its bid's file key (decrypted on its own machine)."""
+        """At the opening, a bidder releases its bid's file key (decrypted on its own machine).
+
+        Its own bid is decided here (a wrong key is a 422); the record follows in the background
+        once every bid is decided (202; progress on the hall's event stream)."""
         state = await release_file_key(rt, lot_id, request.user, data.file_key)
         return OpeningOut(lot_id=lot_id, state=state)
 
@@ -56,7 +59,7 @@ class OpeningApi(Controller):
         except CryptoError as exc:
             raise NotFound(f"no share for your current key: {exc}") from exc
 
-    @post("/custody/release", guards=[requires(Role.CUSTODIAN)], status_code=200)
+    @post("/custody/release", guards=[requires(Role.CUSTODIAN)], status_code=202)
     async def release(
         self,
         request: Request[Actor, Any, Any],
@@ -65,18 +68,21 @@ class OpeningApi(Controller):
         data: ShareIn,
         rt: Runtime,
     ) -> OpeningOut:
+        """A custodian releases its key share (202): with k shares in, the lot's background job
+        recovers the key and decrypts; progress on the hall's event stream."""
         state = await release_share(rt, lot_id, request.user, data.share)
         return OpeningOut(lot_id=lot_id, state=state)
 
-    @post("/opening", guards=[requires(Role.STAFF)], status_code=200)
+    @post("/opening", guards=[requires(Role.STAFF)], status_code=202)
     async def open_now(
         self, request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int, rt: Runtime
     ) -> OpeningOut:
-        """Staff may trigger the opening by hand; it is still refused before the deadline."""
+        """Staff may trigger the opening by hand; it is still refused before the deadline.
+        The snapshot is taken here; decryption goes on in the background (202)."""
         lot = await get_lot(db_session, lot_id, request.user)
         if not manages(request.user, lot.project):
             raise Forbidden("无权操作该标段 / you may not act on this lot")
-        state = await run_opening(rt, lot_id)
+        state = await start(rt, lot_id)
         return OpeningOut(lot_id=lot_id, state=state)
 
     @get("/opening")

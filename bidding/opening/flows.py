@@ -1,4 +1,9 @@
-"""The one entry point of the opening for every caller: API, pages, scheduler, reconcile."""
+"""The one entry point of the opening for every caller: API, pages, scheduler, reconcile.
+
+Requests only record what they bring (the trigger, a share, a file key) and kick the lot's
+background job; the job decrypts under the lot's lease and publishes the record. Progress
+reaches the hall over its event stream.
+"""
 
 from __future__ import annotations
 
@@ -12,12 +17,39 @@ from trading.enums import LotState
 from trading.kernel.actor import SCHEDULER, Actor
 from trading.kernel.errors import Conflict
 from trading.kernel.runtime import Runtime
+from trading.projects.models import Lot
 
 log = logging.getLogger("bidhall.openings")
 
 
-async def run_opening(rt: Runtime, lot_id: int) -> LotState:
-    """Start (or resume) a lot's opening; an early trigger is refused and rescheduled."""
+def _job(lot_id: int) -> tuple[str, int]:
+    return ("opening", lot_id)
+
+
+def kick(rt: Runtime, lot_id: int) -> None:
+    """Make sure this process's job for the lot runs (again) soon; never blocks."""
+
+    async def advance() -> None:
+        async with rt.sessionmaker() as session:
+            state = await opening.advance_opening(session, lot_id, rt.context(), owner=rt.instance)
+        log.info("lot %s opening advanced: %s", lot_id, state)
+        if state == LotState.OPENED:
+            # A published opening record is a moment outsiders will want pinned by a head.
+            await publish_for(rt)
+
+    rt.jobs.kick(_job(lot_id), advance)
+
+
+async def settled(rt: Runtime, lot_id: int) -> LotState:
+    """Wait for this process's job on the lot, then say where the lot stands."""
+    await rt.jobs.wait(_job(lot_id))
+    async with rt.sessionmaker() as session:
+        lot = await session.get(Lot, lot_id)
+        return LotState(lot.state) if lot is not None else LotState.CANCELLED
+
+
+async def start(rt: Runtime, lot_id: int) -> LotState:
+    """Close submissions and take the snapshot; decryption goes on in the background."""
     async with rt.sessionmaker() as session:
         try:
             state = await opening.start_opening(session, lot_id, SCHEDULER, rt.context())
@@ -28,33 +60,34 @@ async def run_opening(rt: Runtime, lot_id: int) -> LotState:
                 retry = max(deadline, datetime.now(UTC) + timedelta(seconds=1))
                 rt.scheduler.schedule_opening(lot_id, retry)
             raise
-        if state == LotState.OPENING:
-            state = await opening.continue_opening(session, lot_id, rt.context())
-    log.info("lot %s opening ran: %s", lot_id, state)
-    await _head_after_record(rt, state)
+    if state == LotState.OPENING:
+        kick(rt, lot_id)
     return state
 
 
+async def run_opening(rt: Runtime, lot_id: int) -> LotState:
+    """The scheduler's and reconciliation's call: start (or resume) and wait for the job."""
+    await start(rt, lot_id)
+    return await settled(rt, lot_id)
+
+
 async def release_share(rt: Runtime, lot_id: int, actor: Actor, share: dict[str, Any]) -> LotState:
-    """A custodian's release; the one that completes the opening also gets a signed tree head."""
+    """A custodian's release is recorded; the job recovers the key once k shares are in."""
     async with rt.sessionmaker() as session:
         state = await opening.release_share(session, lot_id, actor, share, rt.context())
-    await _head_after_record(rt, state)
+    if state == LotState.OPENING:
+        kick(rt, lot_id)
     return state
 
 
 async def release_file_key(rt: Runtime, lot_id: int, actor: Actor, file_key: str) -> LotState:
-    """A bidder opens its own bid at the opening (不见面开标); the last one publishes the record."""
+    """A bidder opens its own bid at the opening (不见面开标); the job publishes the record once
+    every bid is decided."""
     async with rt.sessionmaker() as session:
         state = await opening.release_file_key(session, lot_id, actor, file_key, rt.context())
-    await _head_after_record(rt, state)
+    if state == LotState.OPENING:
+        kick(rt, lot_id)
     return state
-
-
-async def _head_after_record(rt: Runtime, state: LotState) -> None:
-    # A published opening record is a moment outsiders will want pinned by a signed head.
-    if state == LotState.OPENED:
-        await publish_for(rt)
 
 
 async def due_lots(rt: Runtime) -> list[tuple[int, object]]:

@@ -36,6 +36,10 @@ class Opening(Base):
     bid_snapshot: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     record: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Who is decrypting now, until when: one runner across processes; a crashed one's lease
+    # runs out and reconciliation takes over.
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class OpeningReview(Base):

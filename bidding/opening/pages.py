@@ -158,7 +158,10 @@ async def custodian_release(
         db_session,
         lot_id,
         rt.clock,
-        message=f"密钥分片已释放，标段状态：{state} / share released; lot state: {state}",
+        message=(
+            f"密钥分片已释放，标段状态：{state}；解密进度见开标大厅"
+            f" / share released; lot state: {state}; decryption progress is shown in the hall"
+        ),
     )
 
 

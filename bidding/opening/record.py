@@ -12,10 +12,12 @@ from bidding.hall import events
 from bidding.hall.service import objection_window
 from bidding.opening.models import Opening, OpeningReview
 from bidding.submission.models import Bid, BidStatus
+from bidding.submission.secrecy import revealed_salt
 from bidding.submission.service import platform_key_id
 from crypto import signing
 from crypto.canonical import canonical_json
-from crypto.encoding import b64u_encode
+from crypto.encoding import b64u_decode, b64u_encode
+from crypto.labels import bidder_commitment
 from trading.enums import LotState
 from trading.kernel.actor import Actor
 from trading.kernel.db import writing
@@ -30,22 +32,31 @@ SYSTEM_OPENER = Actor(user_id=None, name="opening", roles=frozenset({"system"}))
 async def publish_record(
     session: AsyncSession, lot: Lot, opening: Opening, ctx: Context
 ) -> LotState:
+    # Exactly the snapshot's bids, as stored (re-read, so the record is what the database holds).
     bids = list(
         await session.scalars(
             select(Bid)
             .where(
-                Bid.lot_id == lot.id,
+                Bid.id.in_([row["bid_id"] for row in opening.bid_snapshot]),
                 Bid.status.in_([BidStatus.DECRYPTED, BidStatus.REVOKED, BidStatus.FAILED]),
             )
             .order_by(Bid.received_at, Bid.id)
+            .execution_options(populate_existing=True)
         )
     )
     orgs = {o.id: o for o in await session.scalars(select(Organization))}
+    salt = await revealed_salt(session, lot.id)
     rows = [
         {
             "bid_id": b.id,
             "bidder": orgs[b.bidder_org_id].name,
             "uscc": orgs[b.bidder_org_id].uscc,
+            # Matches the commitment that named this bidder in the log before the opening.
+            "bidder_commitment": (
+                bidder_commitment(b64u_decode(salt, length=32), orgs[b.bidder_org_id].uscc)
+                if salt
+                else None
+            ),
             "price": str(b.price) if b.price is not None else None,
             "price_form": b.price_form or {},
             "sha256": b.ciphertext_sha256,
@@ -59,6 +70,8 @@ async def publish_record(
         "lot": f"{lot.project.code}/{lot.number}",
         "opened_at": ctx.now.isoformat(),
         "control_price": str(lot.control_price) if lot.control_price is not None else None,
+        # Revealed now: anyone can match the log's pre-opening commitments to the bidders.
+        "bidder_salt": salt,
         "rows": rows,
     }
     signature = signing.sign(ctx.platform.sign_priv, canonical_json(record))

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import tempfile
-from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -27,14 +28,20 @@ from trading.audit import service as audit
 from trading.enums import LotState, Role
 from trading.kernel.actor import Actor
 from trading.kernel.blobs import LocalBlobStore
+from trading.kernel.clock import Clock
 from trading.kernel.db import writing
 from trading.kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from trading.kernel.money import InputError, amount
 from trading.kernel.runtime import Context
 from trading.parties.models import Organization
 from trading.projects import lifecycle
 from trading.projects.models import Lot, Project
 from trading.projects.publishing import effective_ruleset
 from trading.rules.engine import check_bid_count
+
+log = logging.getLogger("bidhall.openings")
+# Renewed after every bid; a runner that dies lets another take over after this long.
+LEASE = timedelta(minutes=5)
 
 
 async def _lot_for_update(session: AsyncSession, lot_id: int) -> Lot:
@@ -49,7 +56,11 @@ async def _lot_for_update(session: AsyncSession, lot_id: int) -> Lot:
 
 
 async def start_opening(session: AsyncSession, lot_id: int, actor: Actor, ctx: Context) -> LotState:
-    """Close submissions at the deadline and open the decryption window; idempotent."""
+    """Close submissions at the deadline and open the decryption window; idempotent.
+
+    Holds the lot like every admission does (lifecycle.hold_for_bidding), so the snapshot taken
+    here is the final list of bids: the opening decides exactly those.
+    """
     lot = await _lot_for_update(session, lot_id)
     if lot.state != LotState.ANNOUNCED:
         return LotState(lot.state)
@@ -59,67 +70,81 @@ async def start_opening(session: AsyncSession, lot_id: int, actor: Actor, ctx: C
         )
         raise Conflict("开标时间未到，拒绝提前开标 / opening before the bid deadline is refused")
     async with writing(session):
-        bids = list(
-            await session.scalars(
-                select(Bid)
-                .where(Bid.lot_id == lot.id, Bid.status == BidStatus.ACTIVE)
-                .order_by(Bid.received_at, Bid.id)
-            )
-        )
-        snapshot = [
-            {
-                "bid_id": b.id,
-                "bidder_org_id": b.bidder_org_id,
-                "version": b.version,
-                "sha256": b.ciphertext_sha256,
-                "size": b.size,
-                "received_at": b.received_at.isoformat(),
-            }
-            for b in bids
-        ]
-        ruleset = effective_ruleset(lot.project, lot.project.center, ctx.settings)
-        too_few = check_bid_count(len(bids), ruleset)
-        center_id = lot.project.center_id
-        if too_few is not None:
-            await lifecycle.move(
-                session,
-                lot,
-                LotState.FAILED,
-                actor,
-                now=ctx.now,
-                action="opening.failed",
-                center_id=center_id,
-                detail={"bids": snapshot, "rule": str(too_few)},
-                values={"failure_reason": str(too_few)},
-            )
-            announce(
-                session,
-                project_id=lot.project_id,
-                lot_id=lot.id,
-                kind=AnnouncementKind.FAILURE,
-                title=f"{lot.project.title} {lot.title} 流标公告",
-                body=str(too_few),
-                at=ctx.now,
-                publish=False,
-                digests=[b["sha256"] for b in snapshot],
-            )
-        else:
-            await lifecycle.move(
-                session,
-                lot,
-                LotState.OPENING,
-                actor,
-                now=ctx.now,
-                action="opening.start",
-                center_id=center_id,
-                detail={"bids": snapshot},
-            )
-            session.add(Opening(lot_id=lot.id, started_at=ctx.now, bid_snapshot=snapshot))
+        await lifecycle.hold_for_opening(session, lot.id)
+        await session.refresh(lot)
+        if lot.state != LotState.ANNOUNCED:  # another trigger opened it while we waited
+            return LotState(lot.state)
+        state, too_few = await _take_snapshot(session, lot, actor, ctx)
     if too_few is not None:
-        events.publish(lot.id, events.STATE, {"state": LotState.FAILED, "reason": str(too_few)})
-        return LotState.FAILED
-    events.publish(lot.id, events.STATE, {"state": LotState.OPENING, "bids": len(snapshot)})
-    return LotState.OPENING
+        events.publish(lot.id, events.STATE, {"state": LotState.FAILED, "reason": too_few})
+    else:
+        events.publish(lot.id, events.STATE, {"state": LotState.OPENING})
+    return state
+
+
+async def _take_snapshot(
+    session: AsyncSession, lot: Lot, actor: Actor, ctx: Context
+) -> tuple[LotState, str | None]:
+    bids = list(
+        await session.scalars(
+            select(Bid)
+            .where(Bid.lot_id == lot.id, Bid.status == BidStatus.ACTIVE)
+            .order_by(Bid.received_at, Bid.id)
+        )
+    )
+    snapshot = [
+        {
+            "bid_id": b.id,
+            "bidder_org_id": b.bidder_org_id,
+            "version": b.version,
+            "sha256": b.ciphertext_sha256,
+            "size": b.size,
+            "received_at": b.received_at.isoformat(),
+        }
+        for b in bids
+    ]
+    ruleset = effective_ruleset(lot.project, lot.project.center, ctx.settings)
+    too_few = check_bid_count(len(bids), ruleset)
+    center_id = lot.project.center_id
+    if too_few is not None:
+        await lifecycle.move(
+            session,
+            lot,
+            LotState.FAILED,
+            actor,
+            now=ctx.now,
+            action="opening.failed",
+            center_id=center_id,
+            detail={"bids": snapshot, "rule": str(too_few)},
+            values={"failure_reason": str(too_few)},
+        )
+        announce(
+            session,
+            project_id=lot.project_id,
+            lot_id=lot.id,
+            kind=AnnouncementKind.FAILURE,
+            title=f"{lot.project.title} {lot.title} 流标公告",
+            body=str(too_few),
+            at=ctx.now,
+            publish=False,
+            digests=[b["sha256"] for b in snapshot],
+        )
+        return LotState.FAILED, str(too_few)
+    await lifecycle.move(
+        session,
+        lot,
+        LotState.OPENING,
+        actor,
+        now=ctx.now,
+        action="opening.start",
+        center_id=center_id,
+        detail={"bids": snapshot},
+    )
+    session.add(Opening(lot_id=lot.id, started_at=ctx.now, bid_snapshot=snapshot))
+    # Signed in the same transaction: the set of sealed bids is fixed in public before any
+    # custodian can release a share (shares are accepted only once this commits).
+    # TEMP: await audit.publish_head(session, ctx.platform, ctx.now)
+    return LotState.OPENING, None
 
 
 async def release_share(
@@ -180,39 +205,98 @@ async def release_share(
                 "custodians": len(custodians),
             },
         )
-    return await continue_opening(session, lot.id, ctx)
+    return LotState.OPENING
 
 
-async def continue_opening(session: AsyncSession, lot_id: int, ctx: Context) -> LotState:
+async def advance_opening(
+    session: AsyncSession, lot_id: int, ctx: Context, *, owner: str
+) -> LotState:
     """Recover the key when enough shares are in, decrypt what is pending, publish the record.
 
-    Safe to call any number of times and after a crash: each step commits on its own.
+    Runs as a background job (bidding.opening.flows) under a per-lot lease, so exactly one runner
+    works on a lot at a time across processes; each bid is decided by compare-and-set and each
+    step commits on its own, so it is safe to call any number of times and after a crash.
     """
     lot = await _lot_for_update(session, lot_id)
     if lot.state != LotState.OPENING:
         return LotState(lot.state)
-    opening = await session.get(Opening, lot.id)
+    if not await _take_lease(session, lot.id, owner, ctx.clock):
+        log.info("lot %s: another runner holds the opening; nothing to do here", lot.id)
+        return LotState.OPENING
+    try:
+        return await _advance(session, lot, ctx, owner)
+    except Conflict as exc:  # the lot moved under us: someone else finished it
+        log.info("lot %s: opening already settled elsewhere (%s)", lot.id, exc.message)
+        await session.rollback()
+        return LotState((await _lot_for_update(session, lot.id)).state)
+    finally:
+        await _drop_lease(session, lot.id, owner)
+
+
+async def _advance(session: AsyncSession, lot: Lot, ctx: Context, owner: str) -> LotState:
+    opening = await session.get(Opening, lot.id, populate_existing=True)
     if opening is None:
-        raise Conflict(f"标段 {lot.id} 的开标记录缺失 / opening row missing")
-    pending = list(
+        raise NotFound(f"标段 {lot.id} 的开标记录缺失 / opening row missing")
+    pending = await _pending(session, opening)
+    if pending:
+        if opening.opening_priv is None and not await _recover_key(session, lot, opening, ctx):
+            return LotState.OPENING
+        assert opening.opening_priv is not None
+        priv = b64u_decode(opening.opening_priv, length=32)
+        orgs = {o.id: o for o in await session.scalars(select(Organization))}
+        total = len(opening.bid_snapshot)
+        for bid in pending:
+            await _decrypt_one(session, lot, bid, orgs[bid.bidder_org_id], priv, ctx)
+            await _take_lease(session, lot.id, owner, ctx.clock)  # renew: a bid can take long
+            left = len(await _pending(session, opening))
+            events.publish(lot.id, events.DECRYPT, {"done": total - left, "total": total})
+        if await _pending(session, opening):
+            return LotState.OPENING
+    return await publish_record(session, lot, opening, ctx)
+
+
+async def _pending(session: AsyncSession, opening: Opening) -> list[Bid]:
+    """The snapshot's bids still undecided: the snapshot, not the table, says what to open."""
+    ids = [row["bid_id"] for row in opening.bid_snapshot]
+    return list(
         await session.scalars(
             select(Bid)
-            .where(Bid.lot_id == lot.id, Bid.status == BidStatus.ACTIVE)
+            .where(Bid.id.in_(ids), Bid.status == BidStatus.ACTIVE)
             .order_by(Bid.received_at, Bid.id)
+            .execution_options(populate_existing=True)
         )
     )
-    if not pending:  # every bidder opened its own bid: no custodian key is needed
-        return await publish_record(session, lot, opening, ctx)
-    if opening.opening_priv is None and not await _recover_key(session, lot, opening, ctx):
-        return LotState.OPENING
-    assert opening.opening_priv is not None
-    priv = b64u_decode(opening.opening_priv, length=32)
-    orgs = {o.id: o for o in await session.scalars(select(Organization))}
-    total = len(opening.bid_snapshot)
-    for done, bid in enumerate(pending, start=total - len(pending) + 1):
-        await _decrypt_one(session, lot, bid, orgs[bid.bidder_org_id], priv, ctx)
-        events.publish(lot.id, events.DECRYPT, {"done": done, "total": total})
-    return await publish_record(session, lot, opening, ctx)
+
+
+async def _take_lease(session: AsyncSession, lot_id: int, owner: str, clock: Clock) -> bool:
+    now = clock.now()
+    async with writing(session):
+        result = await session.execute(
+            update(Opening)
+            .where(
+                Opening.lot_id == lot_id,
+                or_(
+                    Opening.lease_owner.is_(None),
+                    Opening.lease_owner == owner,
+                    Opening.lease_until < now,
+                ),
+            )
+            .values(lease_owner=owner, lease_until=now + LEASE)
+            .execution_options(synchronize_session=False)
+        )
+    return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+
+
+async def _drop_lease(session: AsyncSession, lot_id: int, owner: str) -> None:
+    if session.in_transaction():
+        await session.rollback()
+    async with writing(session):
+        await session.execute(
+            update(Opening)
+            .where(Opening.lot_id == lot_id, Opening.lease_owner == owner)
+            .values(lease_owner=None, lease_until=None)
+            .execution_options(synchronize_session=False)
+        )
 
 
 async def _recover_key(session: AsyncSession, lot: Lot, opening: Opening, ctx: Context) -> bool:
@@ -258,16 +342,14 @@ async def _recover_key(session: AsyncSession, lot: Lot, opening: Opening, ctx: C
 
 
 def _price_of(form: dict[str, Any]) -> Decimal:
+    """The sealed price, read with the one amount type: what is stored is what is published."""
     raw = form.get("price")
     if not isinstance(raw, str):
         raise ValueError("price form has no price string")
     try:
-        price = Decimal(raw)
-    except InvalidOperation as exc:
-        raise ValueError(f"price {raw!r} is not a decimal amount") from exc
-    if not price.is_finite() or price <= 0 or price.as_tuple().exponent < -2:  # type: ignore[operator]
-        raise ValueError(f"price {raw!r} is not a positive amount with at most 2 decimals")
-    return price
+        return amount(raw, "price")
+    except InputError as exc:
+        raise ValueError(f"price {raw[:40]!r}: {exc.reason}") from exc
 
 
 def _read_sealed_price_form(
@@ -323,12 +405,24 @@ async def _record_outcome(
     outcome: tuple[str, Decimal | None, dict[str, Any] | None, str],
     actor: Actor,
     ctx: Context,
-) -> None:
+) -> bool:
+    """Decide one bid by compare-and-set: False (and nothing written) if it was decided first."""
     status, price, form, cause = outcome
     async with writing(session):
-        bid.status, bid.price, bid.price_form, bid.failure_cause = status, price, form, cause
-        bid.decrypted_at = ctx.now
-        session.add(bid)
+        result = await session.execute(
+            update(Bid)
+            .where(Bid.id == bid.id, Bid.status == BidStatus.ACTIVE)
+            .values(
+                status=status,
+                price=price,
+                price_form=form,
+                failure_cause=cause,
+                decrypted_at=ctx.now,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            return False
         await audit.append(
             session,
             actor,
@@ -339,6 +433,7 @@ async def _record_outcome(
             center_id=lot.project.center_id,
             detail={"bid_id": bid.id, "sha256": bid.ciphertext_sha256, "cause": cause},
         )
+    return True
 
 
 async def release_file_key(
@@ -354,9 +449,9 @@ async def release_file_key(
     if lot.state != LotState.OPENING:
         return LotState(lot.state)
     bid = await session.scalar(
-        select(Bid).where(
-            Bid.lot_id == lot.id, Bid.bidder_org_id == org.id, Bid.status == BidStatus.ACTIVE
-        )
+        select(Bid)
+        .where(Bid.lot_id == lot.id, Bid.bidder_org_id == org.id, Bid.status == BidStatus.ACTIVE)
+        .execution_options(populate_existing=True)
     )
     if bid is None:
         raise NotFound("没有待解密的本单位投标 / no bid of yours is waiting to be decrypted")
@@ -374,16 +469,17 @@ async def release_file_key(
         outcome = (BidStatus.DECRYPTED, _price_of(form), form, "")
     except ValueError as exc:  # authentic, but the bidder's own price form is unusable
         outcome = (BidStatus.REVOKED, None, form, str(exc))
-    await _record_outcome(session, lot, bid, outcome, actor, ctx)
+    if not await _record_outcome(session, lot, bid, outcome, actor, ctx):
+        log.info("lot %s: bid %s was decided by the opening first", lot.id, bid.id)
     opening = await session.get(Opening, lot.id)
-    done = len(opening.bid_snapshot) if opening else 0
-    remaining = await session.scalar(
-        select(func.count(Bid.id)).where(Bid.lot_id == lot.id, Bid.status == BidStatus.ACTIVE)
-    )
-    events.publish(lot.id, events.DECRYPT, {"done": done - (remaining or 0), "total": done})
-    if remaining:
-        return LotState.OPENING
-    return await continue_opening(session, lot.id, ctx)
+    if opening is not None:
+        total = len(opening.bid_snapshot)
+        events.publish(
+            lot.id,
+            events.DECRYPT,
+            {"done": total - len(await _pending(session, opening)), "total": total},
+        )
+    return LotState.OPENING
 
 
 async def due_openings(session: AsyncSession) -> list[tuple[int, datetime]]:

@@ -170,7 +170,7 @@ class ParticipationApi(Controller):
             body=data.body,
             affects_bids=data.affects_bids,
             new_deadline=data.new_deadline,
-            now=rt.clock.now(),
+            clock=rt.clock,
             settings=rt.settings,
         )
         if moved_from is not None and rt.scheduler is not None:

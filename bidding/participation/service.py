@@ -13,15 +13,19 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.participation.models import BidSecurity, Notice, Question, Registration
+from bidding.submission.secrecy import masked_bidder
 from trading.announcements.models import AnnouncementKind
 from trading.announcements.service import announce
 from trading.audit import service as audit
 from trading.enums import LotState, Role
 from trading.kernel.actor import Actor
 from trading.kernel.blobs import LocalBlobStore, StagedBlob
+from trading.kernel.clock import Clock
 from trading.kernel.config import Settings
 from trading.kernel.db import writing
 from trading.kernel.errors import Conflict, Forbidden, NotFound, RuleViolation, ValidationFailed
+from trading.parties.models import Organization
+from trading.projects.lifecycle import BiddingClosed, hold_for_bidding
 from trading.projects.models import Document, Lot
 from trading.projects.publishing import effective_ruleset, lot_plan
 from trading.projects.service import can_see_unpublished, get_lot, manages
@@ -69,20 +73,25 @@ async def register(
     existing = await _registration(session, lot.id, actor)
     if existing is not None:
         return existing
+    org = await session.get(Organization, actor.org_id)
+    if org is None:
+        raise Forbidden("投标人单位不存在 / bidder organization missing")
     async with writing(session):
         registration = Registration(
             lot_id=lot.id, bidder_org_id=actor.org_id, user_id=actor.user_id, registered_at=now
         )
         session.add(registration)
+        # Who is interested in a live lot is as secret as who bids on it.
+        masked, commitment = await masked_bidder(session, lot.id, org.uscc)
         await audit.append(
             session,
-            actor,
+            masked,
             "participation.register",
             "lot",
             lot.id,
             at=now,
             center_id=lot.project.center_id,
-            detail={"org_id": actor.org_id},
+            detail={"bidder": commitment},
         )
     return registration
 
@@ -267,7 +276,7 @@ async def amend(
     body: str,
     affects_bids: bool,
     new_deadline: datetime | None,
-    now: datetime,
+    clock: Clock,
     settings: Settings,
 ) -> tuple[Lot, datetime | None]:
     """Publish a clarification/amendment; one that affects bid preparation and comes later than
@@ -275,6 +284,7 @@ async def amend(
 
     Returns the lot and the old deadline when it moved (the caller reschedules the opening).
     """
+    now = clock.now()
     lot = await get_lot(session, lot_id, actor)
     if not manages(actor, lot.project):
         raise Forbidden("无权发布澄清或修改 / you may not amend this lot")
@@ -302,6 +312,13 @@ async def amend(
     final = max(target, required) if required is not None else target
     old = lot.bid_deadline
     async with writing(session):
+        # Held like a submission: a deadline moves only while the lot still takes bids.
+        try:
+            now = await hold_for_bidding(session, lot.id, clock)
+        except BiddingClosed as exc:
+            raise Conflict(
+                "投标截止后不能发布澄清或修改 / no longer possible after the bid deadline"
+            ) from exc
         lot.bid_deadline = final
         session.add(lot)
         note = "" if final == old else f"（投标截止/开标时间变更为 {final.isoformat()}）"

@@ -154,7 +154,7 @@ async def release_shares(rt: Runtime, lot_id: int, say: Say) -> LotState:
             released = open_share(bundle.share_for(identity.enc_pub), identity.enc_priv)
             state = await openings.release_share(rt, lot_id, actor_for(user), released.to_dict())
             say(f"  开标人 {user.display_name} 释放密钥分片 → {state}")
-    return state
+    return await openings.settled(rt, lot_id)  # decryption runs as the lot's background job
 
 
 async def evaluate_and_award(

@@ -13,6 +13,7 @@ import httpx
 from litestar.testing import AsyncTestClient
 
 from bidhall.demo import DEMO_PASSWORD
+from trading.enums import LotState
 from trading.kernel.runtime import Runtime
 
 Client = AsyncTestClient[Any]
@@ -29,7 +30,15 @@ async def app_client(rt: Runtime, **settings: Any) -> AsyncIterator[Client]:
         async with AsyncTestClient(app=create_app(app_rt.settings, runtime=app_rt)) as client:
             yield client
     finally:
+        await app_rt.jobs.drain()  # openings its requests kicked run on the test's loop
         await app_rt.engine.dispose()
+
+
+async def settled(client: Client, lot_id: int) -> LotState:
+    """Wait for the opening job the app's requests kicked (202), then the lot's state."""
+    from bidding.opening.flows import settled as lot_settled
+
+    return await lot_settled(client.app.state.rt, lot_id)
 
 
 async def bearer(client: Client | httpx.AsyncClient, username: str) -> dict[str, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from decimal import Decimal
@@ -67,7 +68,18 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 # SQLite allows one writer; one process serves it, so an in-process lock serialises
 # write transactions and keeps the audit chain linear without SQLITE_BUSY retries.
-_SQLITE_WRITE_LOCK = asyncio.Lock()
+# One lock per event loop: an asyncio.Lock belongs to the loop that first waits on it.
+_SQLITE_WRITE_LOCKS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _sqlite_write_lock() -> asyncio.Lock:
+    loop = asyncio.get_running_loop()
+    lock = _SQLITE_WRITE_LOCKS.get(loop)
+    if lock is None:
+        lock = _SQLITE_WRITE_LOCKS[loop] = asyncio.Lock()
+    return lock
 
 
 def is_sqlite(session: AsyncSession) -> bool:
@@ -81,7 +93,7 @@ async def writing(session: AsyncSession) -> AsyncIterator[AsyncSession]:
         # End any read snapshot first so the write sees the latest committed state.
         await session.commit()
     if is_sqlite(session):
-        async with _SQLITE_WRITE_LOCK, session.begin():
+        async with _sqlite_write_lock(), session.begin():
             yield session
     else:
         async with session.begin():

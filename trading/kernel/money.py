@@ -86,8 +86,10 @@ def quantize(value: Decimal, places: int = 2) -> Decimal:
         return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
-# Every amount column is Numeric(18, 2): 16 integer digits and 2 decimals, in yuan.
-MAX_AMOUNT = Decimal("9999999999999999.99")
+# Amount columns are Numeric(18, 2), but SQLite keeps NUMERIC values as 64-bit floats, exact to
+# 15 significant digits: 13 integer digits and fen (ten trillion yuan) is stored exactly by both
+# databases, so what the record publishes is what either database holds.
+MAX_AMOUNT = Decimal("9999999999999.99")
 
 
 def amount(value: object, path: str, *, positive: bool = True) -> Decimal:

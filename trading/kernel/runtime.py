@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -13,6 +14,7 @@ from trading.kernel.blobs import LocalBlobStore
 from trading.kernel.clock import Clock, SystemClock
 from trading.kernel.config import Settings
 from trading.kernel.db import make_engine, make_sessionmaker
+from trading.kernel.jobs import Jobs
 from trading.kernel.platform import platform_identity
 
 
@@ -31,6 +33,9 @@ class Runtime:
     blobs: LocalBlobStore
     platform: Identity
     scheduler: OpeningJobs | None = field(default=None)
+    jobs: Jobs = field(default_factory=Jobs)
+    # Names this process's hold on shared work (the opening lease) in the database.
+    instance: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> Runtime:
@@ -47,15 +52,23 @@ class Runtime:
     def context(self) -> Context:
         """What a bidding service needs besides its session, with the clock read now."""
         return Context(
-            now=self.clock.now(), blobs=self.blobs, platform=self.platform, settings=self.settings
+            now=self.clock.now(),
+            clock=self.clock,
+            blobs=self.blobs,
+            platform=self.platform,
+            settings=self.settings,
         )
 
 
 @dataclass(frozen=True)
 class Context:
-    """What bidding services need besides the session: clock reading, blobs, platform key."""
+    """What bidding services need besides the session: clock reading, blobs, platform key.
+
+    `now` is read when the request starts; a guard that decides inside a write transaction
+    reads `clock` again there (the request may have waited for the lock past a deadline)."""
 
     now: datetime
+    clock: Clock
     blobs: LocalBlobStore
     platform: Identity
     settings: Settings

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from trading.audit import service as audit
 from trading.enums import LotState as S
 from trading.kernel.actor import Actor
+from trading.kernel.clock import Clock
 from trading.kernel.errors import Conflict
 from trading.projects.models import Lot
 
@@ -93,3 +94,34 @@ async def move(
     )
     await session.refresh(lot)
     return True
+
+
+class BiddingClosed(Conflict):
+    """The lot stopped taking bids (deadline reached or no longer announced)."""
+
+
+async def hold_for_bidding(session: AsyncSession, lot_id: int, clock: Clock) -> datetime:
+    """Inside the caller's write transaction: hold the lot row and decide, against the clock read
+    now (after any wait for the lock), whether the lot still takes bids; returns that reading.
+
+    Submission, withdrawal, amendments and the opening's snapshot all pass here, so a bid either
+    commits before the snapshot (and is in it) or is refused: never in between. PostgreSQL holds
+    the row (FOR UPDATE) until commit; SQLite has one writer, the transaction itself.
+    """
+    row = (
+        await session.execute(
+            select(Lot.state, Lot.bid_deadline).where(Lot.id == lot_id).with_for_update()
+        )
+    ).one()
+    now = clock.now()
+    if row.state != S.ANNOUNCED.value or now >= row.bid_deadline:
+        raise BiddingClosed(
+            "投标截止时间已过，不再接受投标 / the bid deadline has passed: no submission accepted",
+            detail={"lot_id": lot_id, "deadline": row.bid_deadline.isoformat()},
+        )
+    return now
+
+
+async def hold_for_opening(session: AsyncSession, lot_id: int) -> None:
+    """The opening's side of the same row lock: taken before its snapshot is read."""
+    await session.execute(select(Lot.id).where(Lot.id == lot_id).with_for_update())
