@@ -20,6 +20,7 @@ from bidding.client.cli_support import (
     PassFileOpt,
     ServerOpt,
     TokenOpt,
+    WaitOpt,
     one_line_errors,
     open_identity,
     platform_sign_pub,
@@ -30,7 +31,7 @@ from bidding.client.cli_support import (
     write_json_atomic,
 )
 from bidding.client.sealing import own_file_key, seal_bid
-from bidding.client.verify import ApiClient
+from bidding.client.verify import ApiClient, follow_opening
 from crypto import bundle, envelope, receipts, signing
 from crypto.encoding import b64u_decode, b64u_encode
 from crypto.labels import envelope_lot_id, lot_id_of
@@ -236,6 +237,7 @@ def bid_release_key(
     server: ServerOpt,
     token: TokenOpt,
     passphrase_file: PassFileOpt = None,
+    wait: WaitOpt = False,
 ) -> None:
     """At the opening (不见面开标): unwrap your own stanza here and release the bid's file key,
     so the platform opens your bid without the custodians' key."""
@@ -249,7 +251,10 @@ def bid_release_key(
         answer = api.json(
             "POST", f"/api/v1/lots/{lot}/bids/mine/file-key", json={"file_key": file_key}
         )
-    typer.echo(f"已解密本单位投标 / your bid is decrypted; lot state: {answer['state']}")
+        typer.echo(f"已解密本单位投标 / your bid is decrypted; lot state: {answer['state']}")
+        if wait and answer["state"] == "opening":
+            state = follow_opening(api, lot, typer.echo)
+            typer.echo(f"开标结束 / the opening settled; lot state: {state}")
 
 
 @bid_app.command("open-own")

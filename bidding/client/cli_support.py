@@ -46,6 +46,13 @@ PassFileOpt = Annotated[
     typer.Option(help=f"read the passphrase from this file (else ${PASSPHRASE_ENV}, else ask)"),
 ]
 ServerOpt = Annotated[str, typer.Option(help="platform base URL", envvar="BIDHALL_SERVER")]
+WaitOpt = Annotated[
+    bool,
+    typer.Option(
+        "--wait/--no-wait",
+        help="follow the hall until the opening settles (decryption runs on the platform)",
+    ),
+]
 TokenOpt = Annotated[
     str, typer.Option(help="API token (POST /api/v1/auth/token)", envvar="BIDHALL_TOKEN")
 ]

@@ -331,3 +331,34 @@ def verify_log(
         latest=good[-1],
     )
     return summary, good
+
+
+SETTLED = ("opened", "failed", "cancelled")
+
+
+def follow_opening(api: ApiClient, lot: int, say: Callable[[str], None]) -> str:
+    """Follow the hall's event stream until the lot's opening settles; the final state.
+
+    Releases answer 202 and decrypt in the background; this is how a party sees the outcome
+    without polling. Bounded by the client's read timeout between events (the hall sends a
+    keep-alive every few seconds)."""
+    state = ""
+    try:
+        with api.http.stream("GET", f"/lots/{lot}/hall/events") as response:
+            if response.is_error:
+                response.read()
+                raise ApiError(problem_line(response))
+            kind = ""
+            for line in response.iter_lines():
+                if line.startswith("event:"):
+                    kind = line.partition(":")[2].strip()
+                elif line.startswith("data:") and kind:
+                    data = json.loads(line.partition(":")[2])
+                    if kind == "decrypt":
+                        say(f"解密进度 / decrypted {data.get('done')}/{data.get('total')}")
+                    state = data.get("state", state) if isinstance(data, dict) else state
+                    if kind == "record" or state in SETTLED:
+                        return state if state in SETTLED else "opened"
+    except httpx.TransportError as exc:
+        raise ApiError(f"开标进度中断 / lost the hall's event stream: {exc}") from exc
+    return state

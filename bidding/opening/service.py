@@ -74,17 +74,17 @@ async def start_opening(session: AsyncSession, lot_id: int, actor: Actor, ctx: C
         await session.refresh(lot)
         if lot.state != LotState.ANNOUNCED:  # another trigger opened it while we waited
             return LotState(lot.state)
-        state, too_few = await _take_snapshot(session, lot, actor, ctx)
+        state, too_few, count = await _take_snapshot(session, lot, actor, ctx)
     if too_few is not None:
         events.publish(lot.id, events.STATE, {"state": LotState.FAILED, "reason": too_few})
     else:
-        events.publish(lot.id, events.STATE, {"state": LotState.OPENING})
+        events.publish(lot.id, events.STATE, {"state": LotState.OPENING, "bids": count})
     return state
 
 
 async def _take_snapshot(
     session: AsyncSession, lot: Lot, actor: Actor, ctx: Context
-) -> tuple[LotState, str | None]:
+) -> tuple[LotState, str | None, int]:
     bids = list(
         await session.scalars(
             select(Bid)
@@ -129,7 +129,7 @@ async def _take_snapshot(
             publish=False,
             digests=[b["sha256"] for b in snapshot],
         )
-        return LotState.FAILED, str(too_few)
+        return LotState.FAILED, str(too_few), len(bids)
     await lifecycle.move(
         session,
         lot,
@@ -144,7 +144,7 @@ async def _take_snapshot(
     # Signed in the same transaction: the set of sealed bids is fixed in public before any
     # custodian can release a share (shares are accepted only once this commits).
     # TEMP: await audit.publish_head(session, ctx.platform, ctx.now)
-    return LotState.OPENING, None
+    return LotState.OPENING, None, len(bids)
 
 
 async def release_share(
@@ -217,20 +217,22 @@ async def advance_opening(
     works on a lot at a time across processes; each bid is decided by compare-and-set and each
     step commits on its own, so it is safe to call any number of times and after a crash.
     """
-    lot = await _lot_for_update(session, lot_id)
-    if lot.state != LotState.OPENING:
-        return LotState(lot.state)
-    if not await _take_lease(session, lot.id, owner, ctx.clock):
-        log.info("lot %s: another runner holds the opening; nothing to do here", lot.id)
+    if not await _take_lease(session, lot_id, owner, ctx.clock):
+        log.info("lot %s: another runner holds the opening; nothing to do here", lot_id)
         return LotState.OPENING
     try:
+        # Read under the lease: a runner that held it before us may have finished the lot.
+        lot = await _lot_for_update(session, lot_id)
+        await session.refresh(lot)
+        if lot.state != LotState.OPENING:
+            return LotState(lot.state)
         return await _advance(session, lot, ctx, owner)
     except Conflict as exc:  # the lot moved under us: someone else finished it
-        log.info("lot %s: opening already settled elsewhere (%s)", lot.id, exc.message)
+        log.info("lot %s: opening already settled elsewhere (%s)", lot_id, exc.message)
         await session.rollback()
-        return LotState((await _lot_for_update(session, lot.id)).state)
+        return LotState((await _lot_for_update(session, lot_id)).state)
     finally:
-        await _drop_lease(session, lot.id, owner)
+        await _drop_lease(session, lot_id, owner)
 
 
 async def _advance(session: AsyncSession, lot: Lot, ctx: Context, owner: str) -> LotState:

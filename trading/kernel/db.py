@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -66,20 +67,35 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
-# SQLite allows one writer; one process serves it, so an in-process lock serialises
-# write transactions and keeps the audit chain linear without SQLITE_BUSY retries.
-# One lock per event loop: an asyncio.Lock belongs to the loop that first waits on it.
-_SQLITE_WRITE_LOCKS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+# SQLite allows one writer; one process serves it, so this process serialises its write
+# transactions itself and keeps the audit chain linear without SQLITE_BUSY retries. Writers of one
+# event loop queue on that loop's asyncio.Lock; the process lock orders the loops (a test client
+# may serve the app on a second loop beside the test's own).
+_SQLITE_LOOP_LOCKS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
     weakref.WeakKeyDictionary()
 )
+_SQLITE_PROCESS_LOCK = threading.Lock()
 
 
-def _sqlite_write_lock() -> asyncio.Lock:
+@asynccontextmanager
+async def _sqlite_writer() -> AsyncIterator[None]:
     loop = asyncio.get_running_loop()
-    lock = _SQLITE_WRITE_LOCKS.get(loop)
-    if lock is None:
-        lock = _SQLITE_WRITE_LOCKS[loop] = asyncio.Lock()
-    return lock
+    loop_lock = _SQLITE_LOOP_LOCKS.get(loop)
+    if loop_lock is None:
+        loop_lock = _SQLITE_LOOP_LOCKS[loop] = asyncio.Lock()
+    async with loop_lock:
+        if not _SQLITE_PROCESS_LOCK.acquire(blocking=False):
+            # Another loop writes: wait in a thread (one per loop, as this loop's lock is held).
+            waiting = asyncio.ensure_future(asyncio.to_thread(_SQLITE_PROCESS_LOCK.acquire))
+            try:
+                await asyncio.shield(waiting)
+            except asyncio.CancelledError:
+                waiting.add_done_callback(lambda _f: _SQLITE_PROCESS_LOCK.release())
+                raise
+        try:
+            yield
+        finally:
+            _SQLITE_PROCESS_LOCK.release()
 
 
 def is_sqlite(session: AsyncSession) -> bool:
@@ -93,7 +109,7 @@ async def writing(session: AsyncSession) -> AsyncIterator[AsyncSession]:
         # End any read snapshot first so the write sees the latest committed state.
         await session.commit()
     if is_sqlite(session):
-        async with _sqlite_write_lock(), session.begin():
+        async with _sqlite_writer(), session.begin():
             yield session
     else:
         async with session.begin():

@@ -298,22 +298,26 @@ async def test_custody_release_only_at_the_opening(
         ]
     pw = passfile(tmp_path, DEMO_PASSWORD)
 
-    async def release(username: str) -> Any:
+    async def release(username: str, *wait: str) -> Any:
         tok = await token(live_server, username)
         return await bidhall(
             "custody", "release", "--lot", str(lot.id), "--key", str(key_path(rt, username)),
-            "--server", live_server, "--token", tok, "--passphrase-file", pw,
+            "--server", live_server, "--token", tok, "--passphrase-file", pw, *wait,
         )  # fmt: skip
 
     one_line_error(await release(names[0]), "server refused (409)", "only at the opening")
     clock.set(lot.bid_deadline)
     await run_opening(rt, lot.id)
-    state = ""
-    for username in names[: custody["threshold"]]:
+    *first, last = names[: custody["threshold"]]
+    for username in first:
         ran = await release(username)
         assert ran.code == 0, ran.err
-        state = ran.out
-    assert "lot state: opened" in state
+        assert ran.out.strip().endswith("lot state: opening")
+    # The k-th release is accepted (202) and followed on the hall's stream until it settles.
+    ran = await release(last, "--wait")
+    assert ran.code == 0, ran.err
+    assert "lot state: opening" in ran.out
+    assert ran.out.strip().endswith("the opening settled; lot state: opened")
     async with rt.sessionmaker() as session:
         statuses = set(
             (await session.scalars(select(Bid.status).where(Bid.lot_id == lot.id))).all()
