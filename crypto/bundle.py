@@ -1,15 +1,21 @@
 """The sealed content: a tiny streaming container holding the price form and the bid files.
 
-Layout (all of it goes inside the envelope, so prices are as secret as documents)::
+Layout, format 2 (all of it goes inside the envelope, so prices are as secret as documents)::
 
-    magic      8 bytes  b"BHBNDL\\x00\\x01"
-    length     4 bytes  big-endian length M of the manifest
-    manifest   M bytes  canonical JSON (see below), at most 1 MiB
+    magic      8 bytes  b"BHBNDL\\x00\\x02"
+    length     4 bytes  big-endian length M of the manifest, at most 1 MiB
+    padding    4 bytes  big-endian length P of the zero padding after the manifest
+    manifest   M bytes  canonical JSON (see below)
+    zeros      P bytes  so the head (16 + M + P bytes) fills a fixed bucket (see :func:`pad_length`)
     bodies              each file's bytes, in manifest order, back to back; nothing after
 
     manifest = {"type": "bidhall-bundle", "v": 1,
                 "price_form": {...},                       # 开标一览表, no floats
                 "files": [{"name": str, "size": int, "sha256": hex}, ...]}
+
+The padding makes the plaintext's length, and so the ciphertext's, independent of the price
+form: the head is sized as if the form were always :data:`MAX_PRICE_FORM` bytes long. Format
+1 (magic ``...\\x00\\x01``, no padding field, no zeros) is still read, never written.
 
 The price form sits first so :func:`read_price_form` reads only the manifest; digests are
 in the manifest so the opening record can cite them before the bodies are read. Packing
@@ -32,9 +38,15 @@ from crypto.canonical import canonical_json
 from crypto.encoding import is_hex_digest
 from crypto.errors import BundleError, EncodingError, ParameterError
 
-BUNDLE_MAGIC = b"BHBNDL\x00\x01"
+BUNDLE_MAGIC = b"BHBNDL\x00\x02"  # format 2: padded; the only format written
+BUNDLE_MAGIC_V1 = b"BHBNDL\x00\x01"  # format 1: unpadded, read only (bids sealed before)
 BUNDLE_TYPE = "bidhall-bundle"
 MAX_MANIFEST = 1 << 20
+# The price form's canonical JSON may take up to this many bytes; the head is padded as if it
+# always did, to a multiple of PAD_BLOCK, so the price never changes the sealed size.
+MAX_PRICE_FORM = 4096
+PAD_BLOCK = 4096
+_HEAD = len(BUNDLE_MAGIC) + 8  # magic, u32 M, u32 P
 MAX_FILES = 10_000
 _COPY = 1 << 20
 _FORBIDDEN = set('/\\:*?"<>|')
@@ -69,8 +81,29 @@ def make_price_form(
         "duration_days": duration_days,
         "quality": quality,
     }
-    canonical_json(form)  # rejects floats and non-JSON values in the extras now
+    price_form_size(form)  # rejects floats, non-JSON values and an oversized form now
     return form
+
+
+def price_form_size(price_form: dict[str, Any]) -> int:
+    """The form's canonical JSON length; ParameterError past :data:`MAX_PRICE_FORM` bytes."""
+    size = len(canonical_json(price_form))
+    if size > MAX_PRICE_FORM:
+        raise ParameterError(
+            f"price form is {size} bytes of canonical JSON, more than {MAX_PRICE_FORM}"
+        )
+    return size
+
+
+def pad_length(manifest_size: int, price_form_size: int) -> int:
+    """Zero bytes after a manifest of ``manifest_size`` bytes holding a price form of
+    ``price_form_size`` bytes: the head (16 + M + P) becomes the smallest multiple of
+    PAD_BLOCK that would also hold a price form of MAX_PRICE_FORM bytes. M - F depends only
+    on the file list, so bids differing only in their price forms have the same size."""
+    if not 0 < price_form_size <= MAX_PRICE_FORM or manifest_size < price_form_size:
+        raise ParameterError("price form size out of range")
+    budget = _HEAD + manifest_size - price_form_size + MAX_PRICE_FORM
+    return -(-budget // PAD_BLOCK) * PAD_BLOCK - _HEAD - manifest_size
 
 
 class BundleEntry(NamedTuple):
@@ -115,6 +148,10 @@ def pack_bundle(
     """Write the bundle to ``dst`` with constant memory; return the manifest entries."""
     if not isinstance(price_form, dict):
         raise ParameterError("price form must be a dict")
+    try:
+        form_size = price_form_size(price_form)
+    except EncodingError as exc:
+        raise ParameterError(f"price form: {exc}") from exc
     if len(files) > MAX_FILES:
         raise ParameterError(f"at most {MAX_FILES} files")
     names: set[str] = set()
@@ -144,10 +181,11 @@ def pack_bundle(
             }
         )
     except EncodingError as exc:
-        raise ParameterError(f"price form: {exc}") from exc
+        raise ParameterError(f"bundle manifest: {exc}") from exc
     if len(manifest) > MAX_MANIFEST:
         raise ParameterError("bundle manifest larger than 1 MiB")
-    dst.write(BUNDLE_MAGIC + struct.pack(">I", len(manifest)) + manifest)
+    pad = pad_length(len(manifest), form_size)
+    dst.write(BUNDLE_MAGIC + struct.pack(">II", len(manifest), pad) + manifest + bytes(pad))
     for (_, source), entry, start in zip(files, entries, starts, strict=True):
         fh, owned = _open_source(source)
         try:
@@ -170,17 +208,26 @@ def pack_bundle(
 
 
 def _read_manifest(src: BinaryIO) -> dict[str, Any]:
-    head = src.read(len(BUNDLE_MAGIC) + 4)
-    if len(head) < len(BUNDLE_MAGIC) or head[: len(BUNDLE_MAGIC)] != BUNDLE_MAGIC:
+    magic = src.read(len(BUNDLE_MAGIC))
+    if magic not in (BUNDLE_MAGIC, BUNDLE_MAGIC_V1):
         raise BundleError("not a bidhall bundle (bad magic)")
-    if len(head) < len(BUNDLE_MAGIC) + 4:
+    padded = magic == BUNDLE_MAGIC
+    lengths = src.read(8 if padded else 4)
+    if len(lengths) != (8 if padded else 4):
         raise BundleError("bundle truncated in its manifest")
-    (length,) = struct.unpack(">I", head[len(BUNDLE_MAGIC) :])
+    length, pad = struct.unpack(">II", lengths) if padded else (int.from_bytes(lengths, "big"), 0)
     if length > MAX_MANIFEST:
         raise BundleError("bundle manifest larger than 1 MiB")
+    if padded:
+        _check_pad_length(length, pad)
     raw = src.read(length)
     if len(raw) != length:
         raise BundleError("bundle truncated in its manifest")
+    zeros = src.read(pad)
+    if len(zeros) != pad:
+        raise BundleError("bundle truncated in its padding")
+    if any(zeros):
+        raise BundleError("bundle padding is malformed: a padding byte is not zero")
     try:
         manifest = json.loads(raw.decode("utf-8"), parse_float=_no_float)
     except (UnicodeDecodeError, json.JSONDecodeError, BundleError) as exc:
@@ -213,6 +260,19 @@ def _read_manifest(src: BinaryIO) -> dict[str, Any]:
             raise BundleError(f"bundle lists {item['name']!r} twice")
         seen.add(item["name"].casefold())
     return manifest
+
+
+def _check_pad_length(length: int, pad: int) -> None:
+    """What a reader can check without re-encoding the form: the head fills whole blocks and
+    the padding is no longer than any writer makes it (pad_length is below the form budget
+    plus one block), so a damaged length field cannot make us read megabytes of zeros."""
+    if (_HEAD + length + pad) % PAD_BLOCK:
+        raise BundleError(
+            f"bundle padding is malformed: a head of {_HEAD + length + pad} bytes "
+            f"is not a multiple of {PAD_BLOCK}"
+        )
+    if pad >= MAX_PRICE_FORM + PAD_BLOCK:
+        raise BundleError(f"bundle padding is malformed: {pad} bytes of padding is too long")
 
 
 def _no_float(text: str) -> Any:

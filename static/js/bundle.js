@@ -1,7 +1,11 @@
 // The sealed content (crypto/bundle.py): the price form (开标一览表) and the bid files in one
 // container, so the price is as secret as the documents.
 //
-//   "BHBNDL" 0x00 0x01 || u32(M) || manifest (canonical JSON, M <= 1 MiB) || file bodies
+//   "BHBNDL" 0x00 0x02 || u32(M) || u32(P) || manifest (canonical JSON, M <= 1 MiB)
+//   || P zero bytes || file bodies
+//
+// The zeros pad the head to whole 4 KiB blocks as if the price form always took
+// MAX_PRICE_FORM bytes, so the sealed size says nothing about the price (docs/envelope.md).
 //
 // The manifest lists each file's size and SHA-256 before the bodies, so packing reads each
 // File twice: once to hash, once to copy into the envelope. Both passes go slice by slice
@@ -11,8 +15,11 @@ import { concat, toHex, u32, utf8 } from "./bytes.js";
 import { canonicalJson } from "./canonical.js";
 import { Sha256 } from "./sha256.js";
 
-export const BUNDLE_MAGIC = Uint8Array.of(0x42, 0x48, 0x42, 0x4e, 0x44, 0x4c, 0x00, 0x01);
+export const BUNDLE_MAGIC = Uint8Array.of(0x42, 0x48, 0x42, 0x4e, 0x44, 0x4c, 0x00, 0x02);
 export const MAX_MANIFEST = 1 << 20;
+export const MAX_PRICE_FORM = 4096;
+export const PAD_BLOCK = 4096;
+const HEAD = BUNDLE_MAGIC.length + 8; // magic, u32 M, u32 P
 export const MAX_FILES = 10000;
 const SLICE = 1 << 20;
 const FORBIDDEN = new Set('/\\:*?"<>|');
@@ -42,8 +49,27 @@ export function makePriceForm({ price, durationDays, quality, currency = "CNY", 
     throw new BundleError("请填写质量承诺 / the quality commitment is required");
   }
   const form = { ...extra, price: normalisePrice(price), currency, duration_days: days, quality };
-  canonicalJson(form); // refuses floats and odd values now, not halfway through sealing
+  priceFormSize(form); // refuses floats, odd values and oversized forms now, not while sealing
   return form;
+}
+
+/** The form's canonical JSON length (crypto.bundle.price_form_size), at most MAX_PRICE_FORM. */
+export function priceFormSize(form) {
+  const size = canonicalJson(form).length;
+  if (size > MAX_PRICE_FORM) {
+    throw new BundleError(
+      `开标一览表过长（${size} 字节，上限 ${MAX_PRICE_FORM}）/ ` +
+        `the price form is ${size} bytes, more than ${MAX_PRICE_FORM}`,
+    );
+  }
+  return size;
+}
+
+/** Zero bytes after the manifest (crypto.bundle.pad_length): the head fills whole blocks as if
+ * the price form were MAX_PRICE_FORM bytes, so only the file list moves the sealed size. */
+export function padLength(manifestSize, formSize) {
+  const budget = HEAD + manifestSize - formSize + MAX_PRICE_FORM;
+  return Math.ceil(budget / PAD_BLOCK) * PAD_BLOCK - HEAD - manifestSize;
 }
 
 /** A plain file name, safe to create on any OS (the rule of crypto/bundle.py _check_name). */
@@ -73,6 +99,7 @@ async function hashFile(file, onBytes) {
  */
 export async function prepareBundle(priceForm, files, { onHashProgress } = {}) {
   if (files.length > MAX_FILES) throw new BundleError(`at most ${MAX_FILES} files`);
+  const formSize = priceFormSize(priceForm);
   const seen = new Set();
   const total = files.reduce((n, f) => n + f.size, 0);
   let done = 0;
@@ -93,7 +120,8 @@ export async function prepareBundle(priceForm, files, { onHashProgress } = {}) {
     files: entries,
   });
   if (manifest.length > MAX_MANIFEST) throw new BundleError("bundle manifest larger than 1 MiB");
-  const head = concat(BUNDLE_MAGIC, u32(manifest.length), manifest);
+  const pad = padLength(manifest.length, formSize);
+  const head = concat(BUNDLE_MAGIC, u32(manifest.length), u32(pad), manifest, new Uint8Array(pad));
   async function* stream() {
     yield head;
     // No second hash here (crypto/bundle.py re-hashes): a File from <input> is a snapshot,

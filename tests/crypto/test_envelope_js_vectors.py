@@ -319,3 +319,76 @@ async def test_js_reads_python_headers_and_verifies_platform_signatures(page: Pa
     assert got["receipt"] == {"ok": True, "reason": ""}
     assert got["forged"]["ok"] is False
     assert got["cert"] == {"ok": True, "reason": ""}
+
+
+SEAL_PRICES_JS = """
+async ({ openingPub, bidderPub, prices, doc }) => {
+  const { makePriceForm, prepareBundle, MAX_PRICE_FORM } = await import("/static/js/bundle.js");
+  const { sealBid } = await import("/static/js/submit.js");
+  const { toB64u, fromB64u } = await import("/static/js/bytes.js");
+  const out = [];
+  for (const price of prices) {
+    const sealed = await sealBid({
+      lotId: "lot-9",
+      bidderId: "91450100MA0000002X",
+      version: 1,
+      openingPub,
+      bidderEncPub: fromB64u(bidderPub, 32),
+      priceForm: makePriceForm({ price, durationDays: "365", quality: "合格" }),
+      files: [new File([fromB64u(doc)], "技术标.pdf")],
+    });
+    const bytes = new Uint8Array(await sealed.blob.arrayBuffer());
+    await sealed.cleanup();
+    out.push({ size: sealed.size, sealed: toB64u(bytes) });
+  }
+  const refused = [];
+  const huge = { price: "1.00", currency: "CNY", duration_days: 1, quality: "合".repeat(1400) };
+  try { makePriceForm({ price: "1.00", durationDays: 1, quality: huge.quality }); }
+  catch (err) { refused.push(err.message); }
+  try { await prepareBundle(huge, []); } catch (err) { refused.push(err.message); }
+  return { out, refused, max: MAX_PRICE_FORM };
+}
+"""
+
+
+async def test_browser_sealed_bids_differing_only_in_price_have_one_size(page: Page) -> None:
+    """The browser pads exactly as crypto/bundle.py does: the same five sizes, and each
+    bundle byte for byte what Python packs for the same form and file."""
+    prices = ["0.01", "99.00", "937251.46", "12345678.90", "9999999999999999.99"]
+    opening_priv, opening_pub = x25519_generate()
+    _, bidder_pub = x25519_generate()
+    doc = b"%PDF-1.7 browser technical proposal " * 333
+    got: dict[str, Any] = await page.evaluate(
+        SEAL_PRICES_JS,
+        {
+            "openingPub": b64u_encode(opening_pub),
+            "bidderPub": b64u_encode(bidder_pub),
+            "prices": prices,
+            "doc": b64u_encode(doc),
+        },
+    )
+    sizes = [item["size"] for item in got["out"]]
+    python_sealed = envelope.seal_bytes(
+        _python_bundle("5.00", doc),
+        lot_id="lot-9",
+        bidder_id="91450100MA0000002X",
+        version=1,
+        recipients=[("opening", opening_pub), ("bidder", bidder_pub)],
+    )
+    assert sizes == [len(python_sealed)] * len(prices)
+    for price, item in zip(prices, got["out"], strict=True):
+        sealed = b64u_decode(item["sealed"])
+        assert len(sealed) == item["size"]
+        plain = envelope.open_bytes(sealed, recipient_priv=opening_priv)
+        assert plain == _python_bundle(price, doc)
+        assert bundle.read_price_form(io.BytesIO(plain))["price"] == price
+    assert got["max"] == bundle.MAX_PRICE_FORM
+    assert len(got["refused"]) == 2
+    assert all("more than 4096" in message for message in got["refused"])
+
+
+def _python_bundle(price: str, doc: bytes) -> bytes:
+    out = io.BytesIO()
+    form = bundle.make_price_form(price=price, duration_days=365, quality="合格")
+    bundle.pack_bundle(form, [("技术标.pdf", io.BytesIO(doc))], out)
+    return out.getvalue()

@@ -18,7 +18,7 @@ from bidding.opening.flows import run_opening
 from bidding.opening.models import Opening
 from bidding.submission.models import Bid
 from bidhall.demo import DEMO_PASSWORD, demo_identity, demo_uscc, release_shares
-from crypto import envelope, receipts
+from crypto import bundle, envelope, receipts
 from crypto.encoding import b64u_decode
 from crypto.errors import NoStanzaError
 from crypto.labels import envelope_lot_id
@@ -104,6 +104,7 @@ async def test_bid_sealed_in_browser_is_ciphertext_until_the_opening(
     clock: FixedClock,
     publish_lot: Any,
     bid: Any,
+    tmp_path: Path,
 ) -> None:
     lot: Lot = await publish_lot(title="浏览器密封道路工程")
     await bid(lot, {"bidder-2": "8950000.00", "bidder-3": "9230000.00"})  # the legal minimum
@@ -130,6 +131,22 @@ async def test_bid_sealed_in_browser_is_ciphertext_until_the_opening(
         assert row is not None and row.ciphertext_sha256 == sha and row.version == 1
         assert row.price is None and row.price_form is None
         receipts.verify_receipt(row.receipt, rt.platform.sign_pub)
+    # The public size says nothing of the price: a CLI bid of 0.01 with the same file (and a
+    # different form) has exactly the browser bid's length (docs/envelope.md, padding).
+    from bidding.client.sealing import seal_bid
+
+    assert lot.opening_pub is not None
+    other = seal_bid(
+        demo_identity(rt, "bidder-1"),
+        lot_id=envelope_lot_id(lot.id),
+        bidder_id=org.uscc,
+        version=1,
+        opening_pub=b64u_decode(lot.opening_pub, length=32),
+        price_form=bundle.make_price_form(price="0.01", duration_days=1, quality="合格"),
+        files=[("技术标.txt", io.BytesIO(FILE_TEXT.encode()))],
+        out=tmp_path / "other.sealed",
+    )
+    assert row.size == row.receipt["size"] == other.size
 
     # What the server received is ciphertext: neither the price nor the file text is in it.
     with rt.blobs.open(sha) as fh:
