@@ -11,10 +11,10 @@ The clock is then moved to the deadline and the custodians open their key shares
 "their machines" (bidhall.demo identities; share decryption is client-side, not timed).
 
 Timed:
-  platform  trading.openings.run_opening (close submissions, snapshot the bid list) and the
-            custodians' bidding.service.release_share calls; the k-th share recovers the
-            opening key, decrypts every bid, records each outcome, and publishes the signed
-            opening record (lot state `opened`).
+  platform  bidding.opening.flows.run_opening (close submissions, snapshot the bid list),
+            the custodians' flows.release_share calls and the lot's background job: the k-th
+            share recovers the opening key, decrypts every bid, records each outcome, and
+            publishes the signed opening record (lot state `opened`).
   raw       crypto.envelope.open_envelope over the same N ciphertext files with the same
             recovered opening key, into temp files (no database); run before and after the
             platform, the faster run counts.
@@ -133,6 +133,7 @@ async def run(args: argparse.Namespace, tmp: Path) -> int:
     import crypto.envelope
     import trading.audit.service
     from bidding.client.sealing import seal_bid
+    from bidding.opening import flows
     from bidding.opening import service as opening
     from bidding.opening.flows import run_opening
     from bidding.opening.models import Opening
@@ -254,8 +255,8 @@ async def run(args: argparse.Namespace, tmp: Path) -> int:
             t0 = time.perf_counter()
             state = await run_opening(rt, lot.id)
             for actor, share in releasing:
-                async with rt.sessionmaker() as session:
-                    state = await opening.release_share(session, lot.id, actor, share, rt.context())
+                state = await flows.release_share(rt, lot.id, actor, share)
+            state = await flows.settled(rt, lot.id)  # the background job decrypts
             platform = time.perf_counter() - t0
             if profiler is not None:
                 profiler.disable()

@@ -114,6 +114,12 @@ class Leadership:
 
     async def resign(self) -> None:
         if self._conn is not None:
-            await self._conn.close()  # closing the session frees its advisory lock
+            if self.leads:
+                # The pool would keep the session (and its lock) alive: give it back first.
+                await self._conn.execute(
+                    text("SELECT pg_advisory_unlock(:k)"), {"k": LEADER_LOCK_KEY}
+                )
+                await self._conn.commit()
+            await self._conn.close()
             self._conn = None
         self.leads = self._engine.dialect.name == "sqlite"

@@ -5,13 +5,15 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, post
+from litestar import Controller, Request, Response, post
+from litestar.openapi import ResponseSpec
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from trading.auth import service as auth
 from trading.kernel.clock import Clock
 from trading.kernel.config import Settings
-from trading.kernel.web import client_ip
+from trading.kernel.errors import DomainError
+from trading.kernel.web import PROBLEM_JSON, client_ip, domain_error_handler
 
 
 class TokenIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -40,11 +42,34 @@ class TokenOut(msgspec.Struct):
     roles: list[str]
 
 
+def refused_sign_in(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    """The problem answer, returned rather than raised: the refusal hook would audit every
+    guess, and the service already summarises failures per window."""
+    response = domain_error_handler(request, exc)
+    if isinstance(exc, auth.SignInThrottled):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
 class AuthApi(Controller):
     path = "/api/v1/auth"
     tags = ["auth"]  # noqa: RUF012
 
-    @post("/token", status_code=201)
+    @post(
+        "/token",
+        status_code=201,
+        responses={
+            401: ResponseSpec(
+                None, description="wrong username or password", media_type=PROBLEM_JSON
+            ),
+            429: ResponseSpec(
+                None,
+                description="too many failed sign-ins for this username from this address; "
+                "the Retry-After header and `retry_after` give the seconds to wait",
+                media_type=PROBLEM_JSON,
+            ),
+        },
+    )
     async def token(
         self,
         request: Request[Any, Any, Any],
@@ -52,17 +77,22 @@ class AuthApi(Controller):
         data: TokenIn,
         clock: Clock,
         settings: Settings,
-    ) -> TokenOut:
-        user = await auth.authenticate(
-            db_session,
-            data.username,
-            data.password,
-            ip=client_ip(request),
-            now=clock.now(),
-            settings=settings,
+    ) -> Response[TokenOut]:
+        try:
+            user = await auth.authenticate(
+                db_session,
+                data.username,
+                data.password,
+                ip=client_ip(request),
+                now=clock.now(),
+                settings=settings,
+            )
+        except DomainError as exc:
+            return refused_sign_in(request, exc)
+        token = await auth.issue_api_token(
+            db_session, user, now=clock.now(), name="api", ip=client_ip(request)
         )
-        token = await auth.issue_api_token(db_session, user, now=clock.now(), name="api")
-        return TokenOut(token=token, roles=user.roles)
+        return Response(TokenOut(token=token, roles=user.roles), status_code=201)
 
     @post("/bidders", status_code=201)
     async def register_bidder(

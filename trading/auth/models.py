@@ -1,10 +1,10 @@
-"""Accounts, web sessions, API tokens and login attempts."""
+"""Accounts, web sessions, API tokens and the sign-in throttle."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from trading.kernel.db import JSON, Base, BigId, IdMixin, UTCDateTime
@@ -46,11 +46,23 @@ class ApiToken(IdMixin, Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class LoginAttempt(IdMixin, Base):
-    __tablename__ = "login_attempt"
-    __table_args__ = (Index("ix_login_attempt_username_at", "username", "at"),)
+class SignInThrottle(Base):
+    """Failed sign-ins of one username from one client address, in the current window.
 
-    username: Mapped[str] = mapped_column(String(64))
-    ip: Mapped[str] = mapped_column(String(64))
-    at: Mapped[datetime] = mapped_column(UTCDateTime)
-    ok: Mapped[bool]
+    Keyed by (username, address) so that failures from one address never lock the account's
+    owner out at another; the row with username "" counts the address across all usernames.
+    A window lasts until `login_window_seconds` pass without a failure; when it closes, one
+    audit entry summarises it. Rows live in the database so every worker process shares them.
+    """
+
+    __tablename__ = "sign_in_throttle"
+
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # Attempts admitted in this window (reserved before the password is checked; a success
+    # removes its own), and attempts refused while locked.
+    failures: Mapped[int] = mapped_column(default=0)
+    refused: Mapped[int] = mapped_column(default=0)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -17,6 +17,7 @@ from trading.kernel.actor import Actor
 from trading.kernel.clock import Clock
 from trading.kernel.config import Settings
 from trading.kernel.errors import DomainError
+from trading.kernel.i18n import pick_lang, translator
 from trading.kernel.web import SESSION_COOKIE, client_ip, page
 
 
@@ -42,6 +43,13 @@ async def login(
             now=clock.now(),
             settings=settings,
         )
+    except auth.SignInThrottled as exc:
+        # Answered, not raised, like every sign-in refusal: failures are audited per window.
+        lang = pick_lang(request.query_params.get("lang"), request.cookies.get("lang"))
+        message = translator(lang)("login.throttled").replace("{seconds}", str(exc.retry_after))
+        refusal = page(request, "login.html", status_code=exc.status, error=message)
+        refusal.headers["Retry-After"] = str(exc.retry_after)
+        return refusal
     except DomainError as exc:
         return page(request, "login.html", status_code=exc.status, error=exc.message)
     token, _csrf = await auth.open_web_session(db_session, user, now=clock.now(), settings=settings)

@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
+import math
 import secrets
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from trading.audit import service as audit
-from trading.auth.models import ApiToken, LoginAttempt, User, WebSession
-from trading.auth.passwords import DUMMY_HASH, hash_password, verify_password
+from trading.auth.models import ApiToken, SignInThrottle, User, WebSession
+from trading.auth.passwords import DUMMY_HASH, hash_password, off_loop, verify_password
 from trading.enums import Role
 from trading.kernel.actor import Actor
 from trading.kernel.codes import CodeError, validate_uscc
 from trading.kernel.config import Settings
 from trading.kernel.db import writing
-from trading.kernel.errors import TooManyRequests, Unauthorized, ValidationFailed
+from trading.kernel.errors import Conflict, TooManyRequests, Unauthorized, ValidationFailed
 from trading.parties.models import Organization
 
 TOKEN_PREFIX = "bh_"
@@ -39,6 +43,11 @@ def actor_for(user: User, ip: str = "") -> Actor:
     )
 
 
+def _check_password(password: str) -> None:
+    if len(password) < 10:
+        raise ValidationFailed("password: 密码至少10位 / at least 10 characters")
+
+
 async def create_user(
     session: AsyncSession,
     *,
@@ -49,20 +58,21 @@ async def create_user(
     now: datetime,
     org_id: int | None = None,
     center_id: int | None = None,
+    password_hash: str | None = None,
 ) -> User:
-    """Create an account inside the caller's write transaction."""
+    """Create an account inside the caller's write transaction. A caller that can hash first
+    passes `password_hash` (of `password`), so scrypt does not run inside its transaction."""
     role_list = sorted(set(roles))
     unknown = [r for r in role_list if r not in Role.__members__.values()]
     if unknown:
         raise ValidationFailed(f"roles: 未知角色 {unknown} / unknown roles")
-    if len(password) < 10:
-        raise ValidationFailed("password: 密码至少10位 / at least 10 characters")
+    _check_password(password)
     if await session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise ValidationFailed(f"username: {username} 已存在 / already taken")
+        raise Conflict(f"username: {username} 已存在 / already taken")
     user = User(
         username=username,
         display_name=display_name,
-        password_hash=hash_password(password),
+        password_hash=password_hash or await off_loop(hash_password, password),
         roles=role_list,
         org_id=org_id,
         center_id=center_id,
@@ -73,13 +83,191 @@ async def create_user(
     return user
 
 
-async def _recent_failures(session: AsyncSession, username: str, since: datetime) -> int:
-    count = await session.scalar(
-        select(func.count(LoginAttempt.id)).where(
-            LoginAttempt.username == username, LoginAttempt.at >= since, LoginAttempt.ok.is_(False)
+# ---- sign-in throttling ------------------------------------------------------------------------
+#
+# Failures are counted per (username, client address): a flood of guesses from one address slows
+# that address down and never locks the account's owner out of their own. Each admitted attempt
+# is reserved before its password is checked, so concurrent guesses cannot outrun the budget.
+# After `login_max_failures` in a window, every further failure doubles the wait (1 s, 2 s,
+# 4 s, ... up to MAX_DELAY). An address failing against many usernames gets the same treatment
+# at ADDRESS_FACTOR times the budget. A window closes after `login_window_seconds` without a
+# failure (or at a success); one `auth.failures` audit entry then summarises it, so guessing
+# costs the audit log one entry per window, not one per attempt.
+
+ADDRESS_WIDE = ""  # the username key of an address's row across all usernames
+ADDRESS_FACTOR = 4
+FIRST_DELAY = timedelta(seconds=1)
+MAX_DELAY = timedelta(minutes=5)
+SWEEP_BATCH = 10
+WRONG_PASSWORD = "用户名或密码错误 / wrong username or password"
+
+
+class SignInThrottled(TooManyRequests):
+    """Too many failed sign-ins for this username from this address (or from this address)."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            f"登录失败次数过多，请 {retry_after} 秒后再试 / too many failed sign-ins from this "
+            f"address, try again in {retry_after} s",
+            detail={"retry_after": retry_after},
         )
+        self.retry_after = retry_after
+
+
+def throttle_address(ip: str) -> str:
+    """The address a throttle counts: IPv6 clients by their /64, which one host usually owns."""
+    try:
+        parsed = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip[:64]
+    if parsed.version == 6:
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return str(parsed)
+
+
+def _delay(over: int, window: timedelta) -> timedelta:
+    """The wait after the budget is exceeded by `over` (0, 1, 2, ...) failures."""
+    return min(FIRST_DELAY * 2 ** min(over, 30), MAX_DELAY, window)
+
+
+async def _lock_row(
+    session: AsyncSession, username: str, address: str, *, create_at: datetime | None = None
+) -> SignInThrottle | None:
+    """The row, locked for this transaction (PostgreSQL; SQLite writers are serialised)."""
+    if create_at is not None:
+        dialect = session.get_bind().dialect.name
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        await session.execute(
+            insert(SignInThrottle)
+            .values(
+                username=username,
+                address=address,
+                failures=0,
+                refused=0,
+                window_start=create_at,
+                last_failure_at=create_at,
+                locked_until=None,
+            )
+            .on_conflict_do_nothing()
+        )
+    return await session.scalar(
+        select(SignInThrottle)
+        .where(SignInThrottle.username == username, SignInThrottle.address == address)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
-    return count or 0
+
+
+async def _summarise(
+    session: AsyncSession, row: SignInThrottle, *, now: datetime, failures: int, budget: int
+) -> None:
+    """One audit entry for a closed window. An address row only speaks when it went over its
+    own budget or refused someone: its failures are already in the per-username entries."""
+    address_wide = row.username == ADDRESS_WIDE
+    if failures + row.refused == 0 or (address_wide and row.refused == 0 and failures < budget):
+        return
+    await audit.append(
+        session,
+        Actor(None, "anonymous" if address_wide else row.username, ip=row.address),
+        "auth.failures",
+        "address" if address_wide else "user",
+        row.address if address_wide else row.username,
+        at=now,
+        detail={
+            "address": row.address,
+            "failures": failures,
+            "refused": row.refused,
+            "first_at": row.window_start.isoformat(),
+            "last_at": row.last_failure_at.isoformat(),
+        },
+    )
+
+
+async def _roll_window(
+    session: AsyncSession, row: SignInThrottle, *, now: datetime, window: timedelta, budget: int
+) -> None:
+    """Close the row's window if it has been quiet long enough, and start a new one."""
+    if row.last_failure_at + window > now or (row.locked_until and row.locked_until > now):
+        return
+    await _summarise(session, row, now=now, failures=row.failures, budget=budget)
+    row.failures, row.refused, row.locked_until = 0, 0, None
+    row.window_start = row.last_failure_at = now
+
+
+def _reserve(row: SignInThrottle, *, now: datetime, window: timedelta, budget: int) -> None:
+    if row.failures == 0:
+        row.window_start = now
+    row.failures += 1
+    row.last_failure_at = now
+    if row.failures >= budget:
+        row.locked_until = now + _delay(row.failures - budget, window)
+
+
+def _retry_after(until: datetime, now: datetime) -> int:
+    return max(1, math.ceil((until - now).total_seconds()))
+
+
+async def _sweep(session: AsyncSession, *, now: datetime, window: timedelta, budget: int) -> None:
+    """Close a few windows nobody came back to, so each is still summarised once."""
+    stale = await session.scalars(
+        select(SignInThrottle)
+        .where(
+            SignInThrottle.last_failure_at <= now - window,
+            or_(SignInThrottle.locked_until.is_(None), SignInThrottle.locked_until <= now),
+        )
+        .order_by(SignInThrottle.last_failure_at)
+        .limit(SWEEP_BATCH)
+        # Rows another sign-in holds are its to close; waiting here could deadlock.
+        .with_for_update(skip_locked=True)
+    )
+    for row in stale:
+        row_budget = budget * ADDRESS_FACTOR if row.username == ADDRESS_WIDE else budget
+        await _summarise(session, row, now=now, failures=row.failures, budget=row_budget)
+        await session.delete(row)
+
+
+async def _admit(
+    session: AsyncSession, username: str, address: str, *, now: datetime, settings: Settings
+) -> int | None:
+    """Reserve one attempt, or return the seconds to wait. Locks the address row, then the
+    username's: every transaction takes them in that order."""
+    window = timedelta(seconds=settings.login_window_seconds)
+    budget = settings.login_max_failures
+    async with writing(session):
+        rows: list[tuple[SignInThrottle, int]] = []
+        for key, row_budget in ((ADDRESS_WIDE, budget * ADDRESS_FACTOR), (username, budget)):
+            row = await _lock_row(session, key, address, create_at=now)
+            assert row is not None  # just inserted or already there, and locked
+            await _roll_window(session, row, now=now, window=window, budget=row_budget)
+            if row.locked_until is not None and row.locked_until > now:
+                row.refused += 1
+                return _retry_after(row.locked_until, now)
+            rows.append((row, row_budget))
+        for row, row_budget in rows:
+            _reserve(row, now=now, window=window, budget=row_budget)
+        await session.flush()
+        await _sweep(session, now=now, window=window, budget=budget)
+    return None
+
+
+async def _signed_in(
+    session: AsyncSession, username: str, address: str, *, now: datetime, settings: Settings
+) -> None:
+    """The right password closes the username's window here (summarised) and takes its
+    attempts off the address's count: they were the owner's own. Someone who knows one
+    password can only clear the failures made against that account, never others'."""
+    budget = settings.login_max_failures
+    address_row = await _lock_row(session, ADDRESS_WIDE, address)  # same order as _admit
+    row = await _lock_row(session, username, address)
+    if row is not None:
+        await _summarise(session, row, now=now, failures=max(0, row.failures - 1), budget=budget)
+        await session.delete(row)
+    if address_row is not None:
+        address_row.failures = max(0, address_row.failures - (row.failures if row else 1))
+        if address_row.failures == 0 and address_row.refused == 0:
+            await session.delete(address_row)
+        elif address_row.failures < budget * ADDRESS_FACTOR:
+            address_row.locked_until = None
 
 
 async def authenticate(
@@ -91,37 +279,27 @@ async def authenticate(
     now: datetime,
     settings: Settings,
 ) -> User:
-    """Check a password; too many recent failures lock the account name for a window."""
-    since = now - timedelta(seconds=settings.login_window_seconds)
-    if await _recent_failures(session, username, since) >= settings.login_max_failures:
-        async with writing(session):
-            await audit.append(
-                session,
-                Actor(None, username, ip=ip),
-                "auth.login_throttled",
-                "user",
-                username,
-                at=now,
-            )
-        raise TooManyRequests(
-            "登录失败次数过多，请稍后再试 / too many failed logins, try again later"
-        )
+    """Check a password, throttled per (username, address); scrypt runs off the event loop.
+
+    Raises SignInThrottled (429, with the seconds to wait) or Unauthorized (401)."""
+    if not username:
+        raise Unauthorized(WRONG_PASSWORD)
+    key, address = username[:64], throttle_address(ip)
+    wait = await _admit(session, key, address, now=now, settings=settings)
+    if wait is not None:
+        raise SignInThrottled(wait)
     user = await session.scalar(select(User).where(User.username == username))
-    ok = verify_password(password, user.password_hash if user else DUMMY_HASH) and bool(
-        user and user.active
-    )
-    async with writing(session):
-        session.add(LoginAttempt(username=username, ip=ip, at=now, ok=ok))
-        await audit.append(
-            session,
-            Actor(user.id if user else None, username, ip=ip),
-            "auth.login" if ok else "auth.login_failed",
-            "user",
-            username,
-            at=now,
-        )
+    await session.commit()  # no transaction held open while scrypt runs
+    stored = user.password_hash if user else DUMMY_HASH
+    ok = await off_loop(verify_password, password, stored) and bool(user and user.active)
     if not ok or user is None:
-        raise Unauthorized("用户名或密码错误 / wrong username or password")
+        # Already counted by the reservation: a failure writes nothing more.
+        raise Unauthorized(WRONG_PASSWORD)
+    async with writing(session):
+        await _signed_in(session, key, address, now=now, settings=settings)
+        await audit.append(
+            session, Actor(user.id, username, ip=ip), "auth.login", "user", username, at=now
+        )
     return user
 
 
@@ -164,7 +342,13 @@ async def web_session_user(
 
 
 async def issue_api_token(
-    session: AsyncSession, user: User, *, now: datetime, name: str = "", days: int = 30
+    session: AsyncSession,
+    user: User,
+    *,
+    now: datetime,
+    name: str = "",
+    days: int = 30,
+    ip: str = "",
 ) -> str:
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     async with writing(session):
@@ -177,7 +361,9 @@ async def issue_api_token(
                 expires_at=now + timedelta(days=days),
             )
         )
-        await audit.append(session, actor_for(user), "auth.token_issued", "user", user.id, at=now)
+        await audit.append(
+            session, actor_for(user, ip), "auth.token_issued", "user", user.id, at=now
+        )
     return token
 
 
@@ -207,9 +393,11 @@ async def register_bidder(
         code = validate_uscc(uscc)
     except CodeError as exc:
         raise ValidationFailed(f"uscc: {exc}") from exc
+    _check_password(password)
+    password_hash = await off_loop(hash_password, password)  # before the write lock is taken
     async with writing(session):
         if await session.scalar(select(Organization.id).where(Organization.uscc == code)):
-            raise ValidationFailed(f"uscc: {code} 已注册 / already registered")
+            raise Conflict(f"uscc: {code} 已注册 / already registered")
         org = Organization(name=org_name.strip(), uscc=code, sme=sme, created_at=now)
         session.add(org)
         await session.flush()
@@ -221,6 +409,7 @@ async def register_bidder(
             roles=[Role.BIDDER],
             now=now,
             org_id=org.id,
+            password_hash=password_hash,
         )
         await audit.append(
             session,

@@ -57,6 +57,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "login.username": ("用户名", "Username"),
     "login.password": ("密码", "Password"),
     "login.submit": ("登录", "Sign in"),
+    "login.throttled": (
+        "该账号在本地址登录失败次数过多，请 {seconds} 秒后再试。",
+        "Too many failed sign-ins for this account from this address. Try again in {seconds} s.",
+    ),
     "error.title": ("出错了", "Something went wrong"),
     "cat.construction": ("工程建设", "Construction works"),
     "cat.procurement": ("政府采购", "Government procurement"),
