@@ -54,6 +54,10 @@ _FORBIDDEN = set('/\\:*?"<>|')
 Source = BinaryIO | str | os.PathLike[str]
 
 
+# Ten trillion yuan: what the platform stores exactly (trading.kernel.money.MAX_AMOUNT + 0.01).
+MAX_PRICE_BOUND = Decimal("10000000000000")
+
+
 def make_price_form(
     *,
     price: Decimal | str,
@@ -70,6 +74,9 @@ def make_price_form(
         raise ParameterError(f"price {price!r} is not a decimal amount") from exc
     if isinstance(price, float) or not amount.is_finite() or amount < 0:
         raise ParameterError(f"price {price!r} must be a non-negative Decimal or decimal string")
+    if amount >= MAX_PRICE_BOUND:
+        # The platform revokes such a bid at the opening (trading.kernel.money.MAX_AMOUNT).
+        raise ParameterError(f"price {price!r} is too large: at most 13 integer digits")
     if type(duration_days) is not int or duration_days <= 0:
         raise ParameterError("duration_days must be a positive int")
     if not isinstance(quality, str) or not quality:

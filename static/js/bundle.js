@@ -36,6 +36,11 @@ export function normalisePrice(text) {
   const [int, frac] = raw.split(".");
   const norm = (int.replace(/^0+(?=\d)/, "") || "0") + (frac === undefined ? "" : `.${frac}`);
   if (!/[1-9]/.test(norm)) throw new BundleError("报价必须大于零 / price must be positive");
+  // What both databases store exactly (trading.kernel.money.MAX_AMOUNT): a larger price would
+  // be revoked at the opening, so say it now, while it can still be corrected.
+  if (norm.split(".")[0].length > 13) {
+    throw new BundleError("报价超出平台可记录的范围（最多 13 位整数）/ price too large: at most 13 integer digits");
+  }
   return norm;
 }
 

@@ -153,7 +153,7 @@ def test_make_price_form() -> None:
 
 # --- padding: the sealed size says nothing about the price ------------------------------
 
-PRICES = ["0.01", "99.00", "937251.46", "12345678.90", "9999999999999999.99"]
+PRICES = ["0.01", "99.00", "937251.46", "12345678.90", "9999999999999.99"]
 
 
 def _form_of_size(size: int, **extra: object) -> dict[str, object]:

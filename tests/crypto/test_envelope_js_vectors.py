@@ -354,7 +354,7 @@ async ({ openingPub, bidderPub, prices, doc }) => {
 async def test_browser_sealed_bids_differing_only_in_price_have_one_size(page: Page) -> None:
     """The browser pads exactly as crypto/bundle.py does: the same five sizes, and each
     bundle byte for byte what Python packs for the same form and file."""
-    prices = ["0.01", "99.00", "937251.46", "12345678.90", "9999999999999999.99"]
+    prices = ["0.01", "99.00", "937251.46", "12345678.90", "9999999999999.99"]
     opening_priv, opening_pub = x25519_generate()
     _, bidder_pub = x25519_generate()
     doc = b"%PDF-1.7 browser technical proposal " * 333

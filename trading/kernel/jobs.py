@@ -52,9 +52,7 @@ class Jobs:
             await asyncio.shield(task)
             return
         # Kicked from another loop's thread (a test client serving the app from a portal).
-        await asyncio.wrap_future(
-            asyncio.run_coroutine_threadsafe(self.wait(key), task.get_loop())
-        )
+        await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(self.wait(key), task.get_loop()))
 
     async def drain(self, grace: float | None = None) -> None:
         """Let every running job of this event loop finish (shutdown; tests); cancel what outlives

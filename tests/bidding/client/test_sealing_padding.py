@@ -32,7 +32,7 @@ from trading.kernel.runtime import Runtime
 from trading.parties.models import Organization
 from trading.projects.models import Lot
 
-PRICES = ["0.01", "99.00", "937251.46", "12345678.90", "9999999999999999.99"]
+PRICES = ["0.01", "99.00", "937251.46", "12345678.90", "9999999999999.99"]
 LOT, BIDDER = "450100-2025-0001-1", "91450100MA0000002X"
 
 

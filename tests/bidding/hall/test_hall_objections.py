@@ -132,4 +132,7 @@ async def test_record_page_links_the_pdf_and_the_hall(opened_lot: Any, client: C
     page = await client.get(f"/lots/{lot.id}/opening", headers={"Accept": "text/html"})
     assert page.status_code == 200
     assert f"/lots/{lot.id}/opening.pdf" in page.text and f"/lots/{lot.id}/hall" in page.text
-    assert "@media print" in page.text
+    # The print layout is a linked sheet (CSP: no inline styles).
+    assert '<link rel="stylesheet" href="/static/css/record.css">' in page.text
+    sheet = await client.get("/static/css/record.css")
+    assert sheet.status_code == 200 and "@media print" in sheet.text

@@ -1,0 +1,36 @@
+// /lots/{id}/opening: the signed record never changes; confirmations, objections and their
+// answers live beside it and are fetched here. The page hands over the lot, zone and wording.
+
+const table = document.getElementById("record-responses");
+const { lot, zone, lang } = table.dataset;
+const T = JSON.parse(document.getElementById("record-text").textContent);
+const fmt = new Intl.DateTimeFormat(lang === "en" ? "en-GB" : "zh-CN", {
+  timeZone: zone,
+  dateStyle: "short",
+  timeStyle: "medium",
+});
+const local = (iso) => fmt.format(new Date(iso));
+
+document.getElementById("print-link").addEventListener("click", (e) => {
+  e.preventDefault();
+  window.print();
+});
+
+const res = await fetch(`/api/v1/lots/${lot}/opening/responses`, { headers: { Accept: "application/json" } });
+if (res.ok) {
+  const data = await res.json();
+  if (data.window_ends_at) document.getElementById("record-window").textContent = `${T.window}：${local(data.window_ends_at)}`;
+  if (data.responses.length) {
+    const body = table.tBodies[0];
+    body.textContent = "";
+    for (const r of data.responses) {
+      const tr = body.insertRow();
+      tr.insertCell().textContent = local(r.created_at);
+      tr.insertCell().textContent = r.bidder;
+      tr.insertCell().textContent = T[r.kind] + (r.text ? `：${r.text}` : "");
+      tr.insertCell().textContent =
+        r.kind === "objection" ? (r.answer ? `${r.answer}（${local(r.answered_at)}）` : T.pending) : "—";
+    }
+  }
+}
+table.dataset.ready = "true";
