@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -42,12 +43,14 @@ import trading.projects.pages
 from bidding.opening.flows import due_lots, run_opening
 from bidhall.deps import DEPENDENCIES
 from bidhall.migrate import ensure_migrated
-from bidhall.scheduler import OpeningScheduler
+from bidhall.scheduler import Leadership, OpeningScheduler
 from trading.audit.refusals import audit_refusal
 from trading.audit.service import publish_for
 from trading.auth.middleware import ActorMiddleware
 from trading.kernel.clock import Clock
 from trading.kernel.config import Settings
+from trading.kernel.content_type import JsonContentTypeMiddleware, NoNulMiddleware
+from trading.kernel.csp import security_headers
 from trading.kernel.runtime import Runtime
 from trading.kernel.web import EXCEPTION_HANDLERS, IdRangeMiddleware
 
@@ -75,6 +78,8 @@ ROUTE_MODULES: tuple[ModuleType, ...] = (
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 log = logging.getLogger("bidhall")
 TREE_HEAD_EVERY = timedelta(minutes=5)
+LEADER_RETRY = timedelta(seconds=30)
+SHUTDOWN_GRACE = timedelta(seconds=30)
 
 
 def attach_scheduler(rt: Runtime) -> OpeningScheduler:
@@ -92,6 +97,21 @@ def attach_scheduler(rt: Runtime) -> OpeningScheduler:
     return rt.scheduler
 
 
+async def _start_scheduler(rt: Runtime) -> None:
+    scheduler = attach_scheduler(rt)
+    scheduler.start()
+    ran = await scheduler.reconcile()
+    log.info("scheduler started; %d overdue opening(s) run at start-up", ran)
+
+
+async def _lead_when_possible(rt: Runtime, leadership: Leadership) -> None:
+    """A follower asks again now and then: the leader's lock goes when its process does."""
+    # Polling is the point: the lock lives in another process's connection, nothing to await.
+    while not await leadership.try_lead():  # noqa: ASYNC110
+        await asyncio.sleep(LEADER_RETRY.total_seconds())
+    await _start_scheduler(rt)
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -106,17 +126,26 @@ def create_app(
     async def lifespan(_app: Litestar) -> AsyncIterator[None]:
         if check_schema:
             await ensure_migrated(rt.engine, rt.settings.database_url)
+        leadership = Leadership(rt.engine)
+        candidate: asyncio.Task[None] | None = None
         if rt.settings.run_scheduler:
-            scheduler = attach_scheduler(rt)
-            scheduler.start()
-            ran = await scheduler.reconcile()
-            log.info("scheduler started; %d overdue opening(s) run at start-up", ran)
+            if await leadership.try_lead():  # before serving: overdue openings run first
+                await _start_scheduler(rt)
+            else:
+                log.info("another process leads the scheduler; this one waits to take over")
+                candidate = asyncio.create_task(_lead_when_possible(rt, leadership))
         try:
             yield
         finally:
+            if candidate is not None:
+                candidate.cancel()
+                await asyncio.gather(candidate, return_exceptions=True)
             if rt.scheduler is not None:
                 rt.scheduler.shutdown()
                 rt.scheduler = None
+            # Running openings finish (or their lease lets another process resume them).
+            await rt.jobs.drain(grace=SHUTDOWN_GRACE.total_seconds())
+            await leadership.resign()
 
     db_config = SQLAlchemyAsyncConfig(
         engine_instance=rt.engine,
@@ -135,7 +164,11 @@ def create_app(
         middleware=[
             IdRangeMiddleware,
             DefineMiddleware(ActorMiddleware, exclude=["^/schema", "^/healthz"]),
+            JsonContentTypeMiddleware,  # a JSON body only as application/json, else 415
+            NoNulMiddleware,  # no NUL in path, query or body text (PostgreSQL cannot store it)
         ],
+        # CSP, nosniff, referrer: a send hook, so 404s and middleware errors get them too.
+        before_send=[security_headers],
         template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
         openapi_config=OpenAPIConfig(title="bidhall", version="0.1.0", path="/schema"),
         exception_handlers=EXCEPTION_HANDLERS,

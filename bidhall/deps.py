@@ -8,8 +8,10 @@ from typing import Any
 from litestar import Request
 from litestar.datastructures import State
 from litestar.di import Provide
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from crypto.keys import Identity
+from trading.centers.scope import CenterScope, visible_centers
 from trading.kernel.actor import Actor
 from trading.kernel.blobs import LocalBlobStore
 from trading.kernel.clock import Clock
@@ -46,6 +48,11 @@ def provide_actor(request: Request[Any, Any, Any]) -> Actor:
     return request.user  # type: ignore[no-any-return]
 
 
+async def provide_center_scope(db_session: AsyncSession, actor: Actor) -> CenterScope:
+    """What the actor may see in which center (`scope` itself is Litestar's ASGI scope)."""
+    return await visible_centers(db_session, actor)
+
+
 DEPENDENCIES: dict[str, Provide] = {
     "rt": Provide(provide_rt, sync_to_thread=False),
     "settings": Provide(provide_settings, sync_to_thread=False),
@@ -54,4 +61,5 @@ DEPENDENCIES: dict[str, Provide] = {
     "platform": Provide(provide_platform, sync_to_thread=False),
     "ctx": Provide(provide_ctx, sync_to_thread=False),
     "actor": Provide(provide_actor, sync_to_thread=False),
+    "center_scope": Provide(provide_center_scope),
 }

@@ -1,15 +1,24 @@
 """RFC 6962 / RFC 9162 Merkle tree for the audit log, with signed tree heads.
 
-Proof generation follows the RFC's recursive definitions (PATH, SUBPROOF) but reads
-complete, aligned subtree hashes from a table of levels built once in O(n), so each proof
-costs O(log^2 n) hashing. Verification implements RFC 9162 sections 2.1.3.2 and 2.1.4.2.
+Two ways to the same roots and proofs:
+
+- from all the leaf hashes (``root``, ``inclusion_proof``, ``consistency_proof``): the RFC's
+  recursive definitions (PATH, SUBPROOF) over a table of levels built in O(n); the reference,
+  and what a verifier holding the whole log uses;
+- from stored complete subtrees (``Node`` = (level, index)): every range the RFC recursions
+  hash is the right fold of O(log n) aligned complete subtrees, so a server that keeps each
+  subtree's hash as it completes (``append_nodes``, ``CompactRange``) answers any root or
+  proof from O(log n) stored hashes (``root_nodes``, ``inclusion_nodes``,
+  ``consistency_nodes`` name them; ``fold`` and ``compose`` hash them).
+
+Verification implements RFC 9162 sections 2.1.3.2 and 2.1.4.2.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from crypto.encoding import hex_digest_decode, is_hex_digest
@@ -105,6 +114,156 @@ def consistency_proof(old_size: int, leaf_hashes: Sequence[bytes]) -> list[bytes
     if old_size in (0, new_size):
         return []  # the empty tree and a tree itself need no proof
     return _Tree(leaf_hashes).subproof(old_size, 0, new_size, True)
+
+
+# ---- from stored complete subtrees -----------------------------------------------------------
+
+# (level, index): the complete subtree over leaves [index * 2**level, (index + 1) * 2**level).
+# It exists, and never changes, once the log holds (index + 1) * 2**level leaves.
+Node = tuple[int, int]
+
+
+def node_end(node: Node) -> int:
+    """How many leaves the log needs before ``node`` is complete."""
+    level, index = node
+    return (index + 1) << level
+
+
+def range_nodes(start: int, end: int) -> list[Node]:
+    """The complete subtrees whose right fold is MTH(D[start:end]), largest first.
+
+    Defined for the ranges the RFC recursions hash: ``start`` a multiple of the smallest
+    power of two >= ``end - start`` (every prefix, every sibling in a proof). Then
+    MTH = node_hash(first, MTH(rest)) peels off the largest aligned subtree each time.
+    """
+    size = end - start
+    if size <= 0 or start < 0 or start % (1 << (size - 1).bit_length()):
+        raise ParameterError(f"[{start}, {end}) is not a range the RFC tree hashes")
+    nodes: list[Node] = []
+    while start < end:
+        level = (end - start).bit_length() - 1
+        nodes.append((level, start >> level))
+        start += 1 << level
+    return nodes
+
+
+def root_nodes(size: int) -> list[Node]:
+    """The subtrees whose fold is the root of a tree of ``size`` leaves (none when empty)."""
+    if size < 0:
+        raise ParameterError("tree size must be non-negative")
+    return range_nodes(0, size) if size else []
+
+
+def inclusion_nodes(index: int, size: int) -> list[list[Node]]:
+    """For each hash of the audit path of leaf ``index`` (RFC 9162 PATH), the subtrees that
+    fold into it. O(log n) nodes in all: only the sibling on the right edge is composite."""
+    if not 0 <= index < size:
+        raise ParameterError(f"leaf index {index} outside a tree of {size}")
+    siblings: list[list[Node]] = []  # from the root down; the proof lists them bottom-up
+    start, end, m = 0, size, index
+    while end - start > 1:
+        k = _largest_pow2_below(end - start)
+        if m < k:
+            siblings.append(range_nodes(start + k, end))
+            end = start + k
+        else:
+            siblings.append(range_nodes(start, start + k))
+            start, m = start + k, m - k
+    siblings.reverse()
+    return siblings
+
+
+def consistency_nodes(old_size: int, new_size: int) -> list[list[Node]]:
+    """For each hash of the proof that the first ``old_size`` leaves are a prefix of the
+    first ``new_size`` (RFC 9162 SUBPROOF with b = true), the subtrees that fold into it."""
+    if not 0 <= old_size <= new_size:
+        raise ParameterError(f"old size {old_size} outside 0..{new_size}")
+    if old_size in (0, new_size):
+        return []
+    siblings: list[list[Node]] = []
+    start, end, m, complete = 0, new_size, old_size, True
+    while m != end - start:
+        k = _largest_pow2_below(end - start)
+        if m <= k:
+            siblings.append(range_nodes(start + k, end))
+            end = start + k
+        else:
+            siblings.append(range_nodes(start, start + k))
+            start, m, complete = start + k, m - k, False
+    if not complete:
+        siblings.append(range_nodes(start, end))
+    siblings.reverse()
+    return siblings
+
+
+def fold(hashes: Sequence[bytes]) -> bytes:
+    """MTH of a range from its subtrees, largest first: node_hash(h0, node_hash(h1, ...))."""
+    if not hashes:
+        return EMPTY_ROOT
+    acc = hashes[-1]
+    for left in reversed(hashes[:-1]):
+        acc = node_hash(left, acc)
+    return acc
+
+
+def compose(groups: Iterable[Sequence[Node]], nodes: Mapping[Node, bytes]) -> list[bytes]:
+    """Each group of subtrees folded into one hash: a proof from ``*_nodes`` and the store."""
+    return [fold([nodes[n] for n in group]) for group in groups]
+
+
+def append_needs(index: int) -> list[Node]:
+    """The stored subtrees appending leaf ``index`` combines with: the left sibling of each
+    subtree it completes (none for an even index, one on average)."""
+    needs: list[Node] = []
+    level = 0
+    while index & 1:
+        needs.append((level, index - 1))
+        level, index = level + 1, index >> 1
+    return needs
+
+
+def append_nodes(index: int, leaf: bytes, stored: Mapping[Node, bytes]) -> list[tuple[Node, bytes]]:
+    """The subtrees that complete when leaf ``index`` is appended, the leaf itself first."""
+    if len(leaf) != 32:
+        raise ParameterError("leaf hashes must be 32 bytes")
+    out: list[tuple[Node, bytes]] = [((0, index), leaf)]
+    level, h = 0, leaf
+    while index & 1:
+        h = node_hash(stored[(level, index - 1)], h)
+        level, index = level + 1, index >> 1
+        out.append(((level, index), h))
+    return out
+
+
+class CompactRange:
+    """The complete subtrees covering a prefix of the log (its ``root_nodes``): enough to
+    extend the tree leaf by leaf and to give its root, in O(log n) memory."""
+
+    def __init__(self, size: int = 0, hashes: Sequence[bytes] = ()) -> None:
+        self.nodes = root_nodes(size)
+        if len(hashes) != len(self.nodes) or any(len(h) != 32 for h in hashes):
+            raise ParameterError(f"a tree of {size} leaves has {len(self.nodes)} edge hashes")
+        self.hashes = list(hashes)
+        self.size = size
+
+    def append(self, leaf: bytes) -> list[tuple[Node, bytes]]:
+        """Add the next leaf; return the subtrees it completes (as ``append_nodes``)."""
+        if len(leaf) != 32:
+            raise ParameterError("leaf hashes must be 32 bytes")
+        created: list[tuple[Node, bytes]] = [((0, self.size), leaf)]
+        level, index, h = 0, self.size, leaf
+        while index & 1:  # the edge's smallest subtree is the left sibling: merge it
+            self.nodes.pop()
+            h = node_hash(self.hashes.pop(), h)
+            level, index = level + 1, index >> 1
+            created.append(((level, index), h))
+        self.nodes.append((level, index))
+        self.hashes.append(h)
+        self.size += 1
+        return created
+
+    def root(self) -> bytes:
+        return fold(self.hashes)
 
 
 def verify_inclusion(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from trading.kernel.db import Base, BigId, IdMixin, UTCDateTime
@@ -19,7 +19,18 @@ class OpeningResponse(IdMixin, Base):
     """A bidder's confirmation of, or objection to, the opening record, and the answer."""
 
     __tablename__ = "opening_response"
-    __table_args__ = (Index("ix_opening_response_lot_created", "lot_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_opening_response_lot_created", "lot_id", "created_at"),
+        # A bidder confirms a record once: the second of two racing confirmations fails here.
+        Index(
+            "uq_opening_response_confirm",
+            "lot_id",
+            "bidder_org_id",
+            unique=True,
+            sqlite_where=text("kind = 'confirm'"),
+            postgresql_where=text("kind = 'confirm'"),
+        ),
+    )
 
     lot_id: Mapped[int] = mapped_column(BigId, ForeignKey("lot.id"))
     bidder_org_id: Mapped[int] = mapped_column(BigId, ForeignKey("organization.id"))

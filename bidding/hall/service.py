@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.hall import events
@@ -73,6 +74,18 @@ def _clean(text: str, what: str) -> str:
     return text
 
 
+async def _confirmation(
+    session: AsyncSession, lot_id: int, org_id: int | None
+) -> OpeningResponse | None:
+    return await session.scalar(
+        select(OpeningResponse).where(
+            OpeningResponse.lot_id == lot_id,
+            OpeningResponse.bidder_org_id == org_id,
+            OpeningResponse.kind == ResponseKind.CONFIRM,
+        )
+    )
+
+
 async def respond(
     session: AsyncSession,
     lot_id: int,
@@ -101,36 +114,40 @@ async def respond(
         text = _clean(text, "异议内容")
     else:
         text = ""
-        existing = await session.scalar(
-            select(OpeningResponse).where(
-                OpeningResponse.lot_id == lot.id,
-                OpeningResponse.bidder_org_id == actor.org_id,
-                OpeningResponse.kind == ResponseKind.CONFIRM,
-            )
-        )
+        existing = await _confirmation(session, lot.id, actor.org_id)
         if existing is not None:  # confirming twice confirms once
             return existing
-    async with writing(session):
-        response = OpeningResponse(
-            lot_id=lot.id,
-            bidder_org_id=actor.org_id or 0,
-            user_id=actor.user_id or 0,
-            kind=kind,
-            text=text,
-            created_at=now,
-        )
-        session.add(response)
-        await session.flush()
-        await audit.append(
-            session,
-            actor,
-            "opening.confirmed" if kind == ResponseKind.CONFIRM else "opening.objection",
-            "lot",
-            lot.id,
-            at=now,
-            center_id=lot.project.center_id,
-            detail={"response_id": response.id, "text": text},
-        )
+    try:
+        async with writing(session):
+            response = OpeningResponse(
+                lot_id=lot.id,
+                bidder_org_id=actor.org_id or 0,
+                user_id=actor.user_id or 0,
+                kind=kind,
+                text=text,
+                created_at=now,
+            )
+            session.add(response)
+            await session.flush()
+            await audit.append(
+                session,
+                actor,
+                "opening.confirmed" if kind == ResponseKind.CONFIRM else "opening.objection",
+                "lot",
+                lot.id,
+                at=now,
+                center_id=lot.project.center_id,
+                detail={"response_id": response.id, "text": text},
+            )
+    except IntegrityError:
+        # A racing confirmation won (uq_opening_response_confirm); it is this one's answer too.
+        # (The rollback expired `lot`: its id is read from the path.)
+        existing = None
+        if kind == ResponseKind.CONFIRM:
+            existing = await _confirmation(session, lot_id, actor.org_id)
+        if existing is None:
+            raise
+        return existing
     events.publish(lot.id, events.RESPONSE, await response_json(session, response))
     return response
 

@@ -12,7 +12,6 @@ from bidding.hall import events
 from bidding.hall.service import objection_window
 from bidding.opening.models import Opening, OpeningReview
 from bidding.submission.models import Bid, BidStatus
-from bidding.submission.secrecy import revealed_salt
 from bidding.submission.service import platform_key_id
 from crypto import signing
 from crypto.canonical import canonical_json
@@ -23,6 +22,7 @@ from trading.kernel.actor import Actor
 from trading.kernel.db import writing
 from trading.kernel.runtime import Context
 from trading.parties.models import Organization
+from trading.parties.secrecy import revealed_salt
 from trading.projects import lifecycle
 from trading.projects.models import Lot
 

@@ -37,6 +37,7 @@ from trading.parties.models import Organization
 from trading.projects import lifecycle
 from trading.projects.models import Lot, Project
 from trading.projects.publishing import effective_ruleset
+from trading.projects.service import get_lot
 from trading.rules.engine import check_bid_count
 
 log = logging.getLogger("bidhall.openings")
@@ -143,7 +144,7 @@ async def _take_snapshot(
     session.add(Opening(lot_id=lot.id, started_at=ctx.now, bid_snapshot=snapshot))
     # Signed in the same transaction: the set of sealed bids is fixed in public before any
     # custodian can release a share (shares are accepted only once this commits).
-    # TEMP: await audit.publish_head(session, ctx.platform, ctx.now)
+    await audit.publish_head(session, ctx.platform, ctx.now)
     return LotState.OPENING, None, len(bids)
 
 
@@ -445,6 +446,7 @@ async def release_file_key(
     the bid's file key; the platform opens that bid with it, no custodian needed. When every
     bid is decided this way the record is published at once."""
     org = await bidder_org(session, actor)
+    await get_lot(session, lot_id, actor)  # a lot the bidder cannot see is absent (404)
     lot = await _lot_for_update(session, lot_id)
     if lot.state == LotState.ANNOUNCED or ctx.now < lot.bid_deadline:
         raise Conflict("开标时间未到，不接受解密 / bids are decrypted only at the opening")

@@ -8,6 +8,8 @@ from typing import Annotated
 
 import msgspec
 
+from trading.kernel.bodies import Amount, JsonBody
+
 
 class RegistrationOut(msgspec.Struct):
     lot_id: int
@@ -40,7 +42,7 @@ class QuestionOut(msgspec.Struct):
     answered_at: datetime | None
 
 
-class AmendmentIn(msgspec.Struct, forbid_unknown_fields=True):
+class AmendmentIn(JsonBody, forbid_unknown_fields=True):
     title: Annotated[str, msgspec.Meta(min_length=2, max_length=300)]
     body: Annotated[str, msgspec.Meta(max_length=20000)] = ""
     affects_bids: bool = True
@@ -53,8 +55,8 @@ class AmendmentOut(msgspec.Struct):
     deadline_moved: bool
 
 
-class SecurityIn(msgspec.Struct, forbid_unknown_fields=True):
-    amount: Decimal
+class SecurityIn(JsonBody, forbid_unknown_fields=True):
+    amount: Amount
     form: str
     reference: str
 

@@ -13,7 +13,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.participation.models import BidSecurity, Notice, Question, Registration
-from bidding.submission.secrecy import masked_bidder
 from trading.announcements.models import AnnouncementKind
 from trading.announcements.service import announce
 from trading.audit import service as audit
@@ -25,6 +24,7 @@ from trading.kernel.config import Settings
 from trading.kernel.db import writing
 from trading.kernel.errors import Conflict, Forbidden, NotFound, RuleViolation, ValidationFailed
 from trading.parties.models import Organization
+from trading.parties.secrecy import masked_bidder
 from trading.projects.lifecycle import BiddingClosed, hold_for_bidding
 from trading.projects.models import Document, Lot
 from trading.projects.publishing import effective_ruleset, lot_plan

@@ -15,7 +15,7 @@ from bidding.submission.models import Bid, BidStatus
 from bidding.submission.schemas import BidMetaOut, ReceiptOut
 from trading.centers.api import node_for
 from trading.centers.models import Center
-from trading.centers.service import require_supervisor_of
+from trading.centers.scope import CenterScope, Material, may_see, require
 from trading.centers.stats import Scope
 from trading.enums import LotState, Role
 from trading.kernel.actor import Actor
@@ -93,11 +93,11 @@ class SupervisionApi(Controller):
     path = "/api/v1/centers"
     tags = ["centers"]  # noqa: RUF012
 
-    @get("/{code:str}/bids", guards=[requires(Role.SUPERVISOR)])
+    @get("/{code:str}/bids")
     async def bids(
         self,
-        request: Request[Actor, Any, Any],
         db_session: AsyncSession,
+        center_scope: CenterScope,
         code: str,
         within: Annotated[Scope, Parameter(query="scope")] = "self",
         lot_id: Annotated[int | None, Parameter(ge=1)] = None,
@@ -106,8 +106,13 @@ class SupervisionApi(Controller):
     ) -> list[BidMetaOut]:
         """Bid metadata of the center's lots, for supervisors over it (prices once decrypted)."""
         node = await node_for(db_session, code)
-        await require_supervisor_of(db_session, request.user, node.center)
-        ids = {n.center.id for n in (node.walk() if within == "subtree" else [node])}
+        # Before the opening these rows say who bids, from where: supervision material.
+        require(center_scope, node.center, Material.SUPERVISION)
+        ids = {
+            n.center.id
+            for n in (node.walk() if within == "subtree" else [node])
+            if may_see(center_scope, n.center.id, Material.SUPERVISION)
+        }
         stmt = (
             select(Bid, Organization.name, Center.code)
             .join(Lot, Bid.lot_id == Lot.id)

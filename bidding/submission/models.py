@@ -46,11 +46,3 @@ class Bid(IdMixin, Base):
     price_form: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     failure_cause: Mapped[str] = mapped_column(Text, default="")
 
-
-class LotSecrecy(Base):
-    """A lot's bidder salt: secret until the opening record reveals it (see secrecy.py)."""
-
-    __tablename__ = "lot_secrecy"
-
-    lot_id: Mapped[int] = mapped_column(BigId, ForeignKey("lot.id"), primary_key=True)
-    salt: Mapped[str] = mapped_column(String(64))

@@ -10,7 +10,6 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.submission.models import Bid, BidStatus
-from bidding.submission.secrecy import masked_bidder
 from crypto import envelope, receipts, signing
 from crypto.encoding import b64u_decode
 from crypto.errors import CryptoError
@@ -24,6 +23,7 @@ from trading.kernel.db import writing
 from trading.kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from trading.kernel.runtime import Context
 from trading.parties.models import Organization, PartyKey
+from trading.parties.secrecy import masked_bidder
 from trading.projects.lifecycle import BiddingClosed, hold_for_bidding
 from trading.projects.models import Lot
 from trading.projects.service import get_lot

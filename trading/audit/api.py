@@ -1,6 +1,7 @@
-"""Audit log API: the full log for supervisors; for everyone, the transparency log (signed
-tree heads, leaf hashes, inclusion and consistency proofs) and the bodies of entries about
-lots already opened. Leaf hashes are commitments: they reveal nothing of the bodies."""
+"""Audit log API: bodies for supervisors within their scope (trading.centers.scope); for
+everyone, the transparency log (signed tree heads, leaf hashes, inclusion and consistency
+proofs) and the bodies of entries about lots already opened. Leaf hashes are commitments:
+they reveal nothing of the bodies."""
 
 from __future__ import annotations
 
@@ -13,12 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from trading.audit import service as audit
 from trading.audit.models import AuditEntry
-from trading.centers.models import Center
-from trading.enums import Role
+from trading.centers.scope import CenterScope, Material, may_see, require_platform
 from trading.kernel.actor import Actor
-from trading.kernel.errors import Forbidden, NotFound
-from trading.kernel.web import requires
+from trading.kernel.errors import NotFound
 from trading.parties.models import Organization
+from trading.parties.secrecy import commitment_of
 from trading.projects import service as projects
 
 # Lot events anyone may see; bid-level events would reveal who bids before the opening.
@@ -42,22 +42,17 @@ class AuditApi(Controller):
     path = "/api/v1/audit"
     tags = ["audit"]  # noqa: RUF012
 
-    @get("/entries", guards=[requires(Role.SUPERVISOR)])
+    @get("/entries")
     async def entries(
         self,
-        request: Request[Actor, Any, Any],
         db_session: AsyncSession,
+        center_scope: CenterScope,
         start: Annotated[int, Parameter(ge=1)] = 1,
         limit: Annotated[int, Parameter(ge=1, le=1000)] = 200,
     ) -> list[dict[str, Any]]:
-        """The whole log as canonical bodies, for the top-level supervisor only; a center's
-        supervisor reads its subtree at /api/v1/centers/{code}/audit."""
-        center = await db_session.get(Center, request.user.center_id or 0)
-        if center is None or center.parent_id is not None:
-            raise Forbidden(
-                "全量审计日志仅限最高一级监督 / the whole log is for the top-level supervisor;"
-                " use /api/v1/centers/{code}/audit"
-            )
+        """The whole log as canonical bodies, for the top-level supervisor only (who supervises
+        every center); a center's supervisor reads its subtree at /api/v1/centers/{code}/audit."""
+        require_platform(center_scope)
         rows = await audit.load_range(db_session, start, limit)
         return [{"seq": e.seq, "body": e.body, "entry_hash": e.entry_hash} for e in rows]
 
@@ -74,12 +69,16 @@ class AuditApi(Controller):
 
     @get("/entries/{seq:int}")
     async def entry(
-        self, request: Request[Actor, Any, Any], db_session: AsyncSession, seq: int
+        self,
+        request: Request[Actor, Any, Any],
+        db_session: AsyncSession,
+        center_scope: CenterScope,
+        seq: int,
     ) -> dict[str, Any]:
-        """One body: for supervisors, for entries of opened lots, and for a bidder's own
-        submission (so it can check its receipt's audit_index against the tree)."""
+        """One body: for supervisors over the entry's center, for entries of opened lots, and
+        for a bidder's own submission (so it can check its receipt's audit_index)."""
         found = await db_session.get(AuditEntry, seq)
-        if found is None or not await _may_read(db_session, request.user, found):
+        if found is None or not await _may_read(db_session, request.user, center_scope, found):
             raise NotFound(f"审计条目 {seq} 不存在或不公开 / audit entry {seq} not found")
         return _entry_out(found)
 
@@ -153,17 +152,23 @@ def _entry_out(entry: AuditEntry) -> dict[str, Any]:
     return {"seq": entry.seq, "body": entry.body, "entry_hash": entry.entry_hash}
 
 
-async def _may_read(session: AsyncSession, actor: Actor, entry: AuditEntry) -> bool:
-    if actor.has(Role.SUPERVISOR):
+async def _may_read(
+    session: AsyncSession, actor: Actor, scope: CenterScope, entry: AuditEntry
+) -> bool:
+    # Before the opening a lot's entries say who bids: supervision material of its center.
+    if may_see(scope, entry.center_id, Material.SUPERVISION):
         return True
     if entry.target_type == "lot" and any(
         e.seq == entry.seq for e in await audit.public_entries(session, entry.seq, 1)
     ):
         return True
-    if entry.action == "bid.submit" and actor.org_id is not None:
+    if entry.action == "bid.submit" and actor.org_id is not None and entry.target_type == "lot":
+        # The entry names its bidder by a salted commitment: the bidder's own matches it.
         org = await session.get(Organization, actor.org_id)
         detail = json.loads(entry.body).get("detail", {})
-        return org is not None and detail.get("bidder") == org.uscc
+        return org is not None and detail.get("bidder") == await commitment_of(
+            session, int(entry.target_id), org.uscc
+        )
     return False
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, String, Text
+from sqlalchemy import BigInteger, Index, LargeBinary, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from trading.kernel.db import Base, BigId, UTCDateTime
@@ -28,6 +28,22 @@ class AuditEntry(Base):
     # The canonical JSON of the entry (includes prev_hash): what is hashed and proven.
     body: Mapped[str] = mapped_column(Text)
     entry_hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditNode(Base):
+    """The log's Merkle tree, one complete subtree per row: (level, idx) is the hash of leaves
+    [idx * 2**level, (idx + 1) * 2**level); level 0 holds the leaf hashes.
+
+    Written by the append that completes the subtree, in that entry's transaction, so any
+    root or proof is composed from O(log n) rows. Derived from the bodies, never the other
+    way round: the bodies are what the signed heads commit to.
+    """
+
+    __tablename__ = "audit_node"
+
+    level: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))
 
 
 class TreeHead(Base):

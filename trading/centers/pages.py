@@ -18,6 +18,7 @@ from sqlalchemy.orm import selectinload
 from trading.announcements.models import Announcement
 from trading.centers import service as centers
 from trading.centers.api import center_lots, center_stats, node_for
+from trading.centers.scope import CenterScope
 from trading.centers.stats import Scope, stats_report, stats_scope
 from trading.enums import Category, LotState
 from trading.kernel.actor import Actor
@@ -63,6 +64,7 @@ async def centers_page(
 async def center_page(
     request: Request[Actor, Any, Any],
     db_session: AsyncSession,
+    center_scope: CenterScope,
     code: str,
     clock: Clock,
 ) -> Template:
@@ -95,7 +97,7 @@ async def center_page(
         )
     )
     everyone = await centers.all_centers(db_session)
-    lots = await center_lots(db_session, request.user, node, subtree=False, limit=50)
+    lots = await center_lots(db_session, center_scope, node, subtree=False, limit=50)
     return page(
         request,
         "center.html",

@@ -1,4 +1,5 @@
-"""Trading centers as tenants: the tree of division codes, per-center configuration, scopes."""
+"""Trading centers as tenants: the tree of division codes, per-center configuration (who may
+see what in which center is trading.centers.scope)."""
 
 from __future__ import annotations
 
@@ -13,11 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from trading.audit import service as audit
 from trading.auth.models import User
 from trading.centers.models import Center
+from trading.centers.scope import EDGES, subtree
 from trading.enums import LotState, Role
 from trading.kernel.actor import Actor
 from trading.kernel.codes import CodeError, is_within, parse_division_code
 from trading.kernel.db import writing
-from trading.kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from trading.kernel.errors import Conflict, NotFound, ValidationFailed
 from trading.parties.models import PartyKey
 from trading.projects.models import Lot, Project
 from trading.rules import RULESETS, RuleConfigError
@@ -117,31 +119,6 @@ def ancestors(centers: list[Center], center: Center) -> list[Center]:
         chain.insert(0, parent)
         parent = by_id.get(parent.parent_id) if parent.parent_id else None
     return chain
-
-
-# ---- who may see what --------------------------------------------------------------------------
-
-
-async def unpublished_scope(session: AsyncSession, actor: Actor) -> set[int]:
-    """Centers whose unpublished projects the actor may read (staff: own; supervisor: subtree)."""
-    scope: set[int] = set()
-    if actor.center_id is None:
-        return scope
-    if actor.has(Role.STAFF):
-        scope.add(actor.center_id)
-    if actor.has(Role.SUPERVISOR):
-        scope |= await subtree_ids(session, actor.center_id)
-    return scope
-
-
-async def require_supervisor_of(session: AsyncSession, actor: Actor, center: Center) -> None:
-    """Supervisors read their center's subtree only; everyone else is refused."""
-    if not actor.has(Role.SUPERVISOR) or actor.center_id is None:
-        raise Forbidden("需要监督角色 / requires the supervisor role")
-    if center.id not in await subtree_ids(session, actor.center_id):
-        raise Forbidden(
-            f"交易中心 {center.code} 不在您的监督范围内 / center {center.code} is out of your scope"
-        )
 
 
 # ---- adding centers ----------------------------------------------------------------------------
@@ -301,18 +278,9 @@ async def center_by_code(session: AsyncSession, code: str) -> Center:
 
 
 async def subtree_ids(session: AsyncSession, center_id: int) -> set[int]:
-    """The center and every center below it (the tree is shallow: province → city → county)."""
-    rows = (await session.execute(select(Center.id, Center.parent_id))).all()
-    children: dict[int | None, list[int]] = {}
-    for cid, parent in rows:
-        children.setdefault(parent, []).append(cid)
-    found, stack = set(), [center_id]
-    while stack:
-        cid = stack.pop()
-        if cid not in found:
-            found.add(cid)
-            stack.extend(children.get(cid, []))
-    return found
+    """The center and every center below it (a filter of public listings; who may see what
+    is trading.centers.scope's)."""
+    return set(subtree([(cid, parent) for cid, parent in await session.execute(EDGES)], center_id))
 
 
 async def center_custodians(session: AsyncSession, center_id: int) -> list[tuple[User, PartyKey]]:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
+from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
 
 from litestar import Request, Response
@@ -15,14 +17,16 @@ from litestar.exceptions import (
     NotAuthorizedException,
     NotFoundException,
     PermissionDeniedException,
+    ValidationException,
 )
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractMiddleware
 from litestar.response import Template
 from litestar.types import Receive, Scope, Send
+from sqlalchemy.exc import IntegrityError
 
 from trading.kernel.actor import Actor
-from trading.kernel.errors import DomainError
+from trading.kernel.errors import Conflict, DomainError
 from trading.kernel.i18n import pick_lang, translator
 from trading.kernel.runtime import Runtime
 
@@ -54,13 +58,36 @@ def client_ip(conn: ASGIConnection[Any, Any, Any, Any]) -> str:
 MAX_ID = 2**63 - 1
 
 
+_INTEGER = re.compile(r"\s*[+-]?(\d+)\s*")
+
+
+def _int_query_keys(handler: BaseRouteHandler) -> set[str]:
+    """The query keys a handler reads as integers (ids, offsets, tree sizes)."""
+    return {
+        getattr(field.kwarg_definition, "query", None) or name
+        for name, field in handler.parsed_fn_signature.parameters.items()
+        if field.annotation in (int, int | None)
+    }
+
+
 class IdRangeMiddleware(AbstractMiddleware):
-    """A path id beyond 64 bits is a 404 here, before any database driver overflows on it."""
+    """An integer beyond 64 bits is refused here, before any database driver overflows on it:
+    a path id names no record (404), a query integer is out of range (400)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         params = scope.get("path_params") or {}
         if any(isinstance(v, int) and not -MAX_ID - 1 <= v <= MAX_ID for v in params.values()):
             raise NotFoundException("没有该记录 / no such record")
+        if scope.get("query_string") and (keys := _int_query_keys(scope["route_handler"])):
+            query = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
+            for key, value in query:
+                digits = _INTEGER.fullmatch(value)
+                # Length first: int() of a few thousand digits is itself refused (and slow).
+                if key in keys and digits and (len(digits[1]) > 19 or abs(int(value)) > MAX_ID):
+                    raise ValidationException(
+                        f"{key}: 超出范围 / out of range",
+                        extra=[{"key": key, "source": "query", "message": "out of range"}],
+                    )
         await self.app(scope, receive, send)
 
 
@@ -68,6 +95,10 @@ def requires(*roles: str) -> Any:
     """A Litestar guard: the caller must hold one of `roles`."""
 
     def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        # OPTIONS (Litestar's automatic answer: the allowed methods) reveals nothing and runs
+        # no handler; the auth middleware skips it, so there is no user to check.
+        if connection.scope.get("method") == "OPTIONS":
+            return
         actor: Actor = connection.user
         if actor.user_id is None:
             raise NotAuthorizedException("请先登录 / sign in first")
@@ -106,9 +137,19 @@ def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> R
     return _problem(request, 500, "internal_error", "服务器内部错误 / internal server error")
 
 
+def integrity_error_handler(request: Request[Any, Any, Any], exc: IntegrityError) -> Response[Any]:
+    """A constraint refused the write: the request repeats, or lost a race with, another
+    (DESIGN: uniqueness lives in constraints, an IntegrityError is a 409). The body never
+    carries the driver's message, which names tables and values."""
+    log.info("constraint refused a write on %s: %s", request.url.path, exc.orig)
+    detail = "与已有记录冲突 / conflicts with an existing record"
+    return _problem(request, Conflict.status, Conflict.code, detail)
+
+
 EXCEPTION_HANDLERS: dict[Any, Any] = {
     DomainError: domain_error_handler,
     HTTPException: http_error_handler,
+    IntegrityError: integrity_error_handler,
     Exception: internal_error_handler,
 }
 

@@ -33,3 +33,12 @@ class PartyKey(IdMixin, Base):
     certificate: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class LotSecrecy(Base):
+    """A lot's bidder salt: secret until the opening record reveals it (see secrecy.py)."""
+
+    __tablename__ = "lot_secrecy"
+
+    lot_id: Mapped[int] = mapped_column(BigId, ForeignKey("lot.id"), primary_key=True)
+    salt: Mapped[str] = mapped_column(String(64))

@@ -14,7 +14,7 @@ from trading.kernel.actor import Actor
 from trading.kernel.clock import Clock
 from trading.kernel.config import Settings
 from trading.kernel.runtime import Runtime
-from trading.kernel.web import requires
+from trading.kernel.web import MAX_ID, requires
 from trading.projects import publishing
 from trading.projects import service as projects
 from trading.projects.models import Lot, Project
@@ -66,7 +66,7 @@ class ProjectApi(Controller):
         lot_state: Annotated[str | None, Parameter(query="state")] = None,
         q: Annotated[str | None, Parameter(max_length=100)] = None,
         limit: Annotated[int, Parameter(ge=1, le=500)] = 100,
-        offset: Annotated[int, Parameter(ge=0)] = 0,
+        offset: Annotated[int, Parameter(ge=0, le=MAX_ID)] = 0,  # beyond it no driver takes it
     ) -> list[LotOut]:
         center_ids = None
         if center:

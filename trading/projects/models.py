@@ -7,10 +7,11 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from trading.enums import Category, LotState, Method, PriceBasis
 from trading.kernel.db import JSON, Base, BigId, IdMixin, UTCDateTime
+from trading.kernel.errors import ValidationFailed
 
 if TYPE_CHECKING:
     from trading.centers.models import Center
@@ -39,6 +40,22 @@ class Project(IdMixin, Base):
     lots: Mapped[list[Lot]] = relationship(
         back_populates="project", lazy="raise", order_by="Lot.number"
     )
+
+
+class ProjectCounter(Base):
+    """The last project number a center handed out (codes are <center>-<year>-<number>).
+
+    One row per center, incremented in the registering transaction by an upsert: concurrent
+    registrations queue on the row (PostgreSQL) or the single writer (SQLite) and each gets
+    the next number, where counting the projects would hand two of them the same one.
+    """
+
+    __tablename__ = "project_counter"
+
+    center_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("center.id"), primary_key=True, autoincrement=False
+    )
+    last: Mapped[int]
 
 
 class Lot(IdMixin, Base):
@@ -89,6 +106,9 @@ class Lot(IdMixin, Base):
         return self.budget
 
 
+CONTENT_TYPE_MAX = 100
+
+
 class Document(IdMixin, Base):
     """A tender document stored in the blob store by its SHA-256."""
 
@@ -98,5 +118,16 @@ class Document(IdMixin, Base):
     name: Mapped[str] = mapped_column(String(255))
     sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(BigId)
-    content_type: Mapped[str] = mapped_column(String(100), default="application/octet-stream")
+    content_type: Mapped[str] = mapped_column(
+        String(CONTENT_TYPE_MAX), default="application/octet-stream"
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    @validates("content_type")
+    def _fits(self, _key: str, value: str) -> str:
+        # The uploader's Content-Type header, kept as sent: one that does not fit the column is
+        # refused here (PostgreSQL would fail the statement; SQLite would keep it whole).
+        if len(value) > CONTENT_TYPE_MAX:
+            n = CONTENT_TYPE_MAX
+            raise ValidationFailed(f"content-type: 最长 {n} 个字符 / at most {n} characters")
+        return value

@@ -9,28 +9,30 @@ from typing import Annotated, Any
 import msgspec
 
 from trading.enums import Category, Method, PriceBasis
+from trading.kernel.bodies import Amount, AmountOrZero, JsonBody
 
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=300)]
-# Amounts arrive as JSON strings or numbers and are checked in the service (sign, cents).
-Amount = Decimal
 
 
 class LotIn(msgspec.Struct, forbid_unknown_fields=True):
+    """One lot of a ProjectIn (whose construction validates amounts and times as lots[i].…)."""
+
     title: Text
     budget: Amount
     docs_issued_at: datetime
     bid_deadline: datetime
     control_price: Amount | None = None
     price_basis: PriceBasis = PriceBasis.BUDGET
-    bid_security: Amount = Decimal("0")
+    bid_security: AmountOrZero = Decimal("0")
     docs_available_until: datetime | None = None
     clarification_deadline: datetime | None = None
     evaluation_at: datetime | None = None
-    evaluation_method: str = "low_price"
+    # A method's name (checked against the registry when the lot is evaluated); the column is 40.
+    evaluation_method: Annotated[str, msgspec.Meta(min_length=1, max_length=40)] = "low_price"
     evaluation_params: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
-class ProjectIn(msgspec.Struct, forbid_unknown_fields=True):
+class ProjectIn(JsonBody, forbid_unknown_fields=True):
     title: Text
     category: Category
     method: Method

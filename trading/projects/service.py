@@ -6,21 +6,24 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from trading.audit import service as audit
 from trading.centers.models import Center
-from trading.centers.service import center_by_code, subtree_ids
+from trading.centers.scope import Material, may_see, visible_centers
+from trading.centers.service import center_by_code
 from trading.enums import LotState, Role
 from trading.kernel.actor import Actor
 from trading.kernel.codes import CodeError, parse_division_code, validate_uscc
 from trading.kernel.config import Settings
-from trading.kernel.db import writing
+from trading.kernel.db import is_sqlite, writing
 from trading.kernel.errors import Forbidden, NotFound, ValidationFailed
 from trading.parties.models import Organization
 from trading.projects import lifecycle
-from trading.projects.models import Lot, Project
+from trading.projects.models import Lot, Project, ProjectCounter
 from trading.projects.schemas import ProjectIn
 
 
@@ -35,11 +38,12 @@ def manages(actor: Actor, project: Project) -> bool:
 
 
 async def can_see_unpublished(session: AsyncSession, actor: Actor, project: Project) -> bool:
+    """The tenderer/agency that owns it, or whoever has its center's unpublished work in
+    scope (trading.centers.scope: its staff, supervisors above it)."""
     if manages(actor, project):
         return True
-    if actor.has(Role.SUPERVISOR) and actor.center_id is not None:
-        return project.center_id in await subtree_ids(session, actor.center_id)
-    return False
+    scope = await visible_centers(session, actor)
+    return may_see(scope, project.center_id, Material.UNPUBLISHED)
 
 
 async def get_project(session: AsyncSession, project_id: int, actor: Actor) -> Project:
@@ -137,16 +141,10 @@ async def register_project(
             raise Forbidden(
                 "招标人只能为本单位登记项目 / a tenderer registers only its own projects"
             )
-        for i, lot_in in enumerate(data.lots):
-            _check_lot_amounts(i, lot_in.budget, lot_in.control_price, lot_in.bid_security)
-            for name in ("docs_issued_at", "bid_deadline"):
-                if getattr(lot_in, name).tzinfo is None:
-                    raise ValidationFailed(f"lots[{i}].{name}: 需要带时区的时间 / needs a timezone")
-        count = await session.scalar(
-            select(func.count(Project.id)).where(Project.center_id == center.id)
-        )
+        # Amounts and times were validated once, when ProjectIn was built (kernel.bodies).
+        number = await _next_project_number(session, center.id)
         project = Project(
-            code=f"{center.code}-{now.year}-{(count or 0) + 1:05d}",
+            code=f"{center.code}-{now.year}-{number:05d}",
             title=data.title,
             center_id=center.id,
             category=data.category,
@@ -197,16 +195,26 @@ async def register_project(
     return await get_project(session, project.id, actor)
 
 
-def _check_lot_amounts(i: int, budget: object, control: object, security: object) -> None:
-    for name, value in (("budget", budget), ("control_price", control), ("bid_security", security)):
-        if value is None:
-            continue
-        if not value.is_finite() or value < 0:  # type: ignore[attr-defined]
-            raise ValidationFailed(
-                f"lots[{i}].{name}: 金额必须为非负数 / must be a non-negative amount"
-            )
-        if value.as_tuple().exponent < -2:  # type: ignore[attr-defined]
-            raise ValidationFailed(f"lots[{i}].{name}: 金额最多两位小数 / at most 2 decimal places")
+async def _next_project_number(session: AsyncSession, center_id: int) -> int:
+    """The center's next project number, taken in the caller's write transaction.
+
+    The upsert holds the center's counter row until commit, so concurrent registrations get
+    consecutive numbers. A center without a row yet starts after the projects it already has
+    (the codes before the counter numbered them 1..n).
+    """
+    insert = sqlite_insert if is_sqlite(session) else pg_insert
+    existing = (
+        select(func.count(Project.id)).where(Project.center_id == center_id).scalar_subquery()
+    )
+    allocate = (
+        insert(ProjectCounter)
+        .values(center_id=center_id, last=existing + 1)
+        .on_conflict_do_update(
+            index_elements=[ProjectCounter.center_id], set_={"last": ProjectCounter.last + 1}
+        )
+        .returning(ProjectCounter.last)
+    )
+    return (await session.execute(allocate)).scalar_one()
 
 
 async def _actor_center(session: AsyncSession, actor: Actor, center_code: str | None) -> Center:

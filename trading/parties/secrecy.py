@@ -12,11 +12,11 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bidding.submission.models import LotSecrecy
 from crypto.encoding import b64u_decode, b64u_encode
 from crypto.labels import bidder_commitment
 from trading.enums import Role
 from trading.kernel.actor import Actor
+from trading.parties.models import LotSecrecy
 
 
 async def lot_salt(session: AsyncSession, lot_id: int) -> bytes:
@@ -40,3 +40,9 @@ async def masked_bidder(session: AsyncSession, lot_id: int, uscc: str) -> tuple[
     commitment = bidder_commitment(await lot_salt(session, lot_id), uscc)
     actor = Actor(user_id=None, name=f"bidder:{commitment[:16]}", roles=frozenset({Role.BIDDER}))
     return actor, commitment
+
+
+async def commitment_of(session: AsyncSession, lot_id: int, uscc: str) -> str | None:
+    """A bidder's commitment on a lot, if the lot has a salt yet (its own entries, for itself)."""
+    salt = await revealed_salt(session, lot_id)
+    return None if salt is None else bidder_commitment(b64u_decode(salt, length=32), uscc)
