@@ -45,4 +45,3 @@ class Bid(IdMixin, Base):
     price: Mapped[Decimal | None]
     price_form: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     failure_cause: Mapped[str] = mapped_column(Text, default="")
-
