@@ -75,6 +75,7 @@ _SQLITE_LOOP_LOCKS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio
     weakref.WeakKeyDictionary()
 )
 _SQLITE_PROCESS_LOCK = threading.Lock()
+SQLITE_WRITER_WAIT = 30.0  # seconds, like busy_timeout
 
 
 @asynccontextmanager
@@ -86,12 +87,18 @@ async def _sqlite_writer() -> AsyncIterator[None]:
     async with loop_lock:
         if not _SQLITE_PROCESS_LOCK.acquire(blocking=False):
             # Another loop writes: wait in a thread (one per loop, as this loop's lock is held).
-            waiting = asyncio.ensure_future(asyncio.to_thread(_SQLITE_PROCESS_LOCK.acquire))
+            waiting = asyncio.ensure_future(
+                asyncio.to_thread(_SQLITE_PROCESS_LOCK.acquire, timeout=SQLITE_WRITER_WAIT)
+            )
             try:
-                await asyncio.shield(waiting)
+                acquired = await asyncio.shield(waiting)
             except asyncio.CancelledError:
-                waiting.add_done_callback(lambda _f: _SQLITE_PROCESS_LOCK.release())
+                waiting.add_done_callback(
+                    lambda f: _SQLITE_PROCESS_LOCK.release() if f.result() else None
+                )
                 raise
+            if not acquired:  # as SQLite's own busy timeout would: fail, never hang
+                raise TimeoutError("SQLite writer busy: no write lock within 30 s")
         try:
             yield
         finally:
