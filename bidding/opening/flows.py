@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bidding.opening import service as opening
-from trading.audit.service import publish_for
+from trading.audit.service import TamperAlarm, publish_for
 from trading.enums import LotState
 from trading.kernel.actor import SCHEDULER, Actor
 from trading.kernel.errors import Conflict
@@ -40,9 +40,14 @@ def kick(rt: Runtime, lot_id: int) -> None:
     rt.jobs.kick(_job(lot_id), advance)
 
 
+async def job_done(rt: Runtime, lot_id: int) -> None:
+    """Until this process's job on the lot (and any rerun asked of it) is done."""
+    await rt.jobs.wait(_job(lot_id))
+
+
 async def settled(rt: Runtime, lot_id: int) -> LotState:
     """Wait for this process's job on the lot, then say where the lot stands."""
-    await rt.jobs.wait(_job(lot_id))
+    await job_done(rt, lot_id)
     async with rt.sessionmaker() as session:
         lot = await session.get(Lot, lot_id)
         return LotState(lot.state) if lot is not None else LotState.CANCELLED
@@ -53,6 +58,8 @@ async def start(rt: Runtime, lot_id: int) -> LotState:
     async with rt.sessionmaker() as session:
         try:
             state = await opening.start_opening(session, lot_id, SCHEDULER, rt.context())
+        except TamperAlarm:
+            raise  # no signed head over an edited log: staff must look, retrying will not help
         except Conflict:
             deadline = dict(await opening.due_openings(session)).get(lot_id)
             if rt.scheduler is not None and deadline is not None:

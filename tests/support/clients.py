@@ -34,11 +34,17 @@ async def app_client(rt: Runtime, **settings: Any) -> AsyncIterator[Client]:
         await app_rt.engine.dispose()
 
 
-async def settled(client: Client, lot_id: int) -> LotState:
-    """Wait for the opening job the app's requests kicked (202), then the lot's state."""
-    from bidding.opening.flows import settled as lot_settled
+async def settled(client: Client, rt: Runtime, lot_id: int) -> LotState:
+    """Wait for the opening job the app's requests kicked (202), then the lot's state, read
+    through the test's runtime (the app's connections belong to the app's event loop)."""
+    from bidding.opening.flows import job_done
+    from trading.projects.models import Lot
 
-    return await lot_settled(client.app.state.rt, lot_id)
+    await job_done(client.app.state.rt, lot_id)
+    async with rt.sessionmaker() as session:
+        lot = await session.get(Lot, lot_id)
+        assert lot is not None
+        return LotState(lot.state)
 
 
 async def bearer(client: Client | httpx.AsyncClient, username: str) -> dict[str, str]:

@@ -56,7 +56,7 @@ async def test_all_bidders_decrypt_and_the_record_needs_no_custodian(
     answers = [await release(client, lot, u, k) for u, k in keys.items()]
     # Accepted; the record follows in the lot's background job once every bid is decided.
     assert [(a.status_code, a.json()["state"]) for a in answers] == [(202, "opening")] * 3
-    assert await settled(client, lot.id) == LotState.OPENED
+    assert await settled(client, rt, lot.id) == LotState.OPENED
     async with rt.sessionmaker() as session:
         opening = await session.get(Opening, lot.id)
     assert opening is not None and opening.record is not None
