@@ -279,6 +279,55 @@ async def test_forms_and_streams_are_not_json_routes(client: Client, publish_lot
     assert r.status_code in (302, 303), r.text
 
 
+# ---- input no database takes: NUL characters, integers beyond 64 bits -------------------------
+
+
+async def test_nul_anywhere_is_400_problem_and_nothing_is_written(
+    rt: Runtime, client: Client
+) -> None:
+    """PostgreSQL cannot store U+0000 in text and fails the statement: refused at the edge."""
+    from bidhall.demo import DEMO_PASSWORD
+
+    staff = await bearer(client, "staff-450100")
+    before = await counts(rt)
+    body = project_body(rt)
+    body["title"] = "道路\x00工程"
+    attempts = [
+        await client.get("/api/v1/lots", params={"q": "a\x00b"}),
+        await client.get("/api/v1/centers/45%000/lots"),
+        await client.post("/api/v1/projects", json=body, headers=staff),
+        await client.post(
+            "/api/v1/auth/token", json={"username": "staff\x00-450100", "password": DEMO_PASSWORD}
+        ),
+        await client.post(
+            "/login",
+            data={"username": "staff-450100\x00", "password": DEMO_PASSWORD},
+            headers={"accept": "application/json"},
+        ),
+    ]
+    for r in attempts:
+        assert "NUL" in assert_problem(r, 400)["detail"], r.request.url
+    assert await counts(rt) == before
+    # A backslash followed by "u0000" is text, not a NUL.
+    body["title"] = "路径 C:\\u0000 说明"
+    r = await client.post("/api/v1/projects", json=body, headers=staff)
+    assert r.status_code == 201 and r.json()["title"] == body["title"], r.text
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/lots?offset=99999999999999999999",
+        "/api/v1/audit/heads?before=3656191797971062743019552768",
+        "/api/v1/audit/heads?before=" + "9" * 5000,  # more digits than int() takes
+        "/api/v1/audit/proof/consistency?first=1&second=-99999999999999999999",
+    ],
+)
+async def test_query_integer_beyond_64_bits_is_400_problem(client: Client, url: str) -> None:
+    problem = assert_problem(await client.get(url), 400)
+    assert "out of range" in problem["detail"]
+
+
 # ---- OPTIONS -----------------------------------------------------------------------------------
 
 
