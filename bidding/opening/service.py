@@ -4,21 +4,26 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import tempfile
-from datetime import datetime, timedelta
-from decimal import Decimal
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bidding.hall import events
+from bidding.opening.decryption import (
+    decrypt_one,
+    price_of,
+    read_sealed_price_form,
+    record_outcome,
+)
+from bidding.opening.lease import drop_lease, take_lease
 from bidding.opening.models import Opening, ReleasedShare
 from bidding.opening.record import SYSTEM_OPENER, publish_record
 from bidding.submission.models import Bid, BidStatus
 from bidding.submission.service import bidder_org, refuse_attempt
-from crypto import bundle, custody, envelope
+from crypto import custody
 from crypto.encoding import b64u_decode, b64u_encode
 from crypto.errors import CryptoError
 from crypto.labels import envelope_lot_id
@@ -27,11 +32,8 @@ from trading.announcements.service import announce
 from trading.audit import service as audit
 from trading.enums import LotState, Role
 from trading.kernel.actor import Actor
-from trading.kernel.blobs import LocalBlobStore
-from trading.kernel.clock import Clock
 from trading.kernel.db import writing
 from trading.kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from trading.kernel.money import InputError, amount
 from trading.kernel.runtime import Context
 from trading.parties.models import Organization
 from trading.projects import lifecycle
@@ -41,8 +43,6 @@ from trading.projects.service import get_lot
 from trading.rules.engine import check_bid_count
 
 log = logging.getLogger("bidhall.openings")
-# Renewed after every bid; a runner that dies lets another take over after this long.
-LEASE = timedelta(minutes=5)
 
 
 async def _lot_for_update(session: AsyncSession, lot_id: int) -> Lot:
@@ -218,7 +218,7 @@ async def advance_opening(
     works on a lot at a time across processes; each bid is decided by compare-and-set and each
     step commits on its own, so it is safe to call any number of times and after a crash.
     """
-    if not await _take_lease(session, lot_id, owner, ctx.clock):
+    if not await take_lease(session, lot_id, owner, ctx.clock):
         log.info("lot %s: another runner holds the opening; nothing to do here", lot_id)
         return LotState.OPENING
     try:
@@ -233,7 +233,7 @@ async def advance_opening(
         await session.rollback()
         return LotState((await _lot_for_update(session, lot_id)).state)
     finally:
-        await _drop_lease(session, lot_id, owner)
+        await drop_lease(session, lot_id, owner)
 
 
 async def _advance(session: AsyncSession, lot: Lot, ctx: Context, owner: str) -> LotState:
@@ -249,8 +249,8 @@ async def _advance(session: AsyncSession, lot: Lot, ctx: Context, owner: str) ->
         orgs = {o.id: o for o in await session.scalars(select(Organization))}
         total = len(opening.bid_snapshot)
         for bid in pending:
-            await _decrypt_one(session, lot, bid, orgs[bid.bidder_org_id], priv, ctx)
-            await _take_lease(session, lot.id, owner, ctx.clock)  # renew: a bid can take long
+            await decrypt_one(session, lot, bid, orgs[bid.bidder_org_id], priv, ctx)
+            await take_lease(session, lot.id, owner, ctx.clock)  # renew: a bid can take long
             left = len(await _pending(session, opening))
             events.publish(lot.id, events.DECRYPT, {"done": total - left, "total": total})
         if await _pending(session, opening):
@@ -269,37 +269,6 @@ async def _pending(session: AsyncSession, opening: Opening) -> list[Bid]:
             .execution_options(populate_existing=True)
         )
     )
-
-
-async def _take_lease(session: AsyncSession, lot_id: int, owner: str, clock: Clock) -> bool:
-    now = clock.now()
-    async with writing(session):
-        result = await session.execute(
-            update(Opening)
-            .where(
-                Opening.lot_id == lot_id,
-                or_(
-                    Opening.lease_owner.is_(None),
-                    Opening.lease_owner == owner,
-                    Opening.lease_until < now,
-                ),
-            )
-            .values(lease_owner=owner, lease_until=now + LEASE)
-            .execution_options(synchronize_session=False)
-        )
-    return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
-
-
-async def _drop_lease(session: AsyncSession, lot_id: int, owner: str) -> None:
-    if session.in_transaction():
-        await session.rollback()
-    async with writing(session):
-        await session.execute(
-            update(Opening)
-            .where(Opening.lot_id == lot_id, Opening.lease_owner == owner)
-            .values(lease_owner=None, lease_until=None)
-            .execution_options(synchronize_session=False)
-        )
 
 
 async def _recover_key(session: AsyncSession, lot: Lot, opening: Opening, ctx: Context) -> bool:
@@ -344,101 +313,6 @@ async def _recover_key(session: AsyncSession, lot: Lot, opening: Opening, ctx: C
     return True
 
 
-def _price_of(form: dict[str, Any]) -> Decimal:
-    """The sealed price, read with the one amount type: what is stored is what is published."""
-    raw = form.get("price")
-    if not isinstance(raw, str):
-        raise ValueError("price form has no price string")
-    try:
-        return amount(raw, "price")
-    except InputError as exc:
-        raise ValueError(f"price {raw[:40]!r}: {exc.reason}") from exc
-
-
-def _read_sealed_price_form(
-    blobs: LocalBlobStore,
-    bid: Bid,
-    lot_id: str,
-    bidder_id: str,
-    *,
-    priv: bytes | None = None,
-    file_key: bytes | None = None,
-) -> dict[str, Any]:
-    """Open the envelope (authenticating every chunk) with the lot's opening key or the file key
-    its bidder released, and read the price form inside it."""
-    expect = {"expect_lot": lot_id, "expect_bidder": bidder_id, "expect_version": bid.version}
-    with blobs.open(bid.ciphertext_sha256) as src, tempfile.TemporaryFile() as plain:
-        if file_key is not None:
-            envelope.open_with_file_key(src, plain, file_key=file_key, **expect)
-        else:
-            assert priv is not None
-            envelope.open_envelope(src, plain, recipient_priv=priv, **expect)
-        plain.seek(0)
-        return bundle.read_price_form(plain)
-
-
-async def _decrypt_one(
-    session: AsyncSession, lot: Lot, bid: Bid, org: Organization, priv: bytes, ctx: Context
-) -> None:
-    status, price, form, cause = BidStatus.DECRYPTED, None, None, ""
-    if not ctx.blobs.exists(bid.ciphertext_sha256):
-        # Lost by the platform: 撤回 (withdrawn), not the bidder's fault (电子办法 31).
-        status, cause = BidStatus.FAILED, "sealed file missing from the platform store"
-    else:
-        try:
-            # A multi-GB bid takes seconds: decrypt off the event loop so the hall stays live.
-            form = await asyncio.to_thread(
-                _read_sealed_price_form,
-                ctx.blobs,
-                bid,
-                envelope_lot_id(lot.id),
-                org.uscc,
-                priv=priv,
-            )
-            price = _price_of(form)
-        except (CryptoError, ValueError) as exc:
-            status, cause = BidStatus.REVOKED, str(exc)
-    await _record_outcome(session, lot, bid, (status, price, form, cause), SYSTEM_OPENER, ctx)
-
-
-async def _record_outcome(
-    session: AsyncSession,
-    lot: Lot,
-    bid: Bid,
-    outcome: tuple[str, Decimal | None, dict[str, Any] | None, str],
-    actor: Actor,
-    ctx: Context,
-) -> bool:
-    """Decide one bid by compare-and-set: False (and nothing written) if it was decided first."""
-    status, price, form, cause = outcome
-    async with writing(session):
-        result = await session.execute(
-            update(Bid)
-            .where(Bid.id == bid.id, Bid.status == BidStatus.ACTIVE)
-            .values(
-                status=status,
-                price=price,
-                price_form=form,
-                failure_cause=cause,
-                decrypted_at=ctx.now,
-            )
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            return False
-        await audit.append(
-            session,
-            actor,
-            "opening.bid_" + status,
-            "lot",
-            lot.id,
-            at=ctx.now,
-            center_id=lot.project.center_id,
-            detail={"bid_id": bid.id, "sha256": bid.ciphertext_sha256, "cause": cause},
-        )
-    return True
-
-
 async def release_file_key(
     session: AsyncSession, lot_id: int, actor: Actor, file_key: str, ctx: Context
 ) -> LotState:
@@ -462,7 +336,7 @@ async def release_file_key(
     try:
         key = b64u_decode(file_key, length=32, what="file_key")
         form = await asyncio.to_thread(
-            _read_sealed_price_form, ctx.blobs, bid, envelope_lot_id(lot.id), org.uscc, file_key=key
+            read_sealed_price_form, ctx.blobs, bid, envelope_lot_id(lot.id), org.uscc, file_key=key
         )
     except CryptoError as exc:
         # A wrong key changes nothing: the bidder may try again, or custodians open it.
@@ -470,10 +344,10 @@ async def release_file_key(
             f"该密钥无法解密本单位投标 / that key does not open your bid: {exc}"
         ) from exc
     try:
-        outcome = (BidStatus.DECRYPTED, _price_of(form), form, "")
+        outcome = (BidStatus.DECRYPTED, price_of(form), form, "")
     except ValueError as exc:  # authentic, but the bidder's own price form is unusable
         outcome = (BidStatus.REVOKED, None, form, str(exc))
-    if not await _record_outcome(session, lot, bid, outcome, actor, ctx):
+    if not await record_outcome(session, lot, bid, outcome, actor, ctx):
         log.info("lot %s: bid %s was decided by the opening first", lot.id, bid.id)
     opening = await session.get(Opening, lot.id)
     if opening is not None:

@@ -11,6 +11,7 @@ from sqlalchemy import func, select, update
 
 from bidding.opening import service as opening
 from bidding.opening.flows import run_opening
+from bidding.opening.lease import LEASE
 from bidding.opening.models import Opening
 from bidding.submission.models import Bid, BidStatus
 from bidhall.demo import evaluate_and_award, release_shares
@@ -203,7 +204,7 @@ async def test_crash_mid_opening_resumes(
     await bid(lot)
     clock.set(lot.bid_deadline)
     await run_opening(rt, lot.id)
-    real = opening._decrypt_one
+    real = opening.decrypt_one
     calls = 0
 
     async def dies_after_first(*args: Any, **kwargs: Any) -> None:
@@ -213,19 +214,19 @@ async def test_crash_mid_opening_resumes(
             raise SystemError("power cut")
         await real(*args, **kwargs)
 
-    monkeypatch.setattr(opening, "_decrypt_one", dies_after_first)
+    monkeypatch.setattr(opening, "decrypt_one", dies_after_first)
     # The background job fails (logged); the lot stays in its opening.
     assert await release_shares(rt, lot.id, lambda _m: None) == LotState.OPENING
-    monkeypatch.setattr(opening, "_decrypt_one", real)
+    monkeypatch.setattr(opening, "decrypt_one", real)
     # A process that dies outright leaves its lease behind: nobody else decrypts meanwhile.
     async with rt.sessionmaker() as session, writing(session):
         await session.execute(
             update(Opening)
             .where(Opening.lot_id == lot.id)
-            .values(lease_owner="dead-process", lease_until=clock.now() + opening.LEASE)
+            .values(lease_owner="dead-process", lease_until=clock.now() + LEASE)
         )
     assert await run_opening(rt, lot.id) == LotState.OPENING
-    clock.advance(opening.LEASE + timedelta(seconds=1))
+    clock.advance(LEASE + timedelta(seconds=1))
     assert await run_opening(rt, lot.id) == LotState.OPENED  # what reconciliation runs
     async with rt.sessionmaker() as session:
         statuses = list(await session.scalars(select(Bid.status).where(Bid.lot_id == lot.id)))
