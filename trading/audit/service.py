@@ -11,28 +11,31 @@ it has) before signing.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import logging
-from collections.abc import AsyncIterator, Callable, Collection, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import Row, String, and_, cast, func, or_, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import String, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crypto import merkle
 from crypto.canonical import canonical_json
 from crypto.keys import Identity, key_id
 from crypto.merkle import GENESIS, CompactRange, Node, leaf_of
-from trading.audit.models import AuditEntry, AuditNode, TreeHead
+from trading.audit.models import AuditEntry, TreeHead
+from trading.audit.tree import (
+    Rehash,
+    grow_tree,
+    hashing,
+    leaves_of,
+    read_nodes,
+)
 from trading.enums import LotState
 from trading.kernel.actor import Actor
-from trading.kernel.db import advisory_lock, is_sqlite, writing
+from trading.kernel.db import advisory_lock, writing
 from trading.kernel.errors import Conflict, NotFound, ValidationFailed
 from trading.projects.models import Lot
 
@@ -44,8 +47,6 @@ T = TypeVar("T")
 
 # "bidha": one PostgreSQL advisory lock for the log's tail; appends and heads both take it.
 AUDIT_LOCK_KEY = 0x6269646861
-BATCH = 5000  # entries per query when a run of bodies is hashed again
-THREAD_AT = 256  # this many bodies or more are hashed in a worker thread, off the event loop
 # Once a lot is past its opening, its bids are public anyway: its entries may be too.
 OPENED_STATES = (
     LotState.OPENED,
@@ -106,7 +107,7 @@ async def append(
     )
     session.add(entry)
     await session.flush()
-    await _grow_tree(session, seq - 1, leaf_of(entry.body))
+    await grow_tree(session, seq - 1, leaf_of(entry.body))
     return entry
 
 
@@ -180,63 +181,7 @@ async def leaf_hashes(
     if limit is not None:
         query = query.limit(limit)
     bodies = list(await session.scalars(query))
-    return await _cpu(len(bodies), _leaves_of, bodies)
-
-
-def _leaves_of(bodies: Sequence[str]) -> list[bytes]:
-    return [leaf_of(body) for body in bodies]
-
-
-async def _cpu(items: int, fn: Callable[..., T], *args: Any) -> T:
-    """Hashing ``items`` bodies: in a worker thread once that is worth the hop."""
-    if items >= THREAD_AT:
-        return await asyncio.to_thread(fn, *args)
-    return fn(*args)
-
-
-# ---- the stored tree (audit_node) -------------------------------------------------------------
-
-
-async def _read_nodes(session: AsyncSession, nodes: Collection[Node]) -> dict[Node, bytes]:
-    by_level: dict[int, list[int]] = {}
-    for level, idx in nodes:
-        by_level.setdefault(level, []).append(idx)
-    if not by_level:
-        return {}
-    rows = await session.execute(
-        select(AuditNode.level, AuditNode.idx, AuditNode.hash).where(
-            or_(
-                *(and_(AuditNode.level == lv, AuditNode.idx.in_(ix)) for lv, ix in by_level.items())
-            )
-        )
-    )
-    return {(level, idx): bytes(h) for level, idx, h in rows}
-
-
-async def _write_nodes(session: AsyncSession, nodes: Sequence[tuple[Node, bytes]]) -> None:
-    # An upsert: a row can pre-exist only if entries were deleted behind the log's back. The
-    # new entry's subtree then replaces it (appending never stops) and the stored tree no
-    # longer yields the signed heads' roots, which publishing reports.
-    insert = sqlite_insert if is_sqlite(session) else pg_insert
-    stmt = insert(AuditNode.__table__)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["level", "idx"], set_={"hash": stmt.excluded.hash}
-    )
-    await session.execute(stmt, [{"level": lv, "idx": ix, "hash": h} for (lv, ix), h in nodes])
-
-
-async def _grow_tree(session: AsyncSession, index: int, leaf: bytes) -> None:
-    """Store leaf ``index`` and the subtrees it completes (amortised O(1) rows), under the
-    log's lock and in the entry's transaction: the tree never disagrees with the entries."""
-    needs = merkle.append_needs(index)
-    stored = await _read_nodes(session, needs)
-    if len(stored) < len(needs):
-        # Only a damaged index lacks a left sibling. The entry still goes in; publishing
-        # rebuilds the unsigned tail from the bodies or refuses to sign a damaged prefix.
-        log.error("audit tree: subtrees %s missing at entry %d", needs, index + 1)
-        await _write_nodes(session, [((0, index), leaf)])
-        return
-    await _write_nodes(session, merkle.append_nodes(index, leaf, stored))
+    return await hashing(len(bodies), leaves_of, bodies)
 
 
 async def _compose(
@@ -244,7 +189,7 @@ async def _compose(
 ) -> list[bytes]:
     """Fold each group of stored subtrees: O(log n) rows in one query, O(log n) hashing."""
     wanted = {n for group in groups for n in group}
-    nodes = await _read_nodes(session, wanted)
+    nodes = await read_nodes(session, wanted)
     if len(nodes) < len(wanted):
         missing = min(wanted - nodes.keys())
         raise TamperAlarm(
@@ -252,63 +197,6 @@ async def _compose(
             f" {missing} of a tree of size {size}: rows were deleted"
         )
     return merkle.compose(groups, nodes)
-
-
-async def _entries_with_leaves(
-    session: AsyncSession, after: int, upto: int
-) -> AsyncIterator[Sequence[Row[tuple[int, str, bytes | None]]]]:
-    """(seq, body, stored leaf hash) for seq in (after, upto], in batches (keyset paging)."""
-    while after < upto:
-        rows = (
-            await session.execute(
-                select(AuditEntry.seq, AuditEntry.body, AuditNode.hash)
-                .outerjoin(
-                    AuditNode, and_(AuditNode.level == 0, AuditNode.idx == AuditEntry.seq - 1)
-                )
-                .where(AuditEntry.seq > after, AuditEntry.seq <= upto)
-                .order_by(AuditEntry.seq)
-                .limit(BATCH)
-            )
-        ).all()
-        if not rows:
-            return
-        yield rows
-        after = rows[-1].seq
-
-
-@dataclass
-class _Rehash:
-    """One pass over a run of bodies: extends ``edge`` with their leaves, noting the first
-    entry missing (a gap in seq) and the first whose stored leaf hash differs."""
-
-    edge: CompactRange
-    created: list[tuple[Node, bytes]] | None = None  # collect completed subtrees to store
-    gap: int | None = None
-    differs: int | None = None
-
-    def absorb(self, rows: Sequence[Row[tuple[int, str, bytes | None]]]) -> None:
-        for seq, body, stored in rows:
-            if seq != self.edge.size + 1:
-                self.gap = self.edge.size + 1
-                return
-            leaf = leaf_of(body)
-            if stored is None or bytes(stored) != leaf:
-                self.differs = self.differs or seq
-            made = self.edge.append(leaf)
-            if self.created is not None:
-                self.created.extend(made)
-
-    async def run(self, session: AsyncSession, upto: int) -> _Rehash:
-        async for rows in _entries_with_leaves(session, self.edge.size, upto):
-            await _cpu(len(rows), self.absorb, rows)
-            if self.gap is not None:
-                return self
-            if self.created:
-                await _write_nodes(session, self.created)
-                self.created.clear()
-        if self.edge.size < upto:
-            self.gap = self.edge.size + 1
-        return self
 
 
 # ---- signed tree heads ------------------------------------------------------------------------
@@ -354,14 +242,14 @@ async def publish_head(session: AsyncSession, platform: Identity, now: datetime)
     if size < old:
         raise _mismatch(old, f"the log now has {size} entries")
     edge_nodes, new_nodes = merkle.root_nodes(old), merkle.root_nodes(size)
-    stored = await _read_nodes(session, {*edge_nodes, *new_nodes})
+    stored = await read_nodes(session, {*edge_nodes, *new_nodes})
     if latest is not None and (
         any(n not in stored for n in edge_nodes)
         or merkle.fold([stored[n] for n in edge_nodes]).hex() != latest.root
     ):
         raise _mismatch(old, "its stored tree hashes differ")
     edge = [stored[n] for n in edge_nodes]
-    check = await _Rehash(CompactRange(old, edge)).run(session, size)
+    check = await Rehash(CompactRange(old, edge)).run(session, size)
     if check.gap is not None:
         raise _mismatch(old, f"entry {check.gap} is missing")
     root = check.edge.root()
@@ -376,7 +264,7 @@ async def publish_head(session: AsyncSession, platform: Identity, now: datetime)
             old,
             check.differs,
         )
-        await _Rehash(CompactRange(old, edge), created=[]).run(session, size)
+        await Rehash(CompactRange(old, edge), created=[]).run(session, size)
     sth = merkle.sign_tree_head(
         platform.sign_priv, size, root, now.isoformat(), key_id(platform.sign_pub)
     )
@@ -397,7 +285,7 @@ async def check_signed_prefix(session: AsyncSession, head: TreeHead) -> None:
     """Hash the first ``head.tree_size`` bodies again (streamed in batches, off the event
     loop) and raise :class:`TamperAlarm` unless they are all there, match their stored
     leaf hashes and give the head's root. O(n): the full sweep, not for a request path."""
-    check = await _Rehash(CompactRange()).run(session, head.tree_size)
+    check = await Rehash(CompactRange()).run(session, head.tree_size)
     if check.gap is not None:
         raise _mismatch(head.tree_size, f"entry {check.gap} is missing")
     if check.edge.root().hex() != head.root:

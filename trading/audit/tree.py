@@ -1,0 +1,136 @@
+"""The audit log's stored Merkle tree (audit_node): leaf and complete-subtree hashes written with
+each entry, read back O(log n) at a time, and the re-hash of a run of bodies against them."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import Row, and_, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from crypto import merkle
+from crypto.merkle import CompactRange, Node, leaf_of
+from trading.audit.models import AuditEntry, AuditNode
+from trading.kernel.db import is_sqlite
+
+log = logging.getLogger("bidhall.audit")
+T = TypeVar("T")
+
+BATCH = 5000  # entries per query when a run of bodies is hashed again
+THREAD_AT = 256  # this many bodies or more are hashed in a worker thread, off the event loop
+
+
+def leaves_of(bodies: Sequence[str]) -> list[bytes]:
+    return [leaf_of(body) for body in bodies]
+
+
+async def hashing(items: int, fn: Callable[..., T], *args: Any) -> T:
+    """Hashing ``items`` bodies: in a worker thread once that is worth the hop."""
+    if items >= THREAD_AT:
+        return await asyncio.to_thread(fn, *args)
+    return fn(*args)
+
+
+async def read_nodes(session: AsyncSession, nodes: Collection[Node]) -> dict[Node, bytes]:
+    by_level: dict[int, list[int]] = {}
+    for level, idx in nodes:
+        by_level.setdefault(level, []).append(idx)
+    if not by_level:
+        return {}
+    rows = await session.execute(
+        select(AuditNode.level, AuditNode.idx, AuditNode.hash).where(
+            or_(
+                *(and_(AuditNode.level == lv, AuditNode.idx.in_(ix)) for lv, ix in by_level.items())
+            )
+        )
+    )
+    return {(level, idx): bytes(h) for level, idx, h in rows}
+
+
+async def write_nodes(session: AsyncSession, nodes: Sequence[tuple[Node, bytes]]) -> None:
+    # An upsert: a row can pre-exist only if entries were deleted behind the log's back. The
+    # new entry's subtree then replaces it (appending never stops) and the stored tree no
+    # longer yields the signed heads' roots, which publishing reports.
+    insert = sqlite_insert if is_sqlite(session) else pg_insert
+    stmt = insert(AuditNode.__table__)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["level", "idx"], set_={"hash": stmt.excluded.hash}
+    )
+    await session.execute(stmt, [{"level": lv, "idx": ix, "hash": h} for (lv, ix), h in nodes])
+
+
+async def grow_tree(session: AsyncSession, index: int, leaf: bytes) -> None:
+    """Store leaf ``index`` and the subtrees it completes (amortised O(1) rows), under the
+    log's lock and in the entry's transaction: the tree never disagrees with the entries."""
+    needs = merkle.append_needs(index)
+    stored = await read_nodes(session, needs)
+    if len(stored) < len(needs):
+        # Only a damaged index lacks a left sibling. The entry still goes in; publishing
+        # rebuilds the unsigned tail from the bodies or refuses to sign a damaged prefix.
+        log.error("audit tree: subtrees %s missing at entry %d", needs, index + 1)
+        await write_nodes(session, [((0, index), leaf)])
+        return
+    await write_nodes(session, merkle.append_nodes(index, leaf, stored))
+
+
+async def entries_with_leaves(
+    session: AsyncSession, after: int, upto: int
+) -> AsyncIterator[Sequence[Row[tuple[int, str, bytes | None]]]]:
+    """(seq, body, stored leaf hash) for seq in (after, upto], in batches (keyset paging)."""
+    while after < upto:
+        rows = (
+            await session.execute(
+                select(AuditEntry.seq, AuditEntry.body, AuditNode.hash)
+                .outerjoin(
+                    AuditNode, and_(AuditNode.level == 0, AuditNode.idx == AuditEntry.seq - 1)
+                )
+                .where(AuditEntry.seq > after, AuditEntry.seq <= upto)
+                .order_by(AuditEntry.seq)
+                .limit(BATCH)
+            )
+        ).all()
+        if not rows:
+            return
+        yield rows
+        after = rows[-1].seq
+
+
+@dataclass
+class Rehash:
+    """One pass over a run of bodies: extends ``edge`` with their leaves, noting the first
+    entry missing (a gap in seq) and the first whose stored leaf hash differs."""
+
+    edge: CompactRange
+    created: list[tuple[Node, bytes]] | None = None  # collect completed subtrees to store
+    gap: int | None = None
+    differs: int | None = None
+
+    def absorb(self, rows: Sequence[Row[tuple[int, str, bytes | None]]]) -> None:
+        for seq, body, stored in rows:
+            if seq != self.edge.size + 1:
+                self.gap = self.edge.size + 1
+                return
+            leaf = leaf_of(body)
+            if stored is None or bytes(stored) != leaf:
+                self.differs = self.differs or seq
+            made = self.edge.append(leaf)
+            if self.created is not None:
+                self.created.extend(made)
+
+    async def run(self, session: AsyncSession, upto: int) -> Rehash:
+        async for rows in entries_with_leaves(session, self.edge.size, upto):
+            await hashing(len(rows), self.absorb, rows)
+            if self.gap is not None:
+                return self
+            if self.created:
+                await write_nodes(session, self.created)
+                self.created.clear()
+        if self.edge.size < upto:
+            self.gap = self.edge.size + 1
+        return self
