@@ -44,8 +44,6 @@ import multiprocessing
 import os
 import shutil
 import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -55,6 +53,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from _servers import HOST, Processes, Server, bidhall_argv, free_port, wait_ready
 
 # Run as a script, bench/ is first on sys.path: _world is a sibling module.
 from _world import (
@@ -74,7 +74,6 @@ from _world import (
     table,
 )
 
-HOST = "127.0.0.1"
 HERE = Path(__file__).resolve()
 SANDBOX_FACTOR = 1_000_000  # 20 legal days -> 1.7 s: a sandbox lot may close within the minute
 READ_CHUNK = 256 << 10
@@ -161,97 +160,6 @@ def serve_bare(port: int, directory: Path, mode: str) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     # The same call `bidhall serve` makes (bidhall/cli.py), so only the app differs.
     uvicorn.run(bare_app(directory, mode), host=HOST, port=port, log_level="info")
-
-
-# ---- processes we start ------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class Server:
-    name: str
-    proc: subprocess.Popen[bytes]
-    url: str
-    log: Path
-
-    def cpu_seconds(self) -> float:
-        """utime + stime of the server process, from /proc/<pid>/stat."""
-        try:
-            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return math.nan
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def log_tail(self, lines: int = 25) -> str:
-        try:
-            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return "(no log)"
-
-
-@dataclass
-class Processes:
-    servers: list[Server] = field(default_factory=list)
-
-    def start(
-        self, name: str, argv: list[str], env: dict[str, str], cwd: Path, port: int
-    ) -> Server:
-        log = cwd / f"{name}.log"
-        with log.open("wb") as out:
-            proc = subprocess.Popen(
-                argv, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-            )
-        server = Server(name, proc, f"http://{HOST}:{port}", log)
-        self.servers.append(server)
-        return server
-
-    def stop(self, server: Server) -> None:
-        if server.proc.poll() is None:
-            server.proc.send_signal(signal.SIGINT)  # graceful; lets cProfile write its file
-        try:
-            server.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.proc.kill()
-            server.proc.wait(timeout=5)
-
-    def stop_all(self) -> None:
-        for server in self.servers:
-            if server.proc.poll() is None:
-                server.proc.send_signal(signal.SIGINT)  # uvicorn shuts down gracefully
-        for server in self.servers:
-            try:
-                server.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.proc.kill()
-                server.proc.wait(timeout=5)
-        self.servers.clear()
-
-
-async def wait_ready(server: Server, path: str, within: float = 90.0) -> None:
-    import httpx
-
-    give_up = time.monotonic() + within
-    async with httpx.AsyncClient(timeout=2.0) as client:
-        while time.monotonic() < give_up:
-            if server.proc.poll() is not None:
-                raise RuntimeError(f"{server.name} server exited:\n{server.log_tail()}")
-            with contextlib.suppress(httpx.HTTPError):
-                if (await client.get(server.url + path)).status_code == 200:
-                    return
-            await asyncio.sleep(0.2)
-    raise RuntimeError(f"{server.name} server not ready after {within:.0f} s:\n{server.log_tail()}")
-
-
-def bidhall_argv(port: int, profile: Path | None = None) -> list[str]:
-    """`bidhall serve`, run as `python -m trading.cli` so it uses this checkout's code."""
-    prof = ["-m", "cProfile", "-o", str(profile)] if profile is not None else []
-    serve = ["serve", "--host", HOST, "--port", str(port)]
-    return [sys.executable, *prof, "-m", "bidhall.cli", *serve]
 
 
 # ---- sealing (worker processes: the bidders' machines) -----------------------------------------
