@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test setup browser format demo clean
+.PHONY: run test setup browser format demo clean bench
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -45,6 +45,10 @@ test: setup browser
 	$(BIN)/lint-imports
 	$(BIN)/pytest -q
 	@echo "bidhall: all tests passed ($${BIDHALL_TEST_DATABASE_URL:-SQLite})."
+
+## Every benchmark, one table of figures against their targets (BENCH_ARGS=--quick to try it)
+bench: setup
+	$(BIN)/python bench/all.py $(BENCH_ARGS)
 
 demo: setup
 	$(BIN)/bidhall db upgrade
