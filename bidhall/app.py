@@ -47,6 +47,7 @@ from bidhall.scheduler import Leadership, OpeningScheduler
 from trading.audit.refusals import audit_refusal
 from trading.audit.service import publish_for
 from trading.auth.middleware import ActorMiddleware
+from trading.kernel.cache import PublicCache, PublicCacheMiddleware
 from trading.kernel.clock import Clock
 from trading.kernel.config import Settings
 from trading.kernel.content_type import JsonContentTypeMiddleware, NoNulMiddleware
@@ -147,6 +148,7 @@ def create_app(
             await rt.jobs.drain(grace=SHUTDOWN_GRACE.total_seconds())
             await leadership.resign()
 
+    public_cache = PublicCache(rt.clock)
     db_config = SQLAlchemyAsyncConfig(
         engine_instance=rt.engine,
         session_config=AsyncSessionConfig(expire_on_commit=False),
@@ -163,6 +165,9 @@ def create_app(
         plugins=[SQLAlchemyPlugin(config=db_config)],
         middleware=[
             IdRangeMiddleware,
+            # Anonymous public pages, kept a few seconds: before authentication, so a hit is
+            # cheap; requests with credentials pass straight through (trading/kernel/cache.py).
+            DefineMiddleware(PublicCacheMiddleware, cache=public_cache),
             DefineMiddleware(ActorMiddleware, exclude=["^/schema", "^/healthz"]),
             JsonContentTypeMiddleware,  # a JSON body only as application/json, else 415
             NoNulMiddleware,  # no NUL in path, query or body text (PostgreSQL cannot store it)
@@ -177,6 +182,7 @@ def create_app(
         debug=settings.debug,
     )
     app.state.rt = rt
+    app.state.public_cache = public_cache
     return app
 
 

@@ -14,6 +14,7 @@ from trading.centers import models as center_models
 from trading.kernel.db import Base
 from trading.parties import models as party_models
 from trading.projects import models as project_models
+from trading.reports import models as report_models
 
 # Named so no linter drops an import that only registers tables.
 MODEL_MODULES = (
@@ -28,5 +29,6 @@ MODEL_MODULES = (
     opening_models,
     hall_models,
     evaluation_models,
+    report_models,
 )
 metadata = Base.metadata

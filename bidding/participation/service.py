@@ -19,6 +19,7 @@ from trading.audit import service as audit
 from trading.enums import LotState, Role
 from trading.kernel.actor import Actor
 from trading.kernel.blobs import LocalBlobStore, StagedBlob
+from trading.kernel.cache import invalidate_on_commit
 from trading.kernel.clock import Clock
 from trading.kernel.config import Settings
 from trading.kernel.db import writing
@@ -321,6 +322,7 @@ async def amend(
             ) from exc
         lot.bid_deadline = final
         session.add(lot)
+        invalidate_on_commit(session)  # the lot page shows the deadline
         note = "" if final == old else f"（投标截止/开标时间变更为 {final.isoformat()}）"
         announce(
             session,

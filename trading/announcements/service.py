@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from trading.announcements.models import Announcement, AnnouncementKind, AnnouncementState
+from trading.kernel.cache import invalidate_on_commit
 
 
 def announce(
@@ -41,6 +42,8 @@ def announce(
         created_at=at,
     )
     session.add(row)
+    if publish:  # lot pages list the published ones: cached copies go with the commit
+        invalidate_on_commit(session)
     return row
 
 

@@ -25,6 +25,7 @@ from trading.centers.schemas import (
 from trading.centers.scope import CenterScope, Material, may_see, require
 from trading.centers.stats import Scope, stats_report, stats_scope
 from trading.enums import LotState
+from trading.kernel.cache import public_cache
 from trading.kernel.config import Settings
 from trading.kernel.errors import NotFound
 from trading.projects.models import Lot, Project
@@ -59,15 +60,24 @@ def flatten(roots: list[centers.CenterNode]) -> list[CenterOut]:
     return out
 
 
-async def node_for(session: AsyncSession, code: str) -> centers.CenterNode:
+def node_in(roots: list[centers.CenterNode], code: str) -> centers.CenterNode:
     code = centers.division(code, "code")
-    node = centers.find(await centers.tree(session), code)
+    node = centers.find(roots, code)
     if node is None:
         raise NotFound(f"没有代码为 {code} 的交易中心 / no trading center with code {code}")
     return node
 
 
-async def center_stats(session: AsyncSession, code: str, scope: Scope) -> dict[str, Any]:
+async def node_for(session: AsyncSession, code: str) -> centers.CenterNode:
+    return node_in(await centers.tree(session), code)
+
+
+async def center_stats(
+    session: AsyncSession,
+    code: str,
+    scope: Scope,
+    roots: list[centers.CenterNode] | None = None,
+) -> dict[str, Any]:
     found = await stats_scope(
         session,
         center=code,
@@ -76,6 +86,7 @@ async def center_stats(session: AsyncSession, code: str, scope: Scope) -> dict[s
         date_from=None,
         date_to=None,
         default_timezone="Asia/Shanghai",
+        roots=roots,
     )
     return await stats_report(session, found)
 
@@ -220,6 +231,7 @@ class StatsApi(Controller):
     path = "/api/v1"
     tags = ["statistics"]  # noqa: RUF012
 
+    @public_cache
     @get("/stats")
     async def stats(
         self,

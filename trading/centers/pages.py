@@ -17,11 +17,12 @@ from sqlalchemy.orm import selectinload
 
 from trading.announcements.models import Announcement
 from trading.centers import service as centers
-from trading.centers.api import center_lots, center_stats, node_for
+from trading.centers.api import center_lots, center_stats, node_in
 from trading.centers.scope import CenterScope
 from trading.centers.stats import Scope, stats_report, stats_scope
 from trading.enums import Category, LotState
 from trading.kernel.actor import Actor
+from trading.kernel.cache import public_cache
 from trading.kernel.clock import Clock
 from trading.kernel.config import Settings
 from trading.kernel.web import page
@@ -40,6 +41,7 @@ def local_in(zone_name: str) -> Callable[..., str]:
     return local
 
 
+@public_cache
 @get("/centers", name="centers")
 async def centers_page(
     request: Request[Actor, Any, Any], db_session: AsyncSession, settings: Settings
@@ -55,11 +57,13 @@ async def centers_page(
             date_from=None,
             date_to=None,
             default_timezone=settings.timezone,
+            roots=roots,
         ),
     )
     return page(request, "centers.html", roots=roots, stats=stats)
 
 
+@public_cache
 @get("/centers/{code:str}", name="center")
 async def center_page(
     request: Request[Actor, Any, Any],
@@ -68,7 +72,8 @@ async def center_page(
     code: str,
     clock: Clock,
 ) -> Template:
-    node = await node_for(db_session, code)
+    roots = await centers.tree(db_session)
+    node = node_in(roots, code)
     center = node.center
     zone = ZoneInfo(center.timezone)
     now = clock.now()
@@ -79,7 +84,9 @@ async def center_page(
             .join(Project, Lot.project_id == Project.id)
             .where(
                 Project.center_id == center.id,
-                Lot.state != LotState.DRAFT,
+                # Published states by name: the (state, bid_deadline) index then finds the
+                # day's lots directly, where "not a draft" would read every lot of the center.
+                Lot.state.in_([s.value for s in LotState if s != LotState.DRAFT]),
                 Lot.bid_deadline >= day_start,
                 Lot.bid_deadline < day_start + timedelta(days=1),
             )
@@ -96,7 +103,7 @@ async def center_page(
             .limit(20)
         )
     )
-    everyone = await centers.all_centers(db_session)
+    everyone = [n.center for root in roots for n in root.walk()]
     lots = await center_lots(db_session, center_scope, node, subtree=False, limit=50)
     return page(
         request,
@@ -107,13 +114,14 @@ async def center_page(
         today=today,
         announcements=announcements,
         lots=lots,
-        stats_self=await center_stats(db_session, center.code, "self"),
-        stats_subtree=await center_stats(db_session, center.code, "subtree"),
+        stats_self=await center_stats(db_session, center.code, "self", roots),
+        stats_subtree=await center_stats(db_session, center.code, "subtree", roots),
         local=local_in(center.timezone),
         tz=center.timezone,
     )
 
 
+@public_cache
 @get("/stats", name="stats")
 async def stats_page(
     request: Request[Actor, Any, Any],
@@ -125,6 +133,7 @@ async def stats_page(
     date_from: Annotated[date | None, Parameter(query="from")] = None,
     date_to: Annotated[date | None, Parameter(query="to")] = None,
 ) -> Template:
+    roots = await centers.tree(db_session, counts=False)
     found = await stats_scope(
         db_session,
         center=center or None,
@@ -133,6 +142,7 @@ async def stats_page(
         date_from=date_from,
         date_to=date_to,
         default_timezone=settings.timezone,
+        roots=roots,
     )
     doc = await stats_report(db_session, found)
     rows: list[dict[str, Any]] = doc["by_center"]  # type: ignore[assignment]
@@ -141,7 +151,7 @@ async def stats_page(
         "stats.html",
         doc=doc,
         bars=bars(rows),
-        centers=await centers.all_centers(db_session),
+        centers=sorted((n.center for r in roots for n in r.walk()), key=lambda c: c.code),
         categories=list(Category),
         filters={
             "center": center or "",

@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import func, select
+from sqlalchemy import BigInteger, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from trading.audit import service as audit
@@ -21,7 +21,7 @@ from trading.kernel.codes import CodeError, is_within, parse_division_code
 from trading.kernel.db import writing
 from trading.kernel.errors import Conflict, NotFound, ValidationFailed
 from trading.parties.models import PartyKey
-from trading.projects.models import Lot, Project
+from trading.reports.models import LotTally
 from trading.rules import RULESETS, RuleConfigError
 
 # `bidhall center set-rule CODE RULE default` removes a center's override.
@@ -82,19 +82,20 @@ async def all_centers(session: AsyncSession) -> list[Center]:
     return list(await session.scalars(select(Center).order_by(Center.code)))
 
 
-async def tree(session: AsyncSession) -> list[CenterNode]:
-    """Root centers with their descendants; counts come from one GROUP BY query."""
+async def tree(session: AsyncSession, *, counts: bool = True) -> list[CenterNode]:
+    """Root centers with their descendants, and with `counts` their lots by state, read from
+    the statistics tally (a few rows per center, never the lots themselves)."""
     centers = await all_centers(session)
     nodes = {c.id: CenterNode(c) for c in centers}
-    rows = await session.execute(
-        select(Project.center_id, Lot.state, func.count(Lot.id))
-        .join(Project, Lot.project_id == Project.id)
-        .where(Lot.state != LotState.DRAFT, Project.sandbox.is_(False))
-        .group_by(Project.center_id, Lot.state)
-    )
-    for center_id, state, count in rows.all():
-        if center_id in nodes:
-            nodes[center_id].counts[str(state)] = int(count)
+    if counts:
+        rows = await session.execute(
+            select(LotTally.center_id, LotTally.state, cast(func.sum(LotTally.lots), BigInteger))
+            .where(LotTally.sandbox.is_(False))
+            .group_by(LotTally.center_id, LotTally.state)
+        )
+        for center_id, state, count in rows.all():
+            if center_id in nodes and count:
+                nodes[center_id].counts[str(state)] = int(count)
     roots: list[CenterNode] = []
     for node in nodes.values():
         parent = nodes.get(node.center.parent_id) if node.center.parent_id else None

@@ -7,7 +7,7 @@ from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from trading.centers.service import division, tree
+from trading.centers.service import CenterNode, division, tree
 from trading.enums import Category
 from trading.kernel.errors import NotFound, ValidationFailed
 from trading.reports.service import ReportScope, report
@@ -24,8 +24,12 @@ async def stats_scope(
     date_from: date | None,
     date_to: date | None,
     default_timezone: str,
+    roots: list[CenterNode] | None = None,
 ) -> ReportScope:
-    """The scope of a statistics request; bad combinations are a 422 that names the field."""
+    """The scope of a statistics request; bad combinations are a 422 that names the field.
+
+    The scope's centers come from the tree (`roots` when the caller has it already): one
+    small read of the centers, never of their lots."""
     if category is not None and category not in {c.value for c in Category}:
         raise ValidationFailed(
             f"category: 未知的项目类别 {category!r} / unknown category; "
@@ -33,7 +37,8 @@ async def stats_scope(
         )
     if date_from and date_to and date_from > date_to:
         raise ValidationFailed("from: 起始日期晚于截止日期 / 'from' is after 'to'")
-    roots = await tree(session)
+    if roots is None:
+        roots = await tree(session, counts=False)
     if center is None:
         if scope == "self":
             raise ValidationFailed("scope: scope=self 需要指定 center / scope=self needs a center")

@@ -11,9 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from trading.audit import service as audit
 from trading.enums import LotState as S
 from trading.kernel.actor import Actor
+from trading.kernel.cache import invalidate_on_commit
 from trading.kernel.clock import Clock
 from trading.kernel.errors import Conflict
 from trading.projects.models import Lot
+from trading.reports import tally
 
 ALLOWED: dict[S, frozenset[S]] = {
     S.DRAFT: frozenset({S.ANNOUNCED, S.CANCELLED}),
@@ -82,6 +84,8 @@ async def move(
             f"标段状态已被其他操作改变 / lot {lot.id} changed state concurrently",
             detail={"lot_id": lot.id},
         )
+    # The portal, the lot's pages and the statistics show the state: cached copies go.
+    invalidate_on_commit(session)
     await audit.append(
         session,
         actor,
@@ -93,6 +97,8 @@ async def move(
         detail={"from": src.value, "to": dst.value, **(detail or {})},
     )
     await session.refresh(lot)
+    # The statistics aggregates move with the lot, in this transaction.
+    await tally.moved(session, lot, src, dst)
     return True
 
 

@@ -65,6 +65,8 @@ class Lot(IdMixin, Base):
     __table_args__ = (
         UniqueConstraint("project_id", "number"),
         Index("ix_lot_state_deadline", "state", "bid_deadline"),
+        # The portal's order and keyset cursor (trading/projects/public.py): latest first.
+        Index("ix_lot_deadline_id", "bid_deadline", "id"),
     )
 
     project_id: Mapped[int] = mapped_column(BigId, ForeignKey("project.id"), index=True)
