@@ -28,10 +28,10 @@ HERE = Path(__file__).resolve().parent
 # name -> (full-size arguments, quick arguments); in the order they run.
 BENCHES: dict[str, tuple[list[str], list[str]]] = {
     "opening": ([], ["--bids", "100"]),
-    "deadline_rush": ([], ["--bidders", "50", "--size", "1MB"]),
+    "deadline_rush": ([], ["--bidders", "50", "--size", "1MB", "--window", "10", "--slack", "5"]),
     "audit": ([], ["--sizes", "10000"]),
-    "statistics": ([], ["--lots", "20000"]),
-    "http": ([], ["--seconds", "3"]),
+    "stats_scopes": ([], ["--lots", "20000", "--runs", "2"]),
+    "public_reads": ([], ["--seconds", "3", "--render-seconds", "1"]),
 }
 
 

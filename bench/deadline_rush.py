@@ -1,33 +1,43 @@
 """Deadline rush: N bidders upload sealed bids to a real server in the last minute.
 
-    .venv/bin/python bench/deadline_rush.py [--bidders 200] [--size 5MB] [--window 60]
+    .venv/bin/python bench/deadline_rush.py [--bidders 500] [--size 5MB] [--window 60]
 
-What it does, in order (only step 6 is timed):
+What it does, in order (steps 5, 7 and 8 are timed):
 
-1. builds a scratch world in a temp dir (SQLite; a throwaway PostgreSQL database when
-   BIDHALL_DATABASE_URL names a PostgreSQL server), with N bidder organizations and
-   accounts whose public keys are registered and API tokens issued through the services;
-2. publishes one sandbox lot whose bid deadline is the estimated setup time + `--window`
-   seconds ahead (the project's accelerator is large, so the rules allow it);
+1. checks that the temp directory's disk holds the run (sealed bids, stored blobs and one
+   baseline run's copies: about 3 × N × size), then builds a scratch world in a temp dir
+   (SQLite; a throwaway PostgreSQL database when BIDHALL_DATABASE_URL names a PostgreSQL
+   server), with N bidder organizations and accounts whose public keys are registered and
+   API tokens issued through the services;
+2. publishes one sandbox lot whose bid deadline leaves time for the setup, the baselines run
+   before the platform's, and then `--window` seconds (the project's accelerator is large, so
+   the rules allow it);
 3. seals N bids on "the bidders' machines" (bidding.client.seal_bid, in worker processes):
    a price form plus one file of `--size` random (incompressible) bytes each;
 4. starts three servers on 127.0.0.1, each under the same uvicorn as a subprocess:
      platform  `bidhall serve` on the scratch world (scheduler off)
      bare      a plain ASGI endpoint that streams the body to a file, returns 201
-     stage     the same endpoint doing exactly the platform's blob staging
-               (trading.blobs.LocalBlobStore.stage + commit: SHA-256 + fsync + rename)
-5. waits until `--window` seconds before the deadline;
-6. fires all N uploads at once (httpx.AsyncClient, bodies streamed from the sealed files,
+     stage     the same endpoint doing exactly the platform's blob path
+               (trading.kernel.blobs.LocalBlobStore stage + publish + settle: SHA-256 and
+               writes off the event loop, fsync, link in place, directory fsync)
+5. rushes `bare` and `stage` (`--baseline-runs` times each, alternating): the "before" runs;
+6. waits until `--window` seconds before the deadline;
+7. fires all N uploads at once (httpx.AsyncClient, bodies streamed from the sealed files,
    connection pool sized to N) against the platform, checks every one was accepted before
    the deadline, while another client fetches a DB-backed page every 0.25 s (what the
-   rush does to everyone else); then repeats the rush against `bare` and `stage`
-   (`--baseline-runs` times each, alternating; the best run counts);
-7. verifies every receipt offline with the key from GET /api/v1/platform/key, checks the
-   bid rows, prints a table and a one-line summary. Exit status 1 unless accepted == sent.
+   rush does to everyone else);
+8. rushes `bare` and `stage` again: the "after" runs. Each baseline figure is the median of
+   its before and after runs (bench/_figures.py), so a machine that got busier or quieter
+   during the run moves the baseline with the platform;
+9. verifies every receipt offline with the key from GET /api/v1/platform/key, checks the
+   bid rows, prints a table and a one-line summary, and emits the headline figures
+   (bench/_figures.py): receipt p99 against the staging endpoint (the target: ≤ 1.5×) and the
+   bare one, accepted / sent (the target: zero loss), MB/s. Exit status 1 unless
+   accepted == sent.
 
 Latency is per upload, from sending the request to receiving the receipt. MB/s is the
 aggregate body throughput (1 MB = 10^6 bytes) over the rush's wall time. Ratios are
-platform / bare from the same run (latency: > 1 is slower; MB/s: < 1 is slower).
+platform / baseline from the same run (latency: > 1 is slower; MB/s: < 1 is slower).
 `first` is the fastest upload. `srv CPU` / `cli CPU` are the server process's and this
 client's user+system CPU seconds during the rush (2 CPUs are shared by both).
 Everything started is stopped on exit, Ctrl-C or error; the temp dir is removed.
@@ -54,6 +64,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from _figures import Figure, emit, median
 from _servers import HOST, Processes, Server, bidhall_argv, free_port, wait_ready
 
 # Run as a script, bench/ is first on sys.path: _world is a sibling module.
@@ -91,7 +102,7 @@ def say(text: str) -> None:
 def bare_app(directory: Path, mode: str) -> Callable[..., Awaitable[None]]:
     """Plain ASGI: POST streams the body to a file in `directory` and answers 201.
 
-    mode "bare": write only.  mode "stage": the platform's own staging code, unchanged.
+    mode "bare": write only.  mode "stage": the platform's own blob code, unchanged.
     """
     from trading.kernel.blobs import LocalBlobStore
 
@@ -122,8 +133,10 @@ def bare_app(directory: Path, mode: str) -> Callable[..., Awaitable[None]]:
         status, answer = 200, {"status": "ok"}
         if scope["method"] == "POST":
             if store is not None:
+                # What the platform does with a bid's body, minus everything else it does.
                 staged = await store.stage(body(), max_size=1 << 40)
-                store.commit(staged)
+                created = await store.publish(staged)
+                await store.settle(staged, created=created, kept=True)
                 answer = {"sha256": staged.sha256, "size": staged.size}
             else:
                 fd, name = tempfile.mkstemp(dir=directory, prefix="bare-")
@@ -202,7 +215,8 @@ def seal_one(job: tuple[Any, str, str, bytes, str, str, str]) -> Sealed:
 
 
 def calibrate_seal(attachment: Path, out: Path) -> float:
-    """Seconds to seal one bid of this size in this process (to size the deadline)."""
+    """Seconds to seal one bid of this size in this process (to size the deadline); the
+    sealed file stays at `out`."""
     from crypto.keys import generate_identity
 
     dummy, lot_key = generate_identity(), generate_identity()
@@ -210,9 +224,7 @@ def calibrate_seal(attachment: Path, out: Path) -> float:
     seal_one(
         (dummy, "lot-0", "91450100MA0000001X", lot_key.enc_pub, "1.00", str(attachment), str(out))
     )
-    elapsed = time.perf_counter() - t0
-    out.unlink()
-    return elapsed
+    return time.perf_counter() - t0
 
 
 # ---- the rush ----------------------------------------------------------------------------------
@@ -344,6 +356,70 @@ def clear_dir(path: Path, keep: Path | None = None, prefix: str = "") -> None:
 # ---- main --------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Summary:
+    """One endpoint's figures; for a baseline, the median of its runs."""
+
+    name: str
+    sent: int
+    accepted: int
+    first: float
+    p50: float
+    p99: float
+    mbps: float
+    wall: float
+    cpu: float
+    client_cpu: float
+    runs: int = 1
+
+    @classmethod
+    def of(cls, runs: list[Rush]) -> Summary:
+        def med(values: list[float]) -> float:
+            return median(values) if values else math.nan
+
+        return cls(
+            name=runs[0].name,
+            sent=runs[0].sent,
+            accepted=min(len(r.ok) for r in runs),
+            first=med([min(r.latencies()) for r in runs]),
+            p50=med([percentile(r.latencies(), 50) for r in runs]),
+            p99=med([percentile(r.latencies(), 99) for r in runs]),
+            mbps=med([r.mbps for r in runs]),
+            wall=med([r.wall for r in runs]),
+            cpu=med([r.cpu for r in runs]),
+            client_cpu=med([r.client_cpu for r in runs]),
+            runs=len(runs),
+        )
+
+
+def disk_check(tmp: Path, n: int, size: int) -> None:
+    """Refuse to start a run the temp directory's disk cannot hold: the sealed bids, the
+    platform's stored copies and one baseline run's copies at a time (each cleared after)."""
+    need = 3 * n * size + (512 << 20)
+    free = shutil.disk_usage(tmp).free
+    say(f"  disk: {human_size(free)} free under {tmp.parent}, the run needs ~{human_size(need)}")
+    if free < need:
+        raise SystemExit(
+            f"not enough disk under {tmp.parent} for {n} × {human_size(size)}: "
+            f"{human_size(free)} free, ~{human_size(need)} needed (fewer --bidders or --size)"
+        )
+
+
+async def calibrate_stage(path: Path, root: Path) -> float:
+    """Bytes per second through the platform's blob path for one upload alone (to budget the
+    baseline runs before the window)."""
+    from trading.kernel.blobs import LocalBlobStore, iter_file
+
+    store = LocalBlobStore(root)
+    t0 = time.perf_counter()
+    staged = await store.stage(iter_file(path), max_size=1 << 40)
+    created = await store.publish(staged)
+    await store.settle(staged, created=created, kept=False)
+    elapsed = time.perf_counter() - t0
+    shutil.rmtree(root, ignore_errors=True)
+    return staged.size / max(elapsed, 1e-3)
+
+
 async def run(args: argparse.Namespace, tmp: Path, procs: Processes) -> int:
     import httpx
     from sqlalchemy import func, select
@@ -356,6 +432,7 @@ async def run(args: argparse.Namespace, tmp: Path, procs: Processes) -> int:
     n, size, window = args.bidders, args.size, args.window
     workers = max(1, min(args.seal_workers, os.cpu_count() or 1))
     say(f"deadline rush: {n} bidders × {human_size(size)}, window {window:g} s; load {loadavg()}")
+    disk_check(tmp, n, size)
     watch = Stopwatch(say)
     clock = SystemClock()
     with watch.phase("world (migrate + seed)"):
@@ -371,19 +448,26 @@ async def run(args: argparse.Namespace, tmp: Path, procs: Processes) -> int:
         sealed_dir = tmp / "sealed"
         sealed_dir.mkdir()
         attachment = tmp / "attachment.bin"
-        with watch.phase(f"random attachment ({human_size(size)}) + seal calibration"):
+        with watch.phase(f"random attachment ({human_size(size)}) + calibration"):
             write_random(attachment, size)
-            per_seal = calibrate_seal(attachment, sealed_dir / "calibrate.sealed")
-        # Deadline: sealing (in `workers` processes) + server start + a margin, then the window.
+            probe = sealed_dir / "calibrate.sealed"
+            per_seal = calibrate_seal(attachment, probe)
+            rate = await calibrate_stage(probe, tmp / "calibrate-blobs")
+            probe.unlink()
+        # Deadline: sealing (in `workers` processes) + server start + a margin, then the
+        # baselines' "before" runs (budgeted at a third of one upload's rate: N at once share
+        # the disk and the CPUs), then the window.
         setup = per_seal * math.ceil(n / workers) * 1.5 + 4.0 * workers + args.slack
+        before = args.baseline_runs * 2 * (n * size / (rate / 3) + 3.0)
         issued = clock.now()
-        deadline = issued + timedelta(seconds=setup + window)
+        deadline = issued + timedelta(seconds=setup + before + window)
         with watch.phase("publish sandbox lot"):
             lot = await publish_lot(world.rt, n, issued=issued, deadline=deadline, sandbox=True)
         assert lot.opening_pub is not None
         deadline = lot.bid_deadline
         say(
-            f"  lot {lot.id}: deadline {deadline.isoformat()} (setup budget {setup:.0f} s + window)"
+            f"  lot {lot.id}: deadline {deadline.isoformat()} (setup budget {setup:.0f} s,"
+            f" baselines before {before:.0f} s, then the window)"
         )
         opening_pub = b64u_decode(lot.opening_pub, length=32)
         jobs = [
@@ -447,6 +531,27 @@ async def run(args: argparse.Namespace, tmp: Path, procs: Processes) -> int:
         if platform_pub != world.rt.platform.sign_pub:
             raise RuntimeError("the server's platform key differs from the world's key file")
 
+        no_auth: list[dict[str, str]] = [{} for _ in sealed]
+        runs: dict[str, list[Rush]] = {"bare": [], "stage": []}
+
+        async def baselines(when: str) -> None:
+            for round_no in range(args.baseline_runs):
+                for server in (bare, stage):
+                    say(
+                        f"timed: firing {n} uploads at {server.name} ({when}, run"
+                        f" {round_no + 1}); load {loadavg()}"
+                    )
+                    runs[server.name].append(
+                        await rush(
+                            server, server.url + "/", sealed, no_auth, seconds=max(window, 60.0)
+                        )
+                    )
+                    if server is bare:
+                        clear_dir(blob_tmp, prefix="bare-")
+                    else:
+                        clear_dir(stage_root, keep=stage_root / "tmp")
+
+        await baselines("before")
         remaining = (deadline - datetime.now(UTC)).total_seconds()
         if remaining > window:
             say(
@@ -459,47 +564,27 @@ async def run(args: argparse.Namespace, tmp: Path, procs: Processes) -> int:
             f"timed: firing {n} uploads at the platform, {remaining:.1f} s before the deadline;"
             f" load {loadavg()}"
         )
-        if remaining <= 0:
-            say("  setup overran the deadline: raise --slack or --window")
+        if remaining < window / 2:
+            say("  setup overran its budget: raise --slack or --window")
         auth = [
             {"authorization": f"Bearer {t}", "x-bid-signature": s.signature}
             for t, s in zip(tokens, sealed, strict=True)
         ]
         url = f"{platform.url}/api/v1/lots/{lot.id}/bids"
         mine_url = f"{platform.url}/api/v1/lots/{lot.id}/bids/mine"
-        probe = (mine_url, {"authorization": f"Bearer {tokens[0]}"})
-        results = [
-            await rush(platform, url, sealed, auth, seconds=max(remaining, 1.0), probe=probe)
-        ]
+        probe_get = (mine_url, {"authorization": f"Bearer {tokens[0]}"})
+        plat = await rush(platform, url, sealed, auth, seconds=max(remaining, 1.0), probe=probe_get)
         to_spare = (deadline - datetime.now(UTC)).total_seconds()
-        say(
-            f"  platform done: {len(results[0].ok)}/{n} accepted,"
-            f" {to_spare:.1f} s before the deadline"
-        )
+        say(f"  platform done: {len(plat.ok)}/{n} accepted, {to_spare:.1f} s before the deadline")
         leftovers = len(list(blob_tmp.iterdir()))  # staging files the platform left behind
-        no_auth: list[dict[str, str]] = [{} for _ in sealed]
-        runs: dict[str, list[Rush]] = {"bare": [], "stage": []}
-        for round_no in range(args.baseline_runs):
-            for server in (bare, stage):
-                say(
-                    f"timed: firing {n} uploads at {server.name} (run {round_no + 1});"
-                    f" load {loadavg()}"
-                )
-                runs[server.name].append(
-                    await rush(server, server.url + "/", sealed, no_auth, seconds=max(window, 60.0))
-                )
-                if server is bare:
-                    clear_dir(blob_tmp, prefix="bare-")
-                else:
-                    clear_dir(stage_root, keep=stage_root / "tmp")
-        # The best (highest MB/s) baseline run counts: noise only ever flatters the platform.
+        await baselines("after")
         for name in ("bare", "stage"):
-            results.append(max(runs[name], key=lambda r: (len(r.ok), r.mbps)))
-            if len(runs[name]) > 1:
-                say(f"  {name} runs, MB/s: " + ", ".join(f"{r.mbps:.0f}" for r in runs[name]))
+            say(
+                f"  {name} runs (before, after), MB/s: "
+                + ", ".join(f"{r.mbps:.0f}" for r in runs[name])
+            )
 
         # Offline receipt checks and the rows the platform stored.
-        plat = results[0]
         bad: list[str] = []
         for upload in plat.ok:
             receipt = upload.body.get("receipt") if isinstance(upload.body, dict) else None
@@ -531,15 +616,25 @@ async def run(args: argparse.Namespace, tmp: Path, procs: Processes) -> int:
         blobs = sum(
             1 for p in world.settings.blob_dir.rglob("*") if p.is_file() and p.parent.name != "tmp"
         )
-
-        report(args, db, results, n, bad, stored or 0, blobs, leftovers, to_spare)
-        failed = len(plat.ok) != n or bad or stored != n
+        summaries = [Summary.of(runs["bare"]), Summary.of(runs["stage"]), Summary.of([plat])]
+        report(
+            args,
+            db,
+            summaries,
+            [plat, *runs["bare"], *runs["stage"]],
+            bad,
+            stored or 0,
+            blobs,
+            leftovers,
+            to_spare,
+        )
+        failed = len(plat.ok) != n or bool(bad) or stored != n
+        figures(args, db, summaries, lost=failed)
         if args.profile_server:
             procs.stop(platform)  # cProfile writes its file when the server exits
             print_profile(tmp / "platform.prof")
-        for server in (platform,):
-            if failed:
-                say(f"--- {server.name} log (tail) ---\n{server.log_tail()}")
+        if failed:
+            say(f"--- {platform.name} log (tail) ---\n{platform.log_tail()}")
         return 1 if failed else 0
     finally:
         procs.stop_all()
@@ -549,41 +644,38 @@ async def run(args: argparse.Namespace, tmp: Path, procs: Processes) -> int:
 def report(
     args: argparse.Namespace,
     db: str,
-    results: list[Rush],
-    n: int,
+    summaries: list[Summary],
+    rushes: list[Rush],
     bad: list[str],
     stored: int,
     blobs: int,
     leftovers: int,
     to_spare: float,
 ) -> None:
-    plat, bare = results[0], results[1]
-    b50, b99 = percentile(bare.latencies(), 50), percentile(bare.latencies(), 99)
-    rows = []
-    for r in (bare, results[2], plat):
-        p50, p99 = percentile(r.latencies(), 50), percentile(r.latencies(), 99)
-        rows.append(
-            [
-                r.name,
-                str(r.sent),
-                str(len(r.ok)),
-                f"{min(r.latencies()):.2f}",
-                f"{p50:.2f}",
-                f"{p99:.2f}",
-                f"{r.mbps:.0f}",
-                f"{r.wall:.2f}",
-                f"{r.cpu:.1f}",
-                f"{r.client_cpu:.1f}",
-                f"{p50 / b50:.2f}",
-                f"{p99 / b99:.2f}",
-                f"{r.mbps / bare.mbps:.2f}",
-            ]
-        )
-    envelope = sum(u.size for u in plat.uploads) / max(1, len(plat.uploads))
+    bare, stage, plat = summaries
+    n = plat.sent
+    rows = [
+        [
+            f"{s.name}" + (f" (median of {s.runs})" if s.runs > 1 else ""),
+            str(s.sent),
+            str(s.accepted),
+            f"{s.first:.2f}",
+            f"{s.p50:.2f}",
+            f"{s.p99:.2f}",
+            f"{s.mbps:.0f}",
+            f"{s.wall:.2f}",
+            f"{s.cpu:.1f}",
+            f"{s.client_cpu:.1f}",
+            f"{s.p99 / stage.p99:.2f}",
+            f"{s.p99 / bare.p99:.2f}",
+            f"{s.mbps / stage.mbps:.2f}",
+        ]
+        for s in (bare, stage, plat)
+    ]
     say("")
     say(
-        f"deadline rush — {db}, {n} bidders, sealed bid {human_size(int(envelope))} "
-        f"({human_size(args.size)} attachment), 127.0.0.1, load {loadavg()}, {os.cpu_count()} CPUs"
+        f"deadline rush — {db}, {n} bidders, {human_size(args.size)} attachment each, "
+        f"127.0.0.1, load {loadavg()}, {os.cpu_count()} CPUs"
     )
     say(
         table(
@@ -598,38 +690,92 @@ def report(
                 "wall s",
                 "srv CPU s",
                 "cli CPU s",
-                "p50 ×bare",
+                "p99 ×stage",
                 "p99 ×bare",
-                "MB/s ×bare",
+                "MB/s ×stage",
             ],
             rows,
         )
     )
+    platform_rush = rushes[0]
     say(
-        f"platform: {len(plat.ok)}/{n} accepted, {stored} active bid rows, {blobs} blobs stored, "
-        f"{leftovers} staging leftovers, {len(plat.ok) - len(bad)}/{len(plat.ok)} receipts "
+        f"platform: {plat.accepted}/{n} accepted, {stored} active bid rows, {blobs} blobs stored, "
+        f"{leftovers} staging leftovers, {plat.accepted - len(bad)}/{plat.accepted} receipts "
         f"verified offline, finished {to_spare:.1f} s before the deadline"
     )
-    if plat.probes:
-        times = [t for _, t in plat.probes]
-        failed = sum(1 for status, _ in plat.probes if status != 200)
+    if platform_rush.probes:
+        times = [t for _, t in platform_rush.probes]
+        failed = sum(1 for status, _ in platform_rush.probes if status != 200)
         say(
             f"meanwhile another client's DB-backed GET (/bids/mine, every 0.25 s): "
             f"{len(times)} requests, p50 {percentile(times, 50):.2f} s, max {max(times):.2f} s, "
             f"{failed} failed"
         )
-    for result in results:
+    for result in rushes:
         for what, count in result.failures().items():
             say(f"  {result.name}: {count} × {what}")
     for line in bad[:10]:
         say(f"  receipt problem: {line}")
-    p50, p99 = percentile(plat.latencies(), 50), percentile(plat.latencies(), 99)
-    verdict = "accepted == sent" if len(plat.ok) == n and not bad else "ACCEPTED != SENT"
+    verdict = "accepted == sent" if plat.accepted == n and not bad else "ACCEPTED != SENT"
     say(
         f"\nsummary: deadline rush ({db}, {n} × {human_size(args.size)}, load {loadavg()}): "
-        f"{len(plat.ok)}/{n} accepted ({verdict}), receipt p50 {p50:.2f} s "
-        f"({p50 / b50:.2f}× bare), p99 {p99:.2f} s ({p99 / b99:.2f}×), "
-        f"{plat.mbps:.0f} MB/s ({plat.mbps / bare.mbps:.2f}× bare)"
+        f"{plat.accepted}/{n} accepted ({verdict}), receipt p50 {plat.p50:.2f} s, "
+        f"p99 {plat.p99:.2f} s ({plat.p99 / stage.p99:.2f}× staging, "
+        f"{plat.p99 / bare.p99:.2f}× bare), {plat.mbps:.0f} MB/s "
+        f"({plat.mbps / stage.mbps:.2f}× staging)"
+    )
+
+
+def figures(args: argparse.Namespace, db: str, summaries: list[Summary], *, lost: bool) -> None:
+    bare, stage, plat = summaries
+    what = f"deadline rush {plat.sent} × {human_size(args.size)} ({db})"
+    emit(
+        Figure(
+            bench="deadline_rush",
+            figure=f"{what}: receipt p99",
+            value=plat.p99,
+            unit="s",
+            baseline=stage.p99,
+            baseline_name="staging endpoint p99",
+            target="≤ 1.5× staging",
+            met=plat.p99 <= 1.5 * stage.p99,
+        )
+    )
+    emit(
+        Figure(
+            bench="deadline_rush",
+            figure=f"{what}: receipt p99 against a bare endpoint",
+            value=plat.p99,
+            unit="s",
+            baseline=bare.p99,
+            baseline_name="bare endpoint p99",
+            target="",
+            met=None,
+        )
+    )
+    emit(
+        Figure(
+            bench="deadline_rush",
+            figure=f"{what}: accepted / sent (receipts verified, rows stored)",
+            value=float(plat.accepted),
+            unit="bids",
+            baseline=float(plat.sent),
+            baseline_name="sent",
+            target="zero loss",
+            met=not lost,
+        )
+    )
+    emit(
+        Figure(
+            bench="deadline_rush",
+            figure=f"{what}: throughput",
+            value=plat.mbps,
+            unit="MB/s",
+            baseline=stage.mbps,
+            baseline_name="staging endpoint",
+            target="",
+            met=None,
+        )
     )
 
 
@@ -661,11 +807,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     parser = argparse.ArgumentParser(
         description="N concurrent bidders upload sealed bids to a real bidhall server within "
-        "the last minute before the deadline; compared with a bare streaming endpoint.",
+        "the last minute before the deadline; compared with the same upload to an endpoint "
+        "doing only the platform's blob staging, and to a bare streaming endpoint.",
         epilog="Honours BIDHALL_DATABASE_URL (PostgreSQL: a scratch database is created"
         " and dropped).",
     )
-    parser.add_argument("--bidders", type=int, default=200, help="concurrent bidders (default 200)")
+    parser.add_argument("--bidders", type=int, default=500, help="concurrent bidders (default 500)")
     parser.add_argument(
         "--size",
         type=positive_size,
@@ -693,11 +840,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--baseline-runs",
         type=int,
-        default=2,
-        help="rushes against each baseline after the platform's; the best counts (default 2)",
+        default=1,
+        help="rushes against each baseline before the platform's, and as many after; the"
+        " median counts (default 1)",
     )
     parser.add_argument(
         "--profile-server",
+        "--profile",
+        dest="profile_server",
         action="store_true",
         help="run the platform server under cProfile and print where its time went "
         "(diagnosis only: the profiler slows the server)",

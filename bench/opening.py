@@ -1,6 +1,6 @@
 """Opening: decrypt N sealed bids at the opening and publish the signed record.
 
-    .venv/bin/python bench/opening.py [--bids 1000] [--size 64KB] [--profile]
+    .venv/bin/python bench/opening.py [--bids 1000] [--size 64KB]
 
 Setup (not timed): a scratch world in a temp dir (SQLite; a throwaway PostgreSQL database
 when BIDHALL_DATABASE_URL names a PostgreSQL server) on a FixedClock, N bidder accounts
@@ -11,40 +11,36 @@ The clock is then moved to the deadline and the custodians open their key shares
 "their machines" (bidhall.demo identities; share decryption is client-side, not timed).
 
 Timed:
-  platform  bidding.opening.flows.run_opening (close submissions, snapshot the bid list),
-            the custodians' flows.release_share calls and the lot's background job: the k-th
-            share recovers the opening key, decrypts every bid, records each outcome, and
-            publishes the signed opening record (lot state `opened`).
+  platform  with the lot's snapshot taken (the scheduler's call at the deadline, in-process),
+            `bidhall serve` on the world: the custodians' shares POSTed to
+            /api/v1/lots/{id}/custody/release (202); the lot's background job recovers the key,
+            decrypts every bid ahead in its worker pool, records outcomes a batch per
+            transaction and publishes the signed record; until the lot reads `opened` and a
+            signed tree head covers the log (polled every 10 ms).
   raw       crypto.envelope.open_envelope over the same N ciphertext files with the same
-            recovered opening key, into temp files (no database); run before and after the
-            platform, the faster run counts.
+            recovered opening key, into temp files (no database, one thread); run before and
+            after the platform, the median counts.
 
 The ratio is platform time / raw time (1.0 = no overhead over the cryptography).
-The platform row is broken down by wrapping, for the timed part only, open_envelope and
-the audit-log append (the rest is database, ORM and commits). --profile adds cProfile.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import cProfile
-import io
 import os
-import pstats
 import shutil
 import signal
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 # Run as a script, bench/ is first on sys.path: _world is a sibling module.
+from _figures import Figure, emit, median
+from _servers import Processes, bidhall_argv, free_port, wait_ready
 from _world import (
     MB,
     Stopwatch,
@@ -69,44 +65,48 @@ def say(text: str) -> None:
     print(text, flush=True)
 
 
-@dataclass
-class Timer:
-    """Accumulated wall time and calls of one wrapped function."""
+async def release_over_http(
+    url: str,
+    lot_id: int,
+    releasing: list[tuple[Any, dict[str, Any]]],
+    tokens: list[str],
+    rt: Any,
+) -> tuple[float, str]:
+    """The custodians' releases over HTTP (202), then until the hall's event stream announces
+    the signed record and a signed tree head covers the log: what a custodian waits for,
+    measured from the first request."""
+    import httpx
 
-    seconds: float = 0.0
-    calls: int = 0
+    from trading.audit.service import log_size
 
-
-@contextmanager
-def timed_attr(owner: Any, name: str, timer: Timer) -> Iterator[None]:
-    """Wrap owner.name (sync or async) to accumulate its wall time; restore afterwards."""
-    real = getattr(owner, name)
-    if asyncio.iscoroutinefunction(real):
-
-        async def wrapper_async(*args: Any, **kwargs: Any) -> Any:
+    async with httpx.AsyncClient(base_url=url, timeout=120) as client:
+        async with client.stream("GET", f"/lots/{lot_id}/hall/events") as events:
+            lines = events.aiter_lines()
             t0 = time.perf_counter()
-            try:
-                return await real(*args, **kwargs)
-            finally:
-                timer.seconds += time.perf_counter() - t0
-                timer.calls += 1
-
-        setattr(owner, name, wrapper_async)
-    else:
-
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            t0 = time.perf_counter()
-            try:
-                return real(*args, **kwargs)
-            finally:
-                timer.seconds += time.perf_counter() - t0
-                timer.calls += 1
-
-        setattr(owner, name, wrapper)
-    try:
-        yield
-    finally:
-        setattr(owner, name, real)
+            for (_actor, share), token in zip(releasing, tokens, strict=True):
+                response = await client.post(
+                    f"/api/v1/lots/{lot_id}/custody/release",
+                    json={"share": share},
+                    headers={"authorization": f"Bearer {token}"},
+                )
+                if response.status_code != 202:
+                    raise RuntimeError(f"release answered {response.status_code}: {response.text}")
+            state = "opening"
+            async for line in lines:
+                if line.startswith("event:") and line.partition(":")[2].strip() == "record":
+                    state = "opened"
+                    break
+                if line.startswith("data:") and '"failed"' in line:
+                    state = "failed"
+                    break
+        async with rt.sessionmaker() as session:
+            size = await log_size(session)
+        while True:  # the head follows the record within milliseconds: poll for it
+            head = (await client.get("/api/v1/audit/heads/latest")).json()
+            if head.get("tree_size", 0) >= size:
+                break
+            await asyncio.sleep(0.005)
+        return time.perf_counter() - t0, state
 
 
 def raw_open(blobs: list[tuple[Path, str, str]], priv: bytes) -> float:
@@ -130,12 +130,9 @@ def raw_open(blobs: list[tuple[Path, str, str]], priv: bytes) -> float:
 async def run(args: argparse.Namespace, tmp: Path) -> int:
     from sqlalchemy import func, select
 
-    import crypto.envelope
-    import trading.audit.service
     from bidding.client.sealing import seal_bid
     from bidding.opening import flows
     from bidding.opening import service as opening
-    from bidding.opening.flows import run_opening
     from bidding.opening.models import Opening
     from bidding.submission import service as submission
     from bidding.submission.models import Bid, BidStatus
@@ -147,7 +144,7 @@ async def run(args: argparse.Namespace, tmp: Path) -> int:
     from crypto.labels import envelope_lot_id
     from trading.auth.models import User
     from trading.auth.passwords import hash_password
-    from trading.auth.service import actor_for
+    from trading.auth.service import actor_for, issue_api_token
     from trading.enums import LotState
     from trading.kernel.blobs import iter_file
     from trading.kernel.clock import FixedClock
@@ -239,30 +236,42 @@ async def run(args: argparse.Namespace, tmp: Path) -> int:
         if len(blobs) != n:
             raise RuntimeError(f"{len(blobs)} active bids stored, expected {n}")
         priv = recover_opening_key(bundle, [ReleasedShare.from_dict(s) for _, s in releasing])
+        # The scheduler's call at the deadline: submissions close, the snapshot is taken.
         clock.set(lot.bid_deadline)
+        if await flows.start(rt, lot.id) != LotState.OPENING:
+            raise RuntimeError("the opening did not start")
+        await flows.job_done(rt, lot.id)
+        async with rt.sessionmaker() as session:
+            # Tokens live in real time: the server below runs on the wall clock.
+            tokens = [
+                await issue_api_token(
+                    session, await session.get(User, a.user_id), now=datetime.now(UTC), name="b"
+                )
+                for a, _ in releasing
+            ]
 
         say(f"timed: raw open_envelope × {n} (no database); load {loadavg()}")
         raw_before = raw_open(blobs, priv)
-        say(f"timed: platform opening of {n} bids; load {loadavg()}")
-        envelope_timer, audit_timer = Timer(), Timer()
-        profiler = cProfile.Profile() if args.profile else None
-        with (
-            timed_attr(crypto.envelope, "open_envelope", envelope_timer),
-            timed_attr(trading.audit.service, "append", audit_timer),
-        ):
-            if profiler is not None:
-                profiler.enable()
-            t0 = time.perf_counter()
-            state = await run_opening(rt, lot.id)
-            for actor, share in releasing:
-                state = await flows.release_share(rt, lot.id, actor, share)
-            state = await flows.settled(rt, lot.id)  # the background job decrypts
-            platform = time.perf_counter() - t0
-            if profiler is not None:
-                profiler.disable()
+        procs = Processes()
+        try:
+            port = free_port()
+            server = procs.start(
+                "platform",
+                bidhall_argv(port, Path("/tmp/open.prof") if os.environ.get("PROF") else None),
+                world.server_env(),
+                tmp,
+                port,
+            )
+            await wait_ready(server, "/healthz")
+            say(f"timed: platform opening of {n} bids over HTTP; load {loadavg()}")
+            cpu0 = server.cpu_seconds()
+            platform, state = await release_over_http(server.url, lot.id, releasing, tokens, rt)
+            server_cpu = server.cpu_seconds() - cpu0
+        finally:
+            procs.stop_all()
         say(f"timed: raw open_envelope × {n} again; load {loadavg()}")
         raw_after = raw_open(blobs, priv)
-        raw = min(raw_before, raw_after)
+        raw = median([raw_before, raw_after])
 
         # What was published: all N decrypted, the record signed by the platform.
         async with rt.sessionmaker() as session:
@@ -289,23 +298,7 @@ async def run(args: argparse.Namespace, tmp: Path) -> int:
             if len(opening.record["record"]["rows"]) != n:
                 problems.append("opening record does not list every bid")
 
-        report(
-            db,
-            n,
-            size,
-            total_bytes,
-            raw,
-            (raw_before, raw_after),
-            platform,
-            envelope_timer,
-            audit_timer,
-        )
-        if profiler is not None:
-            say("(--profile: the platform row above is slowed by the profiler; rerun without it)")
-            out = io.StringIO()
-            pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(18)
-            say("\ncProfile of the platform opening (top by own time):")
-            say("\n".join(out.getvalue().splitlines()[:45]))
+        report(db, n, size, total_bytes, raw, (raw_before, raw_after), platform, server_cpu)
         for problem in problems:
             say(f"PROBLEM: {problem}")
         return 1 if problems else 0
@@ -321,19 +314,17 @@ def report(
     raw: float,
     raws: tuple[float, float],
     platform: float,
-    envelope_timer: Timer,
-    audit_timer: Timer,
+    server_cpu: float,
 ) -> None:
-    def row(name: str, seconds: float, ratio: float | None = None) -> list[str]:
+    def row(name: str, seconds: float) -> list[str]:
         return [
             name,
             f"{seconds:.2f}",
             f"{n / seconds:.0f}" if seconds else "-",
             f"{total_bytes / MB / seconds:.1f}" if seconds else "-",
-            f"{ratio if ratio is not None else seconds / raw:.2f}",
+            f"{seconds / raw:.2f}",
         ]
 
-    rest = platform - envelope_timer.seconds - audit_timer.seconds
     say("")
     say(
         f"opening — {db}, {n} bids, sealed bid {human_size(total_bytes // n)} "
@@ -343,19 +334,29 @@ def report(
         table(
             ["what", "time s", "bids/s", "MB/s", "× raw"],
             [
-                row("raw open_envelope, no DB (best of 2)", raw),
-                row("platform opening (run_opening + shares)", platform),
-                row("  in open_envelope", envelope_timer.seconds),
-                row(f"  in audit.append ({audit_timer.calls} entries)", audit_timer.seconds),
-                row("  rest: DB reads/writes, commits, ORM, record", rest),
+                row("raw open_envelope, no DB (median of 2)", raw),
+                row("platform: HTTP release → record + head", platform),
+                row("  server CPU (user+sys, both cores)", server_cpu),
             ],
         )
     )
     say(f"raw runs: {raws[0]:.2f} s before, {raws[1]:.2f} s after the platform opening")
     say(
         f"\nsummary: opening ({db}, {n} × {human_size(size)}, load {loadavg()}): "
-        f"{platform:.2f} s for {n} bids ({n / platform:.0f} bids/s) incl. signed record; "
-        f"raw decryption {raw:.2f} s ({n / raw:.0f} bids/s); ratio {platform / raw:.1f}× raw"
+        f"{platform:.2f} s for {n} bids ({n / platform:.0f} bids/s) incl. signed record and head; "
+        f"raw decryption {raw:.2f} s ({n / raw:.0f} bids/s); ratio {platform / raw:.2f}× raw"
+    )
+    emit(
+        Figure(
+            bench="opening",
+            figure=f"opening {n} × {human_size(size)} ({db}), HTTP release → record + head",
+            value=platform,
+            unit="s",
+            baseline=raw,
+            baseline_name="raw open_envelope",
+            target="≤ 1.5× raw",
+            met=platform <= 1.5 * raw,
+        )
     )
 
 
@@ -379,9 +380,6 @@ def main(argv: list[str] | None = None) -> int:
         type=bounded_size,
         default=parse_size("64KB"),
         help="attachment size per bid, e.g. 64KB, 1MB (default 64KB)",
-    )
-    parser.add_argument(
-        "--profile", action="store_true", help="also print a cProfile of the platform opening"
     )
     args = parser.parse_args(argv)
     if not 3 <= args.bids <= MAX_BIDS:

@@ -28,6 +28,8 @@ from crypto.merkle import GENESIS, leaf_of
 LEAF_PAGE = 10000
 BODY_PAGE = 1000
 HEAD_PAGE = 1000
+PUBLIC = "/api/v1/audit/entries/public"
+NEXT_START = "X-Next-Start"  # the public listing's cursor (trading/audit/api.py)
 
 
 class LogError(Exception):
@@ -123,6 +125,22 @@ def check_heads(
     Returns the distinct heads sorted by size. Heads of the same size with different roots,
     or a head larger than the log, mean a forked or rolled-back log.
     """
+    by_size = signed_heads(heads, platform_pub)
+    if not by_size:
+        raise LogError("没有可核对的签名树头 / no signed tree head to check against")
+    too_big = [s for s in by_size if s > len(leaves)]
+    if too_big:
+        raise rolled_back(max(too_big), len(leaves))
+    roots = prefix_roots(leaves, by_size)
+    for size in sorted(by_size):
+        if roots[size].hex() != by_size[size]["root"]:
+            raise root_differs(size)
+    return [by_size[s] for s in sorted(by_size)]
+
+
+def signed_heads(heads: Iterable[dict[str, Any]], platform_pub: bytes) -> dict[int, dict[str, Any]]:
+    """The heads by size, each signature verified; two of one size with different roots
+    mean a forked log."""
     by_size: dict[int, dict[str, Any]] = {}
     for head in heads:
         size = head.get("tree_size") if isinstance(head, dict) else None
@@ -136,23 +154,22 @@ def check_heads(
                 f"两个大小为 {size} 的树头互相矛盾 / two signed heads of size {size} disagree:"
                 " the log was forked"
             )
-    if not by_size:
-        raise LogError("没有可核对的签名树头 / no signed tree head to check against")
-    too_big = [s for s in by_size if s > len(leaves)]
-    if too_big:
-        raise LogError(
-            f"签名树头大小 {max(too_big)} 超过日志现有 {len(leaves)} 条 / a signed head covers"
-            f" {max(too_big)} entries but the log has {len(leaves)}: entries were deleted or the"
-            " log was rolled back"
-        )
-    roots = prefix_roots(leaves, by_size)
-    for size in sorted(by_size):
-        if roots[size].hex() != by_size[size]["root"]:
-            raise LogError(
-                f"日志与大小为 {size} 的签名树头不符 / the log does not match the signed tree head"
-                f" of size {size}: an entry was edited, deleted or reordered, or the log was forked"
-            )
-    return [by_size[s] for s in sorted(by_size)]
+    return by_size
+
+
+def rolled_back(size: int, entries: int) -> LogError:
+    return LogError(
+        f"签名树头大小 {size} 超过日志现有 {entries} 条 / a signed head covers"
+        f" {size} entries but the log has {entries}: entries were deleted or the"
+        " log was rolled back"
+    )
+
+
+def root_differs(size: int) -> LogError:
+    return LogError(
+        f"日志与大小为 {size} 的签名树头不符 / the log does not match the signed tree head"
+        f" of size {size}: an entry was edited, deleted or reordered, or the log was forked"
+    )
 
 
 def check_consistency(
@@ -179,17 +196,26 @@ def check_consistency(
     return checked
 
 
-def check_bodies(entries: Sequence[dict[str, Any]], leaves: Sequence[bytes]) -> None:
-    """Each body hashes to its leaf; for the whole log (from seq 1), the hash chain holds."""
-    prev = GENESIS
-    for position, entry in enumerate(entries):
+def check_bodies(
+    entries: Sequence[dict[str, Any]],
+    leaves: Sequence[bytes],
+    *,
+    first: int = 1,
+    prev: str = GENESIS,
+) -> None:
+    """Each body hashes to its leaf and the hash chain holds: the run of entries from seq
+    ``first`` (the whole log by default), ``leaves[i]`` being the leaf of seq first + i and
+    ``prev`` the hash of the entry before the run."""
+    for position, entry in enumerate(entries, start=first):
         seq, body = entry["seq"], entry["body"]
-        if not 1 <= seq <= len(leaves) or not hmac.compare_digest(leaf_of(body), leaves[seq - 1]):
+        if not first <= seq < first + len(leaves) or not hmac.compare_digest(
+            leaf_of(body), leaves[seq - first]
+        ):
             raise LogError(
                 f"审计条目 {seq} 与其叶子哈希不符 / entry {seq}: body does not hash to its leaf"
             )
         record = json.loads(body)
-        if seq != position + 1 or record.get("seq") != seq:
+        if seq != position or record.get("seq") != seq:
             raise LogError(f"审计条目 {seq} 序号错误 / entry {seq}: out of sequence")
         if record.get("prev_hash") != prev:
             raise LogError(
@@ -198,12 +224,15 @@ def check_bodies(entries: Sequence[dict[str, Any]], leaves: Sequence[bytes]) -> 
         prev = hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
-def check_public_bodies(entries: Sequence[dict[str, Any]], leaves: Sequence[bytes]) -> None:
-    """Public bodies (of opened lots) are a sparse subset: each must hash to its leaf."""
+def check_public_bodies(
+    entries: Sequence[dict[str, Any]], leaves: Sequence[bytes], *, first: int = 1
+) -> None:
+    """Public bodies (of opened lots) are a sparse subset: each must hash to its leaf
+    (``leaves[i]`` the leaf of seq first + i)."""
     for entry in entries:
         seq = entry["seq"]
-        if not 1 <= seq <= len(leaves) or not hmac.compare_digest(
-            leaf_of(entry["body"]), leaves[seq - 1]
+        if not first <= seq < first + len(leaves) or not hmac.compare_digest(
+            leaf_of(entry["body"]), leaves[seq - first]
         ):
             raise LogError(
                 f"公开审计条目 {seq} 与其叶子哈希不符 / public entry {seq}: body does not hash"
@@ -214,38 +243,69 @@ def check_public_bodies(entries: Sequence[dict[str, Any]], leaves: Sequence[byte
 # ---- downloading ------------------------------------------------------------------------------
 
 
-def download_leaves(api: ApiClient) -> list[bytes]:
+def leaf_page(api: ApiClient, start: int, limit: int) -> tuple[list[bytes], int]:
+    """Leaf hashes of entries ``start``.. (at most ``limit``) and the log's size now."""
+    page = api.get("/api/v1/audit/leaves", start=start, limit=limit)
+    try:
+        return [bytes.fromhex(h) for h in page["leaves"]], int(page["tree_size"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise LogError("服务器返回的叶子哈希格式错误 / malformed leaf hashes") from exc
+
+
+def download_leaves(api: ApiClient, start: int = 1, upto: int | None = None) -> list[bytes]:
+    """Leaves of entries ``start``..``upto`` (the whole log from ``start`` by default)."""
     leaves: list[bytes] = []
-    while True:
-        page = api.get("/api/v1/audit/leaves", start=len(leaves) + 1, limit=LEAF_PAGE)
-        try:
-            leaves.extend(bytes.fromhex(h) for h in page["leaves"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise LogError("服务器返回的叶子哈希格式错误 / malformed leaf hashes") from exc
-        if len(page["leaves"]) < LEAF_PAGE:
-            return leaves
+    while upto is None or start + len(leaves) <= upto:
+        want = LEAF_PAGE if upto is None else min(LEAF_PAGE, upto - start - len(leaves) + 1)
+        page, _ = leaf_page(api, start + len(leaves), want)
+        leaves.extend(page[:want])  # never more than asked, whatever the server sends
+        if len(page) < want:
+            break
+    return leaves
 
 
-def download_heads(api: ApiClient) -> list[dict[str, Any]]:
+def download_heads(api: ApiClient, down_to: int = 0) -> list[dict[str, Any]]:
+    """Signed heads newest first, down to those of size ``down_to`` (all by default)."""
     heads: list[dict[str, Any]] = []
     before: int | None = None
     while True:
         page = api.get("/api/v1/audit/heads", limit=HEAD_PAGE, before=before)
-        heads.extend(page)
-        if len(page) < HEAD_PAGE:
+        heads.extend(h for h in page if _size(h) >= down_to)
+        if len(page) < HEAD_PAGE or any(_size(h) < down_to for h in page):
             return heads
-        before = page[-1]["tree_size"]
+        before = _size(page[-1])
 
 
-def download_entries(api: ApiClient, path: str) -> list[dict[str, Any]]:
+def _size(head: Any) -> int:
+    size = head.get("tree_size") if isinstance(head, dict) else None
+    if type(size) is not int:
+        raise LogError("服务器返回的树头格式错误 / malformed signed tree head")
+    return size
+
+
+def download_entries(
+    api: ApiClient, path: str, start: int = 1, upto: int | None = None
+) -> list[dict[str, Any]]:
+    """Bodies from seq ``start`` to ``upto`` (keyset pages). The public listing examines a
+    bounded run of seqs per page and says where to go on (X-Next-Start): followed to the end."""
     entries: list[dict[str, Any]] = []
-    start = 1
-    while True:
-        page = api.get(path, start=start, limit=BODY_PAGE)
-        entries.extend(page)
-        if len(page) < BODY_PAGE:
-            return entries
-        start = page[-1]["seq"] + 1
+    while upto is None or start <= upto:
+        response = api.request("GET", path, params={"start": start, "limit": BODY_PAGE})
+        try:
+            page = response.json()
+            entries.extend(e for e in page if upto is None or e["seq"] <= upto)
+            after = response.headers.get(NEXT_START)
+            if after is None and len(page) == BODY_PAGE:
+                after = str(page[-1]["seq"] + 1)
+            following = None if after is None else int(after)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise LogError(f"服务器返回的条目格式错误 / malformed entries from {path}") from exc
+        if following is None:
+            break
+        if following <= start:
+            raise LogError(f"服务器的分页不前进 / {path} does not page forward from {start}")
+        start = following
+    return entries
 
 
 def platform_sign_key(api: ApiClient, pinned: str | None) -> bytes:
@@ -292,6 +352,7 @@ class Summary:
     bodies_checked: int
     public_bodies_checked: int
     latest: dict[str, Any]
+    since: int = 0  # the saved head's size the run started from (0: the whole log)
 
 
 def verify_log(
@@ -320,7 +381,7 @@ def verify_log(
             )
         check_bodies(entries, leaves)
         bodies = len(entries)
-    public = download_entries(api, "/api/v1/audit/entries/public")
+    public = download_entries(api, PUBLIC)
     check_public_bodies(public, leaves)
     summary = Summary(
         entries=len(leaves),

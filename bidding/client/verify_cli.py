@@ -17,6 +17,7 @@ from bidding.client.verify import (
     save_heads_file,
     verify_log,
 )
+from bidding.client.verify_resume import verify_since
 from crypto import merkle, receipts
 
 receipt_app = typer.Typer(no_args_is_help=True, help="投标回执 / submission receipts")
@@ -80,8 +81,14 @@ def audit_verify(
     ),
     heads: Annotated[
         Path | None,
-        typer.Option(help="heads you saw before (JSON list); checked, then updated"),
+        typer.Option(
+            help="heads you saw before (JSON list): the log is checked from the largest one"
+            " to the latest, then the file is updated"
+        ),
     ] = None,
+    full: Annotated[
+        bool, typer.Option("--full", help="check the whole log again, not only what is new")
+    ] = False,
     platform_key: Annotated[
         str | None, typer.Option(help="pinned platform signing key (base64url)")
     ] = None,
@@ -90,24 +97,45 @@ def audit_verify(
         typer.Option(help="supervisor API token: also check every body and the hash chain"),
     ] = None,
 ) -> None:
-    """Check the published log: head signatures, roots, consistency, (bodies with --token)."""
+    """Check the published log: head signatures, roots, consistency, (bodies with --token).
+    With a heads file from an earlier run, only what the log gained since its largest head."""
     try:
         saved = load_heads_file(heads) if heads else []
+        resume = bool(saved) and not full and _largest_size(saved) > 0
         with ApiClient(url, token) as api:
-            summary, good = verify_log(
-                api, pinned_key=platform_key, saved_heads=saved, with_bodies=bool(token)
-            )
+            if resume:
+                summary, good = verify_since(
+                    api, saved_heads=saved, pinned_key=platform_key, with_bodies=bool(token)
+                )
+            else:
+                summary, good = verify_log(
+                    api, pinned_key=platform_key, saved_heads=saved, with_bodies=bool(token)
+                )
         if heads:
             save_heads_file(heads, good)
     except (ApiError, LogError) as exc:
         raise CliError(f"审计日志验证失败 / audit log verification failed: {exc}") from exc
     latest = summary.latest
+    since, size = summary.since, latest["tree_size"]
+    if not resume:
+        where = f"{summary.entries} entries; {summary.heads} signed tree head(s)"
+    elif size == since:
+        where = f"no signed tree head since the saved one ({summary.entries} entries now)"
+    else:
+        where = (
+            f"entries {since + 1}..{size} after the saved head of size {since};"
+            f" {summary.heads} new signed tree head(s)"
+        )
     typer.echo(
-        f"审计日志验证通过 / audit log verified: {summary.entries} entries;"
-        f" {summary.heads} signed tree head(s), latest size {latest['tree_size']}"
+        f"审计日志验证通过 / audit log verified: {where}, latest size {latest['tree_size']}"
         f" root {latest['root'][:16]}… at {latest['timestamp']};"
         f" {summary.consistency_checked} consistency proof(s);"
         f" {summary.public_bodies_checked} public bodies"
         + (f"; {summary.bodies_checked} bodies and hash chain" if token else "")
         + " checked"
     )
+
+
+def _largest_size(heads: list[dict[str, object]]) -> int:
+    sizes = [h.get("tree_size") for h in heads if isinstance(h, dict)]
+    return max((s for s in sizes if type(s) is int), default=0)

@@ -44,7 +44,12 @@ async def publish_record(
             .execution_options(populate_existing=True)
         )
     )
-    orgs = {o.id: o for o in await session.scalars(select(Organization))}
+    orgs = {
+        o.id: o
+        for o in await session.scalars(
+            select(Organization).where(Organization.id.in_({b.bidder_org_id for b in bids}))
+        )
+    }
     salt = await revealed_salt(session, lot.id)
     rows = [
         {

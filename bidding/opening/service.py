@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
@@ -13,12 +15,13 @@ from sqlalchemy.orm import selectinload
 
 from bidding.hall import events
 from bidding.opening.decryption import (
-    decrypt_one,
-    price_of,
+    Sealed,
+    decide,
+    judge,
     read_sealed_price_form,
-    record_outcome,
+    record_outcomes,
 )
-from bidding.opening.lease import drop_lease, take_lease
+from bidding.opening.lease import drop_lease, renew_lease, take_lease
 from bidding.opening.models import Opening, ReleasedShare
 from bidding.opening.record import SYSTEM_OPENER, publish_record
 from bidding.submission.models import Bid, BidStatus
@@ -43,6 +46,17 @@ from trading.projects.service import get_lot
 from trading.rules.engine import check_bid_count
 
 log = logging.getLogger("bidhall.openings")
+
+BATCH = 100  # outcomes recorded per write transaction: a crash loses at most one batch's work
+_pool: ThreadPoolExecutor | None = None
+
+
+def _decryptors() -> ThreadPoolExecutor:
+    """The process's decryption workers: the envelope's AES-GCM and hashing release the GIL."""
+    global _pool
+    if _pool is None:
+        _pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="opening")
+    return _pool
 
 
 async def _lot_for_update(session: AsyncSession, lot_id: int) -> Lot:
@@ -246,16 +260,58 @@ async def _advance(session: AsyncSession, lot: Lot, ctx: Context, owner: str) ->
             return LotState.OPENING
         assert opening.opening_priv is not None
         priv = b64u_decode(opening.opening_priv, length=32)
-        orgs = {o.id: o for o in await session.scalars(select(Organization))}
-        total = len(opening.bid_snapshot)
-        for bid in pending:
-            await decrypt_one(session, lot, bid, orgs[bid.bidder_org_id], priv, ctx)
-            await take_lease(session, lot.id, owner, ctx.clock)  # renew: a bid can take long
-            left = len(await _pending(session, opening))
-            events.publish(lot.id, events.DECRYPT, {"done": total - left, "total": total})
+        if not await _decrypt_all(session, lot, opening, pending, priv, ctx, owner):
+            return LotState.OPENING
         if await _pending(session, opening):
             return LotState.OPENING
     return await publish_record(session, lot, opening, ctx)
+
+
+async def _decrypt_all(
+    session: AsyncSession,
+    lot: Lot,
+    opening: Opening,
+    pending: list[Bid],
+    priv: bytes,
+    ctx: Context,
+    owner: str,
+) -> bool:
+    """Decrypt ahead in the worker pool while outcomes are recorded a batch per transaction;
+    False if the lease was lost (another runner took over after ours ran out)."""
+    usccs = dict(
+        (
+            await session.execute(
+                select(Organization.id, Organization.uscc).where(
+                    Organization.id.in_({b.bidder_org_id for b in pending})
+                )
+            )
+        ).all()
+    )
+    sealed = [Sealed.of(bid, usccs[bid.bidder_org_id]) for bid in pending]
+    label = envelope_lot_id(lot.id)
+    loop = asyncio.get_running_loop()
+    futures = [
+        loop.run_in_executor(_decryptors(), decide, ctx.blobs, b, label, priv) for b in sealed
+    ]
+    total, done = len(opening.bid_snapshot), len(opening.bid_snapshot) - len(pending)
+    try:
+        for start in range(0, len(sealed), BATCH):
+            batch = sealed[start : start + BATCH]
+            outcomes = [await f for f in futures[start : start + BATCH]]
+            async with writing(session):
+                # Renewed with each batch, in its transaction: no outcome without the lease.
+                if not await renew_lease(session, lot.id, owner, ctx.clock):
+                    log.warning("lot %s: opening lease lost; the rest is its holder's", lot.id)
+                    return False
+                await record_outcomes(
+                    session, lot, list(zip(batch, outcomes, strict=True)), SYSTEM_OPENER, ctx
+                )
+            done += len(batch)
+            events.publish(lot.id, events.DECRYPT, {"done": done, "total": total})
+    finally:
+        for future in futures:
+            future.cancel()  # not yet started: dropped; running: finishes, its result unused
+    return True
 
 
 async def _pending(session: AsyncSession, opening: Opening) -> list[Bid]:
@@ -332,22 +388,35 @@ async def release_file_key(
         .execution_options(populate_existing=True)
     )
     if bid is None:
-        raise NotFound("没有待解密的本单位投标 / no bid of yours is waiting to be decrypted")
+        opened_first = await session.scalar(
+            select(Bid.id).where(
+                Bid.lot_id == lot.id,
+                Bid.bidder_org_id == org.id,
+                Bid.status.in_([BidStatus.DECRYPTED, BidStatus.REVOKED, BidStatus.FAILED]),
+            )
+        )
+        if opened_first is None:
+            raise NotFound("没有待解密的本单位投标 / no bid of yours is waiting to be decrypted")
+        return LotState.OPENING  # the opening decided it first: nothing is left to do
     try:
         key = b64u_decode(file_key, length=32, what="file_key")
         form = await asyncio.to_thread(
-            read_sealed_price_form, ctx.blobs, bid, envelope_lot_id(lot.id), org.uscc, file_key=key
+            read_sealed_price_form,
+            ctx.blobs,
+            Sealed.of(bid, org.uscc),
+            envelope_lot_id(lot.id),
+            file_key=key,
         )
     except CryptoError as exc:
         # A wrong key changes nothing: the bidder may try again, or custodians open it.
         raise ValidationFailed(
             f"该密钥无法解密本单位投标 / that key does not open your bid: {exc}"
         ) from exc
-    try:
-        outcome = (BidStatus.DECRYPTED, price_of(form), form, "")
-    except ValueError as exc:  # authentic, but the bidder's own price form is unusable
-        outcome = (BidStatus.REVOKED, None, form, str(exc))
-    if not await record_outcome(session, lot, bid, outcome, actor, ctx):
+    async with writing(session):
+        decided = await record_outcomes(
+            session, lot, [(Sealed.of(bid, org.uscc), judge(form))], actor, ctx
+        )
+    if not decided:
         log.info("lot %s: bid %s was decided by the opening first", lot.id, bid.id)
     opening = await session.get(Opening, lot.id)
     if opening is not None:

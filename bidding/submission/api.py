@@ -11,20 +11,20 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.submission import service as submission
+from bidding.submission.admission import lot_for_bidding
 from bidding.submission.models import Bid, BidStatus
 from bidding.submission.schemas import BidMetaOut, ReceiptOut
 from trading.centers.api import node_for
 from trading.centers.models import Center
 from trading.centers.scope import CenterScope, Material, may_see, require
 from trading.centers.stats import Scope
-from trading.enums import LotState, Role
+from trading.enums import Role
 from trading.kernel.actor import Actor
 from trading.kernel.errors import Conflict
 from trading.kernel.runtime import Context, Runtime
 from trading.kernel.web import requires
 from trading.parties.models import Organization
 from trading.projects.models import Lot, Project
-from trading.projects.service import get_lot
 
 SIGNATURE_HEADER = "x-bid-signature"
 
@@ -56,10 +56,11 @@ class BidApi(Controller):
                 f"missing {SIGNATURE_HEADER} header (the bidder's Ed25519 signature)"
             )
         # Cheap checks first, so a late or foreign upload is refused before its body is read;
-        # in a session of their own, so no database connection is held while the body streams.
+        # in a session of their own, so no database connection is held while the body streams
+        # (during a rush the lot comes from the burst cache and the session never connects).
         async with rt.sessionmaker() as quick:
-            lot = await get_lot(quick, lot_id, request.user)
-        if lot.state != LotState.ANNOUNCED or rt.clock.now() >= lot.bid_deadline:
+            _lot, open_ = await lot_for_bidding(quick, lot_id, request.user, rt.clock.now())
+        if not open_:
             raise Conflict("投标截止时间已过，不再接受投标 / the bid deadline has passed")
         staged = await rt.blobs.stage(request.stream(), max_size=rt.settings.max_bid_bytes)
         # The clock is read once the body is in: that is when the bid was received.

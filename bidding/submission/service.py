@@ -2,31 +2,43 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from datetime import datetime
-from typing import NoReturn
+from functools import cache
+from typing import Any, NoReturn
 
-from sqlalchemy import func, select
+from sqlalchemy import Update, and_, bindparam, exists, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import ReturningInsert
 
+from bidding.submission.admission import (
+    BidderFacts,
+    bidder_facts,
+    lot_cache,
+    lot_for_bidding,
+    require_bidder,
+    salted_lots,
+    writer_session,
+)
 from bidding.submission.models import Bid, BidStatus
 from crypto import envelope, receipts, signing
 from crypto.encoding import b64u_decode
 from crypto.errors import CryptoError
 from crypto.keys import Identity, key_id
-from crypto.labels import envelope_lot_id
+from crypto.labels import bidder_commitment, envelope_lot_id
 from trading.audit import service as audit
-from trading.enums import LotState, Role
+from trading.enums import Role
 from trading.kernel.actor import Actor
 from trading.kernel.blobs import StagedBlob
 from trading.kernel.db import writing
 from trading.kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from trading.kernel.runtime import Context
-from trading.parties.models import Organization, PartyKey
-from trading.parties.secrecy import masked_bidder
+from trading.parties.models import Organization
+from trading.parties.secrecy import masked_bidder, revealed_salt
 from trading.projects.lifecycle import BiddingClosed, hold_for_bidding
 from trading.projects.models import Lot
-from trading.projects.service import get_lot
+from trading.projects.service import LotFacts
 
 MAX_BID_BYTES = 8 * 1024**3  # 8 GiB: multi-GB bids are normal for large works
 
@@ -59,23 +71,11 @@ async def refuse_attempt(
 
 
 async def bidder_org(session: AsyncSession, actor: Actor) -> Organization:
-    if not actor.has(Role.BIDDER) or actor.org_id is None:
-        raise Forbidden("只有投标人可以投标 / only bidders submit bids")
+    require_bidder(actor)
     org = await session.get(Organization, actor.org_id)
     if org is None:
         raise Forbidden("投标人单位不存在 / bidder organization missing")
     return org
-
-
-async def _signing_key(session: AsyncSession, user_id: int) -> bytes:
-    key = await session.scalar(
-        select(PartyKey)
-        .where(PartyKey.user_id == user_id, PartyKey.revoked_at.is_(None))
-        .order_by(PartyKey.id.desc())
-    )
-    if key is None:
-        raise ValidationFailed("投标人尚未登记公钥 / register your public keys before bidding")
-    return b64u_decode(key.sign_pub, length=32)
 
 
 async def submit_bid(
@@ -86,26 +86,64 @@ async def submit_bid(
     signature: str,
     ctx: Context,
 ) -> Bid:
-    """Accept a sealed bid already streamed to a staging file; atomic: row + blob or nothing."""
+    """Accept a sealed bid already streamed to a staging file; atomic: row + blob or nothing.
+
+    Reads (the lot, mostly from the burst cache, and the bidder) and every check that needs
+    no lock come first; the envelope is read and its signature verified off the event loop;
+    the blob is linked in place and fsynced before the write lock is taken. The write
+    transaction then only holds the lot (the guard), replaces and inserts the bid row,
+    appends one audit entry and stores the receipt: it waits for nothing but the database.
+    """
+    created = kept = False
+    published = False
     try:
-        return await _submit(session, lot_id, actor, staged, signature, ctx)
+        require_bidder(actor)
+        lot, takes_bids = await lot_for_bidding(session, lot_id, actor, ctx.now)
+        where = (lot.id, lot.center_id)
+        if not takes_bids:
+            await _refuse_late(session, actor, "bid.submit_refused", where, ctx.now)
+        bidder = await bidder_facts(session, actor, lot.id)
+        # Reads done: hand the connection back before the slow part, so requests busy with
+        # their envelope or their fsync do not hold the pool the write transactions need
+        # (commit, not rollback: the caller's loaded objects stay as they are).
+        await session.commit()
+        header = await asyncio.to_thread(_check_envelope, staged, lot, bidder, signature)
+        created, published = await ctx.blobs.publish(staged), True
+        try:
+            async with writer_session(session) as ws:
+                salt = bidder.salt
+                if salt is None and lot.id in salted_lots(session):
+                    # Drawn by a bid admitted since this one read: read it here, not under
+                    # the lock (only the lot's very first bid draws it in the write).
+                    salt = await revealed_salt(ws, lot.id)
+                masked = None if salt is None else masked_as(salt, bidder.uscc)
+                async with writing(ws):
+                    # Decided here, holding the lot, on the clock read after the wait: the
+                    # opening's snapshot either sees this bid committed or this bid is refused.
+                    now = await hold_for_bidding(ws, lot.id, ctx.clock)
+                    bid = await _admit(
+                        ws, lot, bidder, actor, header, staged, signature, now, ctx, masked
+                    )
+            kept = True
+            salted_lots(session).add(lot.id)
+        except BiddingClosed:
+            lot_cache(session).forget(lot.id)
+            await _refuse_late(session, actor, "bid.submit_refused", where, ctx.clock.now())
+        return bid
     finally:
-        ctx.blobs.discard(staged)  # no-op once committed (the file was moved)
+        if published:
+            if created and not kept:
+                kept = await _named_by_a_bid(session, lot_id, actor, header.version, staged.sha256)
+            await ctx.blobs.settle(staged, created=created, kept=kept)
+        else:
+            ctx.blobs.discard(staged)
 
 
-async def _submit(
-    session: AsyncSession,
-    lot_id: int,
-    actor: Actor,
-    staged: StagedBlob,
-    signature: str,
-    ctx: Context,
-) -> Bid:
-    org = await bidder_org(session, actor)
-    lot = await get_lot(session, lot_id, actor)
-    where = (lot.id, lot.project.center_id)
-    if lot.state != LotState.ANNOUNCED or ctx.now >= lot.bid_deadline:
-        await _refuse_late(session, actor, "bid.submit_refused", where, ctx.now)
+def _check_envelope(
+    staged: StagedBlob, lot: LotFacts, bidder: BidderFacts, signature: str
+) -> envelope.Header:
+    """The envelope's header names this lot and bidder, is sealed to the lot's opening key and
+    signed by the bidder's current key. File I/O and Ed25519: run on a worker thread."""
     try:
         with staged.path.open("rb") as fh:
             header = envelope.read_header(fh)
@@ -117,31 +155,55 @@ async def _submit(
         raise ValidationFailed(
             f"投标文件属于其他标段 / envelope is for {header.lot_id}, not {envelope_lot_id(lot.id)}"
         )
-    if header.bidder_id != org.uscc:
+    if header.bidder_id != bidder.uscc:
         raise ValidationFailed("投标文件属于其他投标人 / envelope names another bidder")
     if lot.opening_pub is None or not sealed_to(header, b64u_decode(lot.opening_pub, length=32)):
         raise ValidationFailed(
             "投标文件未对本标段开标密钥加密 / not sealed to this lot's opening key"
         )
+    if bidder.sign_pub is None:
+        raise ValidationFailed("投标人尚未登记公钥 / register your public keys before bidding")
     message = receipts.submission_message(
         header.lot_id, header.bidder_id, header.version, header.sha256, staged.sha256
     )
     try:
-        signing.verify(
-            await _signing_key(session, actor.user_id or 0), message, b64u_decode(signature)
-        )
+        signing.verify(b64u_decode(bidder.sign_pub, length=32), message, b64u_decode(signature))
     except CryptoError as exc:
         raise ValidationFailed(f"投标人签名无效 / bidder signature invalid: {exc}") from exc
+    return header
+
+
+async def _named_by_a_bid(
+    session: AsyncSession, lot_id: int, actor: Actor, version: int, sha256: str
+) -> bool:
+    """Whether a committed bid names these bytes: the same envelope (same lot, bidder and
+    version, which its header binds) sent twice at once, the other copy admitted. Asked only
+    when this request's own transaction failed; when unsure, the blob stays (an unreferenced
+    blob is harmless, a bid without its ciphertext is not)."""
     try:
-        async with writing(session):
-            # Decided here, holding the lot, on the clock read after the wait: the opening's
-            # snapshot either sees this bid committed or this bid is refused.
-            now = await hold_for_bidding(session, lot.id, ctx.clock)
-            bid = await _admit(session, lot, org, actor, header, staged, signature, now, ctx)
-            ctx.blobs.commit(staged)
-    except BiddingClosed:
-        await _refuse_late(session, actor, "bid.submit_refused", where, ctx.clock.now())
-    return bid
+        if session.in_transaction():
+            await session.rollback()
+        found = await session.scalar(
+            select(Bid.id).where(
+                Bid.lot_id == lot_id,
+                Bid.bidder_org_id == actor.org_id,
+                Bid.version == version,
+                Bid.ciphertext_sha256 == sha256,
+            )
+        )
+        await session.commit()
+    except Exception:  # the session is unusable (the failure that brought us here)
+        return True
+    return found is not None
+
+
+def masked_as(salt: str, uscc: str) -> tuple[Actor, str]:
+    """What `trading.parties.secrecy.masked_bidder` answers, from a salt already read (the
+    salt never changes once drawn): the actor an entry records and the bidder's commitment.
+    A test holds the two equal."""
+    commitment = bidder_commitment(b64u_decode(salt, length=32), uscc)
+    masked = Actor(user_id=None, name=f"bidder:{commitment[:16]}", roles=frozenset({Role.BIDDER}))
+    return masked, commitment
 
 
 async def _refuse_late(
@@ -157,64 +219,76 @@ async def _refuse_late(
 
 async def _admit(
     session: AsyncSession,
-    lot: Lot,
-    org: Organization,
+    lot: LotFacts,
+    bidder: BidderFacts,
     actor: Actor,
     header: envelope.Header,
     staged: StagedBlob,
     signature: str,
     now: datetime,
     ctx: Context,
+    masked: tuple[Actor, str] | None,
 ) -> Bid:
-    last_version = await session.scalar(
-        select(func.max(Bid.version)).where(Bid.lot_id == lot.id, Bid.bidder_org_id == org.id)
-    )
-    if last_version is not None and header.version <= last_version:
-        raise Conflict(
-            f"版本 {header.version} 不晚于已提交的版本 {last_version} / replayed or stale version"
-        )
-    previous = await session.scalars(
-        select(Bid).where(
-            Bid.lot_id == lot.id, Bid.bidder_org_id == org.id, Bid.status == BidStatus.ACTIVE
-        )
-    )
-    for old in previous:
-        old.status = BidStatus.REPLACED
-    bid = Bid(
-        lot_id=lot.id,
-        bidder_org_id=org.id,
-        submitted_by_id=actor.user_id or 0,
-        version=header.version,
-        ciphertext_sha256=staged.sha256,
-        header_sha256=header.sha256,
-        size=staged.size,
-        signature=signature,
-        client_ip=actor.ip,
-        received_at=now,
-    )
-    session.add(bid)
-    await session.flush()
-    masked, commitment = await masked_bidder(session, lot.id, org.uscc)
+    """Inside the write transaction, after the guard: a few Core statements, no ORM loading."""
+    values: dict[str, Any] = {
+        "lot_id": lot.id,
+        "bidder_org_id": bidder.org_id,
+        "submitted_by_id": actor.user_id or 0,
+        "version": header.version,
+        "status": BidStatus.ACTIVE,
+        "ciphertext_sha256": staged.sha256,
+        "header_sha256": header.sha256,
+        "size": staged.size,
+        "signature": signature,
+        "client_ip": actor.ip,
+        "received_at": now,
+        "receipt": {},
+        "failure_cause": "",
+    }
+    mine = and_(Bid.lot_id == lot.id, Bid.bidder_org_id == bidder.org_id)
+    # A bidder's first bid on the lot (the rush: almost every one) is one statement: inserted
+    # only if the bidder still has no bid on it, which leaves nothing to replay or replace.
+    bid_id = None if bidder.has_bids else await _insert_first(session, values)
+    if bid_id is None:
+        versions = (await session.execute(select(Bid.version, Bid.status).where(mine))).all()
+        last_version = max((v for v, _ in versions), default=None)
+        if last_version is not None and header.version <= last_version:
+            raise Conflict(
+                f"版本 {header.version} 不晚于已提交的版本 {last_version}"
+                " / replayed or stale version"
+            )
+        if any(status == BidStatus.ACTIVE for _, status in versions):
+            await session.execute(
+                update(Bid)
+                .where(mine, Bid.status == BidStatus.ACTIVE)
+                .values(status=BidStatus.REPLACED)
+                .execution_options(synchronize_session=False)
+            )
+        bid_id = (
+            await session.execute(insert(Bid.__table__).values(values).returning(Bid.id))
+        ).scalar_one()
+    # The lot's first bid draws its salt here, in the transaction that holds the lot.
+    who, commitment = masked or await masked_bidder(session, lot.id, bidder.uscc)
     entry = await audit.append(
         session,
-        masked,
+        who,
         "bid.submit",
         "lot",
         lot.id,
         at=now,
-        center_id=lot.project.center_id,
+        center_id=lot.center_id,
         detail={
-            "bid_id": bid.id,
+            "bid_id": bid_id,
             "bidder": commitment,
             "version": header.version,
             "sha256": staged.sha256,
             "size": staged.size,
         },
     )
-    bid.receipt = receipts.issue_receipt(
+    receipt = receipts.issue_receipt(
         ctx.platform.sign_priv,
         lot_id=header.lot_id,
-        bidder_id=org.uscc,
+        bidder_id=bidder.uscc,
         version=header.version,
         ciphertext_sha256=staged.sha256,
         size=staged.size,
@@ -222,7 +296,53 @@ async def _admit(
         audit_index=entry.seq,
         key_id=platform_key_id(ctx.platform),
     )
-    return bid
+    await session.execute(_store_receipt(), {"bid_id": bid_id, "receipt": receipt})
+    # Not attached to the session: what the caller and the receipt page need of the row.
+    return Bid(id=bid_id, **{**values, "receipt": receipt})
+
+
+@cache
+def _first_bid_insert() -> ReturningInsert[tuple[int]]:
+    """INSERT … SELECT :values WHERE NOT EXISTS (a bid of this bidder on this lot) RETURNING id,
+    built once with bound parameters (one per column, named as the column)."""
+    table = Bid.__table__
+    row = select(*(bindparam(c, type_=table.c[c].type).label(c) for c in _BID_COLUMNS))
+    theirs = exists().where(
+        table.c.lot_id == bindparam("lot_id"), table.c.bidder_org_id == bindparam("bidder_org_id")
+    )
+    return insert(table).from_select(list(_BID_COLUMNS), row.where(~theirs)).returning(table.c.id)
+
+
+_BID_COLUMNS = (
+    "lot_id",
+    "bidder_org_id",
+    "submitted_by_id",
+    "version",
+    "status",
+    "ciphertext_sha256",
+    "header_sha256",
+    "size",
+    "signature",
+    "client_ip",
+    "received_at",
+    "receipt",
+    "failure_cause",
+)
+
+
+async def _insert_first(session: AsyncSession, values: dict[str, Any]) -> int | None:
+    """The new bid's id, or None when the bidder has a bid on the lot after all (then the
+    caller takes the long way: replay check, replacement, plain insert)."""
+    return (await session.execute(_first_bid_insert(), values)).scalar_one_or_none()
+
+
+@cache
+def _store_receipt() -> Update:
+    return (
+        update(Bid.__table__)
+        .where(Bid.__table__.c.id == bindparam("bid_id"))
+        .values(receipt=bindparam("receipt", type_=Bid.__table__.c.receipt.type))
+    )
 
 
 def sealed_to(header: envelope.Header, pub: bytes) -> bool:
@@ -236,9 +356,9 @@ def platform_key_id(platform: Identity) -> str:
 
 async def withdraw_bid(session: AsyncSession, lot_id: int, actor: Actor, ctx: Context) -> int:
     org = await bidder_org(session, actor)
-    lot = await get_lot(session, lot_id, actor)
-    where = (lot.id, lot.project.center_id)
-    if lot.state != LotState.ANNOUNCED or ctx.now >= lot.bid_deadline:
+    lot, takes_bids = await lot_for_bidding(session, lot_id, actor, ctx.now)
+    where = (lot.id, lot.center_id)
+    if not takes_bids:
         await _refuse_late(session, actor, "bid.withdraw_refused", where, ctx.now)
     try:
         async with writing(session):
@@ -264,9 +384,10 @@ async def withdraw_bid(session: AsyncSession, lot_id: int, actor: Actor, ctx: Co
                 "lot",
                 lot.id,
                 at=now,
-                center_id=lot.project.center_id,
+                center_id=lot.center_id,
                 detail={"bidder": commitment},
             )
     except BiddingClosed:
+        lot_cache(session).forget(lot.id)
         await _refuse_late(session, actor, "bid.withdraw_refused", where, ctx.clock.now())
     return len(bids)

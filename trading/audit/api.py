@@ -8,7 +8,8 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from litestar import Controller, Request, get
+from litestar import Controller, Request, Response, get
+from litestar.datastructures import ResponseHeader
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,6 +21,8 @@ from trading.kernel.errors import NotFound
 from trading.parties.models import Organization
 from trading.parties.secrecy import commitment_of
 from trading.projects import service as projects
+
+NEXT_START = "X-Next-Start"
 
 # Lot events anyone may see; bid-level events would reveal who bids before the opening.
 PUBLIC_LOT_ACTIONS = frozenset(
@@ -56,16 +59,35 @@ class AuditApi(Controller):
         rows = await audit.load_range(db_session, start, limit)
         return [{"seq": e.seq, "body": e.body, "entry_hash": e.entry_hash} for e in rows]
 
-    @get("/entries/public")
+    @get(
+        "/entries/public",
+        description=(
+            "Bodies of the entries about lots past their opening, in log order from seq"
+            " `start` (keyset paging by seq, anonymous). Follow the X-Next-Start header until"
+            " it is absent: a page examines a bounded run of seqs."
+        ),
+        response_headers=[
+            ResponseHeader(
+                name=NEXT_START,
+                documentation_only=True,
+                description=(
+                    "The seq to continue from (`start`); absent past the end of the log. A page"
+                    f" examines at most {audit.PUBLIC_SCAN} seqs, so it may hold fewer than"
+                    " `limit` entries, or none, before the listing ends."
+                ),
+            )
+        ],
+    )
     async def public_entries(
         self,
         db_session: AsyncSession,
         start: Annotated[int, Parameter(ge=1)] = 1,
         limit: Annotated[int, Parameter(ge=1, le=1000)] = 200,
-    ) -> list[dict[str, Any]]:
-        """Bodies of the entries about lots past their opening: anyone may check them."""
-        rows = await audit.public_entries(db_session, start, limit)
-        return [_entry_out(e) for e in rows]
+    ) -> Response[list[dict[str, Any]]]:
+        """Public bodies from ``start``, and where to go on (X-Next-Start)."""
+        page = await audit.public_entries(db_session, start, limit)
+        headers = {} if page.next_start is None else {NEXT_START: str(page.next_start)}
+        return Response([_entry_out(e) for e in page.entries], headers=headers)
 
     @get("/entries/{seq:int}")
     async def entry(
@@ -82,14 +104,23 @@ class AuditApi(Controller):
             raise NotFound(f"审计条目 {seq} 不存在或不公开 / audit entry {seq} not found")
         return _entry_out(found)
 
-    @get("/leaves")
+    @get(
+        "/leaves",
+        description=(
+            "Leaf hashes (hex, RFC 6962: SHA-256(0x00 || body)) of entries `start` .."
+            " `start + limit - 1`, hashed from the bodies as they stand (keyset paging by"
+            " seq, anonymous); `tree_size` is the log's size now. A verifier that kept a"
+            " signed head of size m fetches `start = m + 1` onwards and the consistency"
+            " proof from m (`bidhall audit verify --heads FILE`)."
+        ),
+    )
     async def leaves(
         self,
         db_session: AsyncSession,
-        start: Annotated[int, Parameter(ge=1)] = 1,
+        start: Annotated[int, Parameter(ge=1, description="first seq (keyset)")] = 1,
         limit: Annotated[int, Parameter(ge=1, le=10000)] = 1000,
     ) -> dict[str, Any]:
-        """Leaf hashes (hex) from entry ``start``, in log order; ``tree_size`` is the log now."""
+        """Leaf hashes from ``start`` (the description above is the OpenAPI text)."""
         hashes = await audit.leaf_hashes(db_session, start, limit)
         return {
             "start": start,
@@ -158,9 +189,7 @@ async def _may_read(
     # Before the opening a lot's entries say who bids: supervision material of its center.
     if may_see(scope, entry.center_id, Material.SUPERVISION):
         return True
-    if entry.target_type == "lot" and any(
-        e.seq == entry.seq for e in await audit.public_entries(session, entry.seq, 1)
-    ):
+    if await audit.is_public(session, entry):
         return True
     if entry.action == "bid.submit" and actor.org_id is not None and entry.target_type == "lot":
         # The entry names its bidder by a salted commitment: the bidder's own matches it.

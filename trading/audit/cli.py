@@ -16,16 +16,19 @@ audit_app = typer.Typer(no_args_is_help=True, help="Audit log")
 
 @audit_app.command("check-chain")
 def check_chain(ctx: typer.Context) -> None:
-    """Recompute the hash chain of the local database's audit log."""
-    from trading.audit.service import chain_errors, load_all
+    """Check the local audit log in one streaming pass (constant memory): its hash chain,
+    its stored Merkle tree, and every signed tree head's root and signature."""
+    from trading.audit.sweep import sweep
 
     async def go(rt: Any) -> None:
         async with rt.sessionmaker() as session:
-            entries = await load_all(session)
-        errors = chain_errors(entries)
-        if errors:
-            raise CliError(f"audit chain broken: {errors[0]} ({len(errors)} problem(s))")
-        typer.echo(f"audit chain intact: {len(entries)} entries")
+            result = await sweep(session, rt.platform.sign_pub)
+        if result.problems:
+            raise CliError(f"audit chain broken: {result.first()} ({result.problems} problem(s))")
+        typer.echo(
+            f"audit chain intact: {result.entries} entries; stored tree and"
+            f" {result.heads} signed tree head(s) match"
+        )
 
     with_runtime(ctx, go)
 

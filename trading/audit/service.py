@@ -5,8 +5,9 @@ seq i + 1. append() stores the leaf hash and every subtree that leaf completes
 (audit_node) in the entry's own transaction, so a root or proof of any size is composed
 from O(log n) stored hashes. The bodies stay the source of truth: the leaves served and
 the leaf hash of a proof are hashed from them, and publishing a head checks the stored
-tree against the bodies it has not yet signed (and, on the standalone path, the bodies
-it has) before signing.
+tree against the bodies it has not yet signed before signing, outside the write
+transaction on the scheduler's path. The O(n) sweep of the whole log (chain, stored tree,
+every head) is `bidhall audit check-chain` (trading/audit/sweep.py).
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ import hashlib
 import json
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import String, cast, func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crypto import merkle
@@ -26,6 +28,7 @@ from crypto.canonical import canonical_json
 from crypto.keys import Identity, key_id
 from crypto.merkle import GENESIS, CompactRange, Node, leaf_of
 from trading.audit.models import AuditEntry, TreeHead
+from trading.audit.sweep import ChainCheck, Problems
 from trading.audit.tree import (
     Rehash,
     grow_tree,
@@ -57,6 +60,19 @@ OPENED_STATES = (
 )
 
 
+@dataclass(frozen=True)
+class Entry:
+    """One entry to append: who did what to which target, when, and why."""
+
+    actor: Actor
+    action: str
+    target_type: str
+    target_id: str | int
+    at: datetime
+    center_id: int | None = None
+    detail: dict[str, Any] | None = None
+
+
 async def append(
     session: AsyncSession,
     actor: Actor,
@@ -69,64 +85,69 @@ async def append(
     detail: dict[str, Any] | None = None,
 ) -> AuditEntry:
     """Append one entry inside the caller's write transaction."""
+    entry = Entry(actor, action, target_type, target_id, at, center_id, detail)
+    return (await append_many(session, [entry]))[0]
+
+
+async def append_many(session: AsyncSession, entries: Sequence[Entry]) -> list[AuditEntry]:
+    """Append entries in order inside the caller's write transaction: the chain is linked in
+    memory from the tail read under the log's lock, so a batch costs one tail read, one insert
+    and one tree write, and is exactly the chain single appends would have made."""
+    if not entries:
+        return []
     await advisory_lock(session, AUDIT_LOCK_KEY)
     last = (
         await session.execute(
             select(AuditEntry.seq, AuditEntry.entry_hash).order_by(AuditEntry.seq.desc()).limit(1)
         )
     ).first()
-    seq = 1 if last is None else last.seq + 1
+    first = 1 if last is None else last.seq + 1
     prev_hash = GENESIS if last is None else last.entry_hash
-    record = {
-        "seq": seq,
-        "at": at.isoformat(),
-        "actor_id": actor.user_id,
-        "actor": actor.name,
-        "role": actor.role,
-        "ip": actor.ip,
-        "action": action,
-        "target": {"type": target_type, "id": str(target_id)},
-        "center_id": center_id,
-        "detail": detail or {},
-        "prev_hash": prev_hash,
-    }
-    body = canonical_json(record)
-    entry = AuditEntry(
-        seq=seq,
-        at=at,
-        actor_id=actor.user_id,
-        actor=actor.name,
-        role=actor.role,
-        ip=actor.ip,
-        action=action,
-        target_type=target_type,
-        target_id=str(target_id),
-        center_id=center_id,
-        body=body.decode("utf-8"),
-        entry_hash=hashlib.sha256(body).hexdigest(),
-    )
-    session.add(entry)
+    rows: list[AuditEntry] = []
+    for seq, e in enumerate(entries, start=first):
+        record = {
+            "seq": seq,
+            "at": e.at.isoformat(),
+            "actor_id": e.actor.user_id,
+            "actor": e.actor.name,
+            "role": e.actor.role,
+            "ip": e.actor.ip,
+            "action": e.action,
+            "target": {"type": e.target_type, "id": str(e.target_id)},
+            "center_id": e.center_id,
+            "detail": e.detail or {},
+            "prev_hash": prev_hash,
+        }
+        body = canonical_json(record)
+        prev_hash = hashlib.sha256(body).hexdigest()
+        rows.append(
+            AuditEntry(
+                seq=seq,
+                at=e.at,
+                actor_id=e.actor.user_id,
+                actor=e.actor.name,
+                role=e.actor.role,
+                ip=e.actor.ip,
+                action=e.action,
+                target_type=e.target_type,
+                target_id=str(e.target_id),
+                center_id=e.center_id,
+                body=body.decode("utf-8"),
+                entry_hash=prev_hash,
+            )
+        )
+    session.add_all(rows)
     await session.flush()
-    await grow_tree(session, seq - 1, leaf_of(entry.body))
-    return entry
+    await grow_tree(session, first - 1, [leaf_of(row.body) for row in rows])
+    return rows
 
 
 def chain_errors(entries: Sequence[AuditEntry]) -> list[str]:
-    """Every break in the chain: an edited body, a removed or reordered entry."""
-    errors: list[str] = []
-    prev = GENESIS
-    for expected_seq, entry in enumerate(entries, start=1):
-        record = json.loads(entry.body)
-        if entry.seq != expected_seq or record.get("seq") != expected_seq:
-            errors.append(f"entry {entry.seq}: expected sequence number {expected_seq}")
-        if hashlib.sha256(entry.body.encode("utf-8")).hexdigest() != entry.entry_hash:
-            errors.append(f"entry {entry.seq}: body does not match its hash")
-        if record.get("prev_hash") != prev:
-            errors.append(f"entry {entry.seq}: not linked to the previous entry")
-        if record.get("action") != entry.action or record["target"]["id"] != entry.target_id:
-            errors.append(f"entry {entry.seq}: columns differ from the hashed body")
-        prev = entry.entry_hash
-    return errors
+    """Every break in the chain: an edited body, a removed or reordered entry. The whole
+    log from seq 1 in memory; `bidhall audit check-chain` streams it (trading/audit/sweep)."""
+    check = ChainCheck(Problems(keep=None))
+    check.feed(entries)
+    return check.problems.kept
 
 
 async def load_all(session: AsyncSession) -> list[AuditEntry]:
@@ -220,56 +241,89 @@ def head_json(head: TreeHead) -> dict[str, Any]:
     return dict(json.loads(head.sth))
 
 
-async def publish_head(session: AsyncSession, platform: Identity, now: datetime) -> TreeHead:
-    """Sign and store a head over the whole log INSIDE the caller's write transaction
-    (it commits or rolls back with the caller's writes); idempotent while the log has not
-    grown.
+# Built once (a head or a proof is a few primary-key lookups; building statements would cost
+# more): the latest head's size and root and the log's size, in one round trip.
+# Table columns, not mapped attributes: nothing here may configure the mappers at import.
+_HEADS, _ENTRIES = TreeHead.__table__.c, AuditEntry.__table__.c
+_LATEST = select(_HEADS.tree_size, _HEADS.root).order_by(_HEADS.tree_size.desc()).limit(1)
+_STATE = select(
+    _LATEST.with_only_columns(_HEADS.tree_size).scalar_subquery(),
+    _LATEST.with_only_columns(_HEADS.root).scalar_subquery(),
+    select(func.max(_ENTRIES.seq)).scalar_subquery(),
+)
 
-    Cost: O(log n) stored subtrees, plus the bodies appended since the latest head, which
-    are hashed again (off the event loop when many): the stored tree must yield the latest
-    head's root, and the new entries must be gap-free. Those new entries are signed as
-    their bodies stand (as before stored hashes existed); should their stored leaf hashes
-    or the new root's stored subtrees differ (a body edited before any head covered it),
-    the stored tree after the latest head is rebuilt from the bodies first, and logged.
-    Raises :class:`TamperAlarm` (a Conflict) otherwise: the caller should roll back.
+
+async def _state(session: AsyncSession) -> tuple[int | None, str | None, int]:
+    """(the latest head's size, its root, the log's size), None for no head."""
+    size, root, current = (await session.execute(_STATE)).one()
+    return (None if size is None else int(size)), root, int(current or 0)
+
+
+@dataclass(frozen=True)
+class HeadPlan:
+    """A head worked out before it is signed: its size and root, the latest head's size it
+    extends and the stored edge of that head's tree, and whether the stored tree after that
+    head must first be rebuilt from the bodies."""
+
+    old: int
+    edge: tuple[bytes, ...]
+    size: int
+    root: bytes
+    rebuild: bool
+    differs: int | None  # the first entry whose stored leaf differs from its body
+
+
+async def plan_head(session: AsyncSession, old: int, old_root: str | None, size: int) -> HeadPlan:
+    """Work out the head of ``size`` entries extending the latest head (of ``old`` entries and
+    ``old_root``; 0 and None for none), reading only.
+
+    The stored edge of the latest head's tree must fold to its signed root (O(log n) rows);
+    the entries after it are read and hashed again (off the event loop when many) and must
+    be gap-free: the new head signs them as their bodies stand. The signed prefix itself is
+    not read again: its stored subtrees are what the latest head signed, so the new head
+    commits to the same prefix whatever was done to its bodies since (a body edited there
+    no longer matches any head, which verifiers and `bidhall audit check-chain` report).
+    Raises :class:`TamperAlarm` when the stored tree no longer gives the latest head.
     """
-    await advisory_lock(session, AUDIT_LOCK_KEY)  # the tail holds still while it is signed
-    latest = await latest_head(session)
-    size = await log_size(session)
-    old = 0 if latest is None else latest.tree_size
-    if latest is not None and size == old:
-        return latest
     if size < old:
         raise _mismatch(old, f"the log now has {size} entries")
     edge_nodes, new_nodes = merkle.root_nodes(old), merkle.root_nodes(size)
     stored = await read_nodes(session, {*edge_nodes, *new_nodes})
-    if latest is not None and (
+    if old_root is not None and (
         any(n not in stored for n in edge_nodes)
-        or merkle.fold([stored[n] for n in edge_nodes]).hex() != latest.root
+        or merkle.fold([stored[n] for n in edge_nodes]).hex() != old_root
     ):
         raise _mismatch(old, "its stored tree hashes differ")
-    edge = [stored[n] for n in edge_nodes]
+    edge = tuple(stored[n] for n in edge_nodes)
     check = await Rehash(CompactRange(old, edge)).run(session, size)
     if check.gap is not None:
         raise _mismatch(old, f"entry {check.gap} is missing")
     root = check.edge.root()
-    if (
+    rebuild = (
         check.differs is not None
         or any(n not in stored for n in new_nodes)
-        or (merkle.fold([stored[n] for n in new_nodes]) != root)
-    ):
+        or merkle.fold([stored[n] for n in new_nodes]) != root
+    )
+    return HeadPlan(old, edge, size, root, rebuild, check.differs)
+
+
+async def _sign(
+    session: AsyncSession, platform: Identity, now: datetime, plan: HeadPlan
+) -> TreeHead:
+    """Store the planned head, under the log's lock in a write transaction."""
+    if plan.rebuild:
         log.warning(
             "audit tree: stored hashes after entry %d differ from the bodies (first at %s);"
             " rebuilt from the bodies before signing",
-            old,
-            check.differs,
+            plan.old,
+            plan.differs,
         )
-        await Rehash(CompactRange(old, edge), created=[]).run(session, size)
+        await Rehash(CompactRange(plan.old, plan.edge), created=[]).run(session, plan.size)
     sth = merkle.sign_tree_head(
-        platform.sign_priv, size, root, now.isoformat(), key_id(platform.sign_pub)
+        platform.sign_priv, plan.size, plan.root, now.isoformat(), key_id(platform.sign_pub)
     )
     head = TreeHead(
-        tree_size=size,
+        tree_size=plan.size,
         root=sth["root"],
         timestamp=now,
         signature=sth["signature"],
@@ -281,10 +335,38 @@ async def publish_head(session: AsyncSession, platform: Identity, now: datetime)
     return head
 
 
+async def publish_head(session: AsyncSession, platform: Identity, now: datetime) -> TreeHead:
+    """Sign and store a head over the whole log INSIDE the caller's write transaction
+    (it commits or rolls back with the caller's writes, as the opening needs); idempotent
+    while the log has not grown.
+
+    Cost under the caller's lock: O(log n) stored subtrees plus the entries appended since
+    the latest head (:func:`plan_head`); the scheduler publishes every few minutes, so that
+    tail is short. Should the tail's stored hashes differ from its bodies (an edit before
+    any head covered it), the stored tree after the latest head is rebuilt from the bodies
+    first, and logged. Raises :class:`TamperAlarm` (a Conflict) when the stored tree no
+    longer gives the latest head or the tail has a gap: the caller should roll back.
+    """
+    await advisory_lock(session, AUDIT_LOCK_KEY)  # the tail holds still while it is signed
+    old, old_root, size = await _state(session)
+    if old is not None and size == old:
+        return await _head(session, old)
+    plan = await plan_head(session, old or 0, old_root, size)
+    return await _sign(session, platform, now, plan)
+
+
+async def _head(session: AsyncSession, size: int) -> TreeHead:
+    head = await session.get(TreeHead, size)
+    if head is None:  # just read as the latest: only a deletion behind the log's back
+        raise _mismatch(size, "the head itself was deleted")
+    return head
+
+
 async def check_signed_prefix(session: AsyncSession, head: TreeHead) -> None:
     """Hash the first ``head.tree_size`` bodies again (streamed in batches, off the event
     loop) and raise :class:`TamperAlarm` unless they are all there, match their stored
-    leaf hashes and give the head's root. O(n): the full sweep, not for a request path."""
+    leaf hashes and give the head's root. O(n): a sweep (as `bidhall audit check-chain`),
+    never on the path of a head or a request."""
     check = await Rehash(CompactRange()).run(session, head.tree_size)
     if check.gap is not None:
         raise _mismatch(head.tree_size, f"entry {check.gap} is missing")
@@ -298,19 +380,29 @@ async def publish_tree_head(session: AsyncSession, platform: Identity, now: date
     """Sign and store a head over the whole log in a transaction of its own; idempotent
     while the log has not grown.
 
-    Before signing, the signed prefix is checked against the latest head from the bodies
-    (:func:`check_signed_prefix`, outside the write transaction): a log that was edited,
-    truncated or reordered since is refused (a tamper alarm), never signed over. Then
-    :func:`publish_head` signs in a short write transaction.
+    The head is worked out from a read snapshot, outside any write transaction
+    (:func:`plan_head`: O(log n) stored subtrees plus the entries since the latest head).
+    The write transaction then only takes the log's lock, checks in O(log n) that the
+    latest head and the stored tree are still the ones planned from, and inserts the head;
+    if anything moved (another publisher, a rebuild to do), it falls back to
+    :func:`publish_head` under the lock.
     """
-    latest = await latest_head(session)
-    if latest is not None and latest.tree_size == await log_size(session):
-        return latest  # the cheap path the scheduler takes most of the time
-    if latest is not None:
-        await check_signed_prefix(session, latest)
+    old, old_root, size = await _state(session)
+    if old is not None and old == size:
+        return await _head(session, old)  # the cheap path the scheduler takes most of the time
+    plan = await plan_head(session, old or 0, old_root, size)
     async with writing(session):
-        head = await publish_head(session, platform, now)
-    return head
+        await advisory_lock(session, AUDIT_LOCK_KEY)
+        current = (await _state(session))[0] or 0
+        if current >= plan.size:
+            return await _head(session, current)  # another publisher's head covers these
+        if plan.rebuild or current != plan.old:
+            return await publish_head(session, platform, now)
+        nodes = merkle.root_nodes(plan.size)
+        stored = await read_nodes(session, nodes)
+        if len(stored) < len(nodes) or merkle.fold([stored[n] for n in nodes]) != plan.root:
+            return await publish_head(session, platform, now)
+        return await _sign(session, platform, now, plan)
 
 
 async def publish_for(rt: Runtime) -> TreeHead | None:
@@ -327,25 +419,28 @@ async def publish_for(rt: Runtime) -> TreeHead | None:
 # ---- proofs -----------------------------------------------------------------------------------
 
 
-async def _tree_size_or_latest(session: AsyncSession, tree_size: int | None) -> int:
-    if tree_size is not None:
-        return tree_size
-    latest = await latest_head(session)
-    if latest is None:
-        raise NotFound("尚未发布签名树头 / no signed tree head published yet")
-    return latest.tree_size
+_BODY = select(_ENTRIES.body).where(_ENTRIES.seq == bindparam("seq"))
+
+
+async def _sizes(session: AsyncSession, tree_size: int | None) -> tuple[int, int]:
+    """The tree size asked for (by default the latest head's) and the log's size."""
+    latest, _, current = await _state(session)
+    if tree_size is None:
+        if latest is None:
+            raise NotFound("尚未发布签名树头 / no signed tree head published yet")
+        tree_size = latest
+    return tree_size, current
 
 
 async def inclusion(session: AsyncSession, seq: int, tree_size: int | None) -> dict[str, Any]:
     """The audit path proving entry ``seq`` is leaf seq-1 of the tree of ``tree_size``:
     O(log n) stored subtrees; the leaf hash is hashed from the body as it stands."""
-    size = await _tree_size_or_latest(session, tree_size)
-    current = await log_size(session)
+    size, current = await _sizes(session, tree_size)
     if not 1 <= seq <= size:
         raise ValidationFailed(f"seq {seq} 不在树内 / seq {seq} is outside a tree of size {size}")
     if size > current:
         raise NotFound(f"树大小 {size} 超过日志长度 {current} / the log has only {current} entries")
-    body = await session.scalar(select(AuditEntry.body).where(AuditEntry.seq == seq))
+    body = await session.scalar(_BODY, {"seq": seq})
     if body is None:
         raise TamperAlarm(f"审计条目 {seq} 已不在日志中 / audit entry {seq} was deleted")
     path = await _compose(session, merkle.inclusion_nodes(seq - 1, size), size)
@@ -361,8 +456,7 @@ async def inclusion(session: AsyncSession, seq: int, tree_size: int | None) -> d
 async def consistency(session: AsyncSession, first: int, second: int | None) -> dict[str, Any]:
     """The proof that the tree of size ``first`` is a prefix of the tree of size ``second``:
     O(log n) stored subtrees."""
-    size = await _tree_size_or_latest(session, second)
-    current = await log_size(session)
+    size, current = await _sizes(session, second)
     if not 0 <= first <= size:
         raise ValidationFailed(f"first={first} 必须在 0..{size} / first must be within 0..{size}")
     if size > current:
@@ -371,17 +465,57 @@ async def consistency(session: AsyncSession, first: int, second: int | None) -> 
     return {"first": first, "second": size, "proof": [p.hex() for p in proof]}
 
 
-async def public_entries(session: AsyncSession, start: int, limit: int) -> list[AuditEntry]:
-    """Entries about lots already opened: their bids are public, so are these bodies."""
-    opened = select(cast(Lot.id, String)).where(Lot.state.in_([s.value for s in OPENED_STATES]))
-    rows = await session.scalars(
-        select(AuditEntry)
-        .where(
-            AuditEntry.seq >= start,
-            AuditEntry.target_type == "lot",
-            AuditEntry.target_id.in_(opened),
-        )
-        .order_by(AuditEntry.seq)
-        .limit(limit)
+# Seqs one page of the public listing examines at most: where opened lots' entries are sparse
+# (a young log, a stretch of refusals), a page comes back short instead of scanning on.
+PUBLIC_SCAN = 10_000
+
+
+@dataclass(frozen=True)
+class PublicPage:
+    entries: list[AuditEntry]
+    next_start: int | None  # where the listing goes on; None past the end of the log
+
+
+async def public_entries(
+    session: AsyncSession, start: int, limit: int, *, scan: int | None = None
+) -> PublicPage:
+    """Entries about lots already opened, from seq ``start``: their bids are public, so are
+    these bodies. Keyset by seq over at most ``scan`` seqs: one range scan for the lots the
+    window names, their states by primary key, then the bodies of the opened ones."""
+    upto = start + (PUBLIC_SCAN if scan is None else scan)  # exclusive
+    window = (AuditEntry.seq >= start, AuditEntry.seq < upto, AuditEntry.target_type == "lot")
+    named = set(await session.scalars(select(AuditEntry.target_id).where(*window).distinct()))
+    ids = {int(t) for t in named if t.isdigit()}
+    opened = (
+        [
+            str(i)
+            for i in await session.scalars(
+                select(Lot.id).where(
+                    Lot.id.in_(ids), Lot.state.in_([s.value for s in OPENED_STATES])
+                )
+            )
+        ]
+        if ids
+        else []
     )
-    return list(rows.all())
+    rows: list[AuditEntry] = []
+    if opened:
+        rows = list(
+            await session.scalars(
+                select(AuditEntry)
+                .where(*window, AuditEntry.target_id.in_(opened))
+                .order_by(AuditEntry.seq)
+                .limit(limit)
+            )
+        )
+    if len(rows) == limit:
+        return PublicPage(rows, rows[-1].seq + 1)
+    return PublicPage(rows, upto if upto <= await log_size(session) else None)
+
+
+async def is_public(session: AsyncSession, entry: AuditEntry) -> bool:
+    """Whether anyone may read this entry: it is about a lot already opened."""
+    if entry.target_type != "lot" or not entry.target_id.isdigit():
+        return False
+    state = await session.scalar(select(Lot.state).where(Lot.id == int(entry.target_id)))
+    return state in OPENED_STATES

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from trading.audit import service as audit
 from trading.centers.models import Center
@@ -69,16 +70,41 @@ async def visible_lots(session: AsyncSession, actor: Actor, project: Project) ->
 
 
 async def get_lot(session: AsyncSession, lot_id: int, actor: Actor) -> Lot:
+    # One statement: the project and center are many-to-one, joined into the lot's row.
     lot = await session.scalar(
         select(Lot)
         .where(Lot.id == lot_id)
-        .options(selectinload(Lot.project).selectinload(Project.center))
+        .options(joinedload(Lot.project, innerjoin=True).joinedload(Project.center, innerjoin=True))
     )
     if lot is None or (
         lot.state == LotState.DRAFT and not await can_see_unpublished(session, actor, lot.project)
     ):
         raise NotFound(f"标段 {lot_id} 不存在 / lot {lot_id} not found")
     return lot
+
+
+@dataclass(frozen=True, slots=True)
+class LotFacts:
+    """What admitting a bid reads of a lot: a plain row, not a session-bound object."""
+
+    id: int
+    state: str
+    bid_deadline: datetime
+    opening_pub: str | None
+    center_id: int
+
+
+async def lot_facts(session: AsyncSession, lot_id: int) -> LotFacts | None:
+    """The lot's admission facts in one Core select (no ORM loading, no visibility check:
+    a caller that finds a draft asks `get_lot`, which decides whether it is visible)."""
+    row = (
+        await session.execute(
+            select(Lot.id, Lot.state, Lot.bid_deadline, Lot.opening_pub, Project.center_id)
+            .join(Project, Project.id == Lot.project_id)
+            .where(Lot.id == lot_id)
+        )
+    ).first()
+    return None if row is None else LotFacts(*row)
 
 
 async def list_lots(

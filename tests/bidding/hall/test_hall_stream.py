@@ -63,9 +63,7 @@ async def test_stream_follows_the_opening_and_reveals_prices_only_with_the_recor
         "share",
         "share",
         "key",
-        "decrypt",
-        "decrypt",
-        "decrypt",
+        "decrypt",  # progress comes per batch of outcomes: three bids are one batch
         "state",
         "record",
     ]

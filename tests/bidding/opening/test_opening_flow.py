@@ -204,20 +204,25 @@ async def test_crash_mid_opening_resumes(
     await bid(lot)
     clock.set(lot.bid_deadline)
     await run_opening(rt, lot.id)
-    real = opening.decrypt_one
+    real = opening.decide
     calls = 0
 
-    async def dies_after_first(*args: Any, **kwargs: Any) -> None:
+    def dies_at_second(*args: Any) -> Any:
         nonlocal calls
         calls += 1
         if calls == 2:
             raise SystemError("power cut")
-        await real(*args, **kwargs)
+        return real(*args)
 
-    monkeypatch.setattr(opening, "decrypt_one", dies_after_first)
+    # One bid per batch: the first is committed, the second dies mid-way.
+    monkeypatch.setattr(opening, "BATCH", 1)
+    monkeypatch.setattr(opening, "decide", dies_at_second)
     # The background job fails (logged); the lot stays in its opening.
     assert await release_shares(rt, lot.id, lambda _m: None) == LotState.OPENING
-    monkeypatch.setattr(opening, "decrypt_one", real)
+    async with rt.sessionmaker() as session:
+        decided = list(await session.scalars(select(Bid.status).where(Bid.lot_id == lot.id)))
+    assert sorted(decided) == [BidStatus.ACTIVE, BidStatus.ACTIVE, BidStatus.DECRYPTED]
+    monkeypatch.setattr(opening, "decide", real)
     # A process that dies outright leaves its lease behind: nobody else decrypts meanwhile.
     async with rt.sessionmaker() as session, writing(session):
         await session.execute(

@@ -20,9 +20,16 @@ from bidding.opening.flows import run_opening
 from bidhall.demo import DEMO_PASSWORD, release_shares
 from crypto import merkle
 from crypto.encoding import b64u_decode
+from crypto.errors import ProofError
 from crypto.keys import generate_identity, key_id
 from trading.audit.models import AuditEntry, TreeHead
-from trading.audit.service import leaf_hashes, publish_tree_head
+from trading.audit.service import (
+    check_signed_prefix,
+    consistency,
+    inclusion,
+    leaf_hashes,
+    publish_tree_head,
+)
 from trading.kernel.clock import FixedClock
 from trading.kernel.errors import Conflict
 from trading.kernel.runtime import Runtime
@@ -93,14 +100,39 @@ async def test_publish_is_idempotent_and_checks_the_previous_head(
     second = await publish(rt)
     assert second.tree_size > first.tree_size
 
-    # Tampering with the signed prefix makes the platform refuse to sign over it.
+    # Tampering with the signed prefix is never signed over: the next head comes from the
+    # stored tree, so it commits to the entry as it was signed, not to the forgery...
     async with rt.sessionmaker() as session, session.begin():
         await session.execute(
             update(AuditEntry).where(AuditEntry.seq == 3).values(body='{"forged":true}')
         )
     await publish_lot(title="第三个项目")
-    with pytest.raises(Conflict, match="no longer matches the signed tree head"):
-        await publish(rt)
+    third = await publish(rt)
+    async with rt.sessionmaker() as session:
+        forged = await leaf_hashes(session)
+        proof = await inclusion(session, 3, third.tree_size)
+        cons = await consistency(session, second.tree_size, third.tree_size)
+    assert third.root != merkle.root(forged).hex()
+    merkle.verify_consistency(
+        second.tree_size,
+        third.tree_size,
+        bytes.fromhex(second.root),
+        bytes.fromhex(third.root),
+        [bytes.fromhex(p) for p in cons["proof"]],
+    )
+    # ...and the forged body proves nothing: its leaf is not in any signed tree.
+    with pytest.raises(ProofError):
+        merkle.verify_inclusion(
+            bytes.fromhex(proof["leaf_hash"]),
+            2,
+            third.tree_size,
+            [bytes.fromhex(p) for p in proof["audit_path"]],
+            bytes.fromhex(third.root),
+        )
+    # The platform's own sweep names the entry (outside verifiers: see the attacks below).
+    async with rt.sessionmaker() as session:
+        with pytest.raises(Conflict, match="no longer matches the signed tree head"):
+            await check_signed_prefix(session, third)
 
 
 async def test_publish_head_cli_uses_the_configured_database(
@@ -461,8 +493,9 @@ async def test_scheduler_hook_publishes_and_logs_a_tamper_alarm(
     head = await publish_for(rt)
     assert head is not None
     assert (await publish_for(rt)) is not None  # nothing new: the same head, cheaply
-    async with rt.sessionmaker() as session, session.begin():
-        await session.execute(delete(AuditEntry).where(AuditEntry.seq == 2))
     await publish_lot(title="另一个")
+    # An entry deleted before any head covered it: the head would have to sign a gap.
+    async with rt.sessionmaker() as session, session.begin():
+        await session.execute(delete(AuditEntry).where(AuditEntry.seq == head.tree_size + 1))
     assert await publish_for(rt) is None
     assert "tree head not published" in caplog.text and "edited" in caplog.text

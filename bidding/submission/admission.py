@@ -1,0 +1,219 @@
+"""What admitting a bid reads before its write transaction, in few statements.
+
+At a deadline hundreds of bids for one lot arrive within seconds, and every one of them used
+to load the lot, its project and center through ORM loader chains twice. Here the lot is
+read with one Core select and kept for a few seconds per process (``LotCache``); the bidder's
+organization and current signing key with one more, fresh each time.
+
+The cache only saves reads; it decides nothing. Whether the lot still takes bids is decided
+inside the write transaction by ``trading.projects.lifecycle.hold_for_bidding`` (state and
+deadline re-read there, on the clock read there), so a stale entry (a lot cancelled a moment
+ago, a deadline that came earlier) costs at most a refused upload, never an admitted late
+bid. The other way round a stale entry could refuse a bid the lot would take (a deadline an
+amendment extended): so only a verdict of "open" is taken from the cache, and anything else
+is asked of the database again before a bid is refused. What else is used from an entry
+never changes once the lot is announced: its id, center and opening key.
+
+The signing key is not cached: a key revoked or replaced must stop (or start) verifying at
+once, and no guard in the transaction re-checks it. Neither is anything a write decides on.
+
+``writer_session`` gives the write transaction a connection taken before SQLite's write lock,
+so the lock is never held while waiting for the pool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+import weakref
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+
+from sqlalchemy import Select, and_, bindparam, exists, select
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from bidding.submission.models import Bid
+from trading.enums import LotState, Role
+from trading.kernel.actor import Actor
+from trading.kernel.errors import Forbidden, NotFound
+from trading.parties.models import LotSecrecy, Organization, PartyKey
+from trading.projects.service import LotFacts, get_lot, lot_facts
+
+LOT_TTL = 2.0  # seconds: the length of a burst, short enough that a changed lot is seen soon
+MAX_LOTS = 4096  # lots kept per database (ids come from URLs: bounded)
+MAX_SALTED = 100_000
+
+
+class LotCache:
+    """Announced lots' admission facts by id, each kept `ttl` seconds (monotonic time)."""
+
+    def __init__(self, ttl: float = LOT_TTL, *, now: Callable[[], float] = time.monotonic) -> None:
+        self.ttl = ttl
+        self.now = now
+        self._lots: dict[int, tuple[LotFacts, float]] = {}
+        self._lock = threading.Lock()  # the app and a test may serve one database from 2 loops
+        self.hits = 0
+
+    def get(self, lot_id: int) -> LotFacts | None:
+        found = self._lots.get(lot_id)
+        if found is None:
+            return None
+        facts, expires = found
+        if self.now() >= expires:
+            self.forget(lot_id)
+            return None
+        self.hits += 1
+        return facts
+
+    def put(self, facts: LotFacts) -> None:
+        with self._lock:
+            self._lots.pop(facts.id, None)
+            while len(self._lots) >= MAX_LOTS:  # the oldest stored goes first
+                del self._lots[next(iter(self._lots))]
+            self._lots[facts.id] = (facts, self.now() + self.ttl)
+
+    def forget(self, lot_id: int) -> None:
+        with self._lock:
+            self._lots.pop(lot_id, None)
+
+
+# One cache per database (tests build many; the same lot id means another lot in each).
+_caches: weakref.WeakKeyDictionary[Engine, LotCache] = weakref.WeakKeyDictionary()
+_caches_lock = threading.Lock()
+
+
+def _engine(session: AsyncSession) -> Engine:
+    bind = session.get_bind()
+    return bind.engine if isinstance(bind, Connection) else bind
+
+
+def lot_cache(session: AsyncSession) -> LotCache:
+    engine = _engine(session)
+    cache = _caches.get(engine)
+    if cache is None:
+        with _caches_lock:
+            cache = _caches.setdefault(engine, LotCache())
+    return cache
+
+
+# Lots known to have their bidder salt: it is drawn once and never changes, so once seen it
+# can be read before the write lock (trading.parties.secrecy). A set of ids per database.
+_salted: weakref.WeakKeyDictionary[Engine, set[int]] = weakref.WeakKeyDictionary()
+
+
+def salted_lots(session: AsyncSession) -> set[int]:
+    engine = _engine(session)
+    found = _salted.get(engine)
+    if found is None or len(found) > MAX_SALTED:  # bounded: forgetting costs one read
+        with _caches_lock:
+            found = _salted[engine] = set()
+    return found
+
+
+def takes_bids(lot: LotFacts, now: datetime) -> bool:
+    return lot.state == LotState.ANNOUNCED and now < lot.bid_deadline
+
+
+async def lot_for_bidding(
+    session: AsyncSession, lot_id: int, actor: Actor, now: datetime
+) -> tuple[LotFacts, bool]:
+    """The lot and whether it takes bids at `now`, as far as can be told before the write.
+
+    Raises NotFound for a lot that does not exist or is a draft the actor may not see (as
+    `get_lot`). A cached "open" is returned as it is; any other answer is read again."""
+    cache = lot_cache(session)
+    cached = cache.get(lot_id)
+    if cached is not None and takes_bids(cached, now):
+        return cached, True
+    facts = await lot_facts(session, lot_id)
+    if facts is None:
+        raise NotFound(f"标段 {lot_id} 不存在 / lot {lot_id} not found")
+    if facts.state == LotState.DRAFT:
+        await get_lot(session, lot_id, actor)  # NotFound unless the actor may see drafts
+    if facts.state == LotState.ANNOUNCED:
+        cache.put(facts)
+    else:
+        cache.forget(lot_id)
+    return facts, takes_bids(facts, now)
+
+
+@dataclass(frozen=True, slots=True)
+class BidderFacts:
+    org_id: int
+    uscc: str
+    sign_pub: str | None  # the newest key not revoked; None: no key registered
+    has_bids: bool  # a hint for the write (which re-checks): any bid on the lot yet
+    salt: str | None  # the lot's bidder salt once drawn (never changes); None before
+
+
+def require_bidder(actor: Actor) -> int:
+    if not actor.has(Role.BIDDER) or actor.org_id is None:
+        raise Forbidden("只有投标人可以投标 / only bidders submit bids")
+    return actor.org_id
+
+
+@cache
+def _bidder_query() -> Select[tuple[int, str, str | None, bool, str | None]]:
+    """Built once (bound parameters): a rush runs it once per bid."""
+    lot_id, org_id, user_id = bindparam("lot_id"), bindparam("org_id"), bindparam("user_id")
+    has_bids = exists().where(Bid.lot_id == lot_id, Bid.bidder_org_id == org_id)
+    salt = select(LotSecrecy.salt).where(LotSecrecy.lot_id == lot_id).scalar_subquery()
+    return (
+        select(Organization.id, Organization.uscc, PartyKey.sign_pub, has_bids, salt)
+        .outerjoin(PartyKey, and_(PartyKey.user_id == user_id, PartyKey.revoked_at.is_(None)))
+        .where(Organization.id == org_id)
+        .order_by(PartyKey.id.desc())
+        .limit(1)
+    )
+
+
+async def bidder_facts(session: AsyncSession, actor: Actor, lot_id: int) -> BidderFacts:
+    """The bidder's organization, current signing key, whether it has bid on the lot, and the
+    lot's bidder salt, in one select, fresh."""
+    org_id = require_bidder(actor)
+    params = {"lot_id": lot_id, "org_id": org_id, "user_id": actor.user_id or 0}
+    row = (await session.execute(_bidder_query(), params)).first()
+    if row is None:
+        raise Forbidden("投标人单位不存在 / bidder organization missing")
+    return BidderFacts(*row)
+
+
+# ---- the write transaction's connection ---------------------------------------------------------
+
+WRITERS_AHEAD = 4  # the one holding SQLite's write lock and the next ones, connection in hand
+_gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+@asynccontextmanager
+async def writer_session(session: AsyncSession) -> AsyncIterator[AsyncSession]:
+    """A session for one write transaction whose connection is taken before the write lock.
+
+    On SQLite every write of the process queues for one lock (trading.kernel.db.writing), and a
+    session takes its connection at its first statement: inside the lock. At the end of a rush
+    hundreds of requests read at once and the pool's connections go to them in turn, so the
+    lock holder would wait for the pool with everyone queued behind it. Here the connection is
+    checked out first; only WRITERS_AHEAD requests of a loop do so at a time, so those queued
+    for the lock hold no connection the readers need. PostgreSQL has no such lock: the session
+    is used as it is.
+    """
+    engine = session.bind
+    if not isinstance(engine, AsyncEngine) or engine.dialect.name != "sqlite":
+        yield session
+        return
+    loop = asyncio.get_running_loop()
+    gate = _gates.get(loop)
+    if gate is None:
+        gate = _gates[loop] = asyncio.Semaphore(WRITERS_AHEAD)
+    async with gate, engine.connect() as connection:
+        writer = AsyncSession(bind=connection, expire_on_commit=False)
+        try:
+            yield writer
+        finally:
+            await writer.close()
