@@ -41,6 +41,7 @@ import trading.parties.api
 import trading.projects.api
 import trading.projects.pages
 from bidding.opening.flows import due_lots, run_opening
+from bidding.opening.service import start_decryptors, stop_decryptors
 from bidhall.deps import DEPENDENCIES
 from bidhall.migrate import ensure_migrated
 from bidhall.scheduler import Leadership, OpeningScheduler
@@ -127,6 +128,7 @@ def create_app(
     async def lifespan(_app: Litestar) -> AsyncIterator[None]:
         if check_schema:
             await ensure_migrated(rt.engine, rt.settings.database_url)
+        start_decryptors(rt.settings)
         leadership = Leadership(rt.engine)
         candidate: asyncio.Task[None] | None = None
         if rt.settings.run_scheduler:
@@ -147,6 +149,7 @@ def create_app(
             # Running openings finish (or their lease lets another process resume them).
             await rt.jobs.drain(grace=SHUTDOWN_GRACE.total_seconds())
             await leadership.resign()
+            stop_decryptors()
 
     public_cache = PublicCache(rt.clock)
     db_config = SQLAlchemyAsyncConfig(

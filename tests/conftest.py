@@ -76,6 +76,7 @@ def settings_for(root: Path, url: str) -> Settings:
         blob_dir=root / "blobs",
         key_dir=root / "keys",
         run_scheduler=False,
+        decrypt_processes=0,  # threads: tests patch the decryption; one test uses processes
     )
 
 

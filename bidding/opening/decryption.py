@@ -8,6 +8,7 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
@@ -83,6 +84,22 @@ def decide(blobs: LocalBlobStore, bid: Sealed, lot_id: str, priv: bytes) -> Outc
     except CryptoError as exc:
         return BidStatus.REVOKED, None, None, str(exc)
     return judge(form)
+
+
+_stores: dict[Path, LocalBlobStore] = {}
+
+
+def decide_at(root: Path, bid: Sealed, lot_id: str, priv: bytes) -> Outcome:
+    """`decide` in a worker process: the store travels as its root (its locks do not pickle)."""
+    store = _stores.get(root)
+    if store is None:
+        store = _stores[root] = LocalBlobStore(root)
+    return decide(store, bid, lot_id, priv)
+
+
+def ready() -> bool:
+    """Submitted once per worker at start-up: importing this module is the warm-up."""
+    return True
 
 
 def judge(form: dict[str, Any]) -> Outcome:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import multiprocessing
 import os
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
@@ -17,8 +18,10 @@ from bidding.hall import events
 from bidding.opening.decryption import (
     Sealed,
     decide,
+    decide_at,
     judge,
     read_sealed_price_form,
+    ready,
     record_outcomes,
 )
 from bidding.opening.lease import drop_lease, renew_lease, take_lease
@@ -35,6 +38,7 @@ from trading.announcements.service import announce
 from trading.audit import service as audit
 from trading.enums import LotState, Role
 from trading.kernel.actor import Actor
+from trading.kernel.config import Settings
 from trading.kernel.db import writing
 from trading.kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from trading.kernel.runtime import Context
@@ -48,15 +52,39 @@ from trading.rules.engine import check_bid_count
 log = logging.getLogger("bidhall.openings")
 
 BATCH = 100  # outcomes recorded per write transaction: a crash loses at most one batch's work
-_pool: ThreadPoolExecutor | None = None
+_threads: ThreadPoolExecutor | None = None
+_processes: ProcessPoolExecutor | None = None
 
 
-def _decryptors() -> ThreadPoolExecutor:
-    """The process's decryption workers: the envelope's AES-GCM and hashing release the GIL."""
-    global _pool
-    if _pool is None:
-        _pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="opening")
-    return _pool
+def decryptors(settings: Settings) -> Executor:
+    """The process's decryption workers: `decrypt_processes` worker processes, or threads
+    (AES-GCM and hashing release the GIL there; X25519 does not)."""
+    global _threads, _processes
+    if settings.decrypt_processes > 0:
+        if _processes is None:
+            _processes = ProcessPoolExecutor(
+                settings.decrypt_processes, mp_context=multiprocessing.get_context("spawn")
+            )
+        return _processes
+    if _threads is None:
+        _threads = ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="opening")
+    return _threads
+
+
+def start_decryptors(settings: Settings) -> None:
+    """At the server's start: spawn the worker processes now, so an opening does not wait
+    for them (a pool spawns its processes on first use)."""
+    if settings.decrypt_processes > 0:
+        pool = decryptors(settings)
+        for _ in range(settings.decrypt_processes):
+            pool.submit(ready)
+
+
+def stop_decryptors() -> None:
+    global _processes
+    if _processes is not None:
+        _processes.shutdown(wait=False, cancel_futures=True)
+        _processes = None
 
 
 async def _lot_for_update(session: AsyncSession, lot_id: int) -> Lot:
@@ -290,9 +318,12 @@ async def _decrypt_all(
     sealed = [Sealed.of(bid, usccs[bid.bidder_org_id]) for bid in pending]
     label = envelope_lot_id(lot.id)
     loop = asyncio.get_running_loop()
-    futures = [
-        loop.run_in_executor(_decryptors(), decide, ctx.blobs, b, label, priv) for b in sealed
-    ]
+    pool = decryptors(ctx.settings)
+    if isinstance(pool, ProcessPoolExecutor):
+        root = ctx.blobs.root
+        futures = [loop.run_in_executor(pool, decide_at, root, b, label, priv) for b in sealed]
+    else:
+        futures = [loop.run_in_executor(pool, decide, ctx.blobs, b, label, priv) for b in sealed]
     total, done = len(opening.bid_snapshot), len(opening.bid_snapshot) - len(pending)
     try:
         for start in range(0, len(sealed), BATCH):

@@ -35,6 +35,9 @@ class Settings:
     # Per-center rule overrides, {"<division code>": {"<rule id>": value}}.
     rule_overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
     debug: bool = False
+    # Worker processes that decrypt bids at an opening (X25519 holds the GIL, so threads would
+    # share one core); started with the server. 0: decrypt in threads of the serving process.
+    decrypt_processes: int = 2
 
     @property
     def is_sqlite(self) -> bool:
@@ -58,4 +61,5 @@ class Settings:
             timezone=env.get("BIDHALL_TIMEZONE") or base.timezone,
             rule_overrides=json.loads(overrides) if overrides else {},
             debug=_bool(env.get("BIDHALL_DEBUG"), False),
+            decrypt_processes=int(env.get("BIDHALL_DECRYPT_PROCESSES") or base.decrypt_processes),
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ProcessPoolExecutor
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -193,6 +194,29 @@ async def test_missing_blob_counts_as_platform_fault(
     async with rt.sessionmaker() as session:
         after = await session.get(Bid, victim.id)
     assert after is not None and after.status == BidStatus.FAILED
+
+
+async def test_opening_in_worker_processes_decides_every_bid(
+    rt: Runtime, clock: FixedClock, publish_lot: Any, bid: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server's path: bids decrypted in spawned worker processes (the store travels as its
+    root), the outcomes and prices the same as in threads."""
+    monkeypatch.setattr(rt, "settings", rt.settings.with_(decrypt_processes=1))
+    lot = await publish_lot()
+    prices = {"bidder-1": "9000000.10", "bidder-2": "8900000.20", "bidder-3": "9200000.30"}
+    await bid(lot, prices)
+    clock.set(lot.bid_deadline)
+    await run_opening(rt, lot.id)
+    try:
+        opening.start_decryptors(rt.settings)
+        assert isinstance(opening.decryptors(rt.settings), ProcessPoolExecutor)
+        assert await release_shares(rt, lot.id, lambda _m: None) == LotState.OPENED
+    finally:
+        opening.stop_decryptors()
+    async with rt.sessionmaker() as session:
+        bids = list(await session.scalars(select(Bid).where(Bid.lot_id == lot.id)))
+    assert [b.status for b in bids] == [BidStatus.DECRYPTED] * len(bids)
+    assert sorted(b.price for b in bids) == sorted(Decimal(p) for p in prices.values())
 
 
 async def test_crash_mid_opening_resumes(
