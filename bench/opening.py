@@ -336,7 +336,7 @@ def report(
             [
                 row("raw open_envelope, no DB (median of 2)", raw),
                 row("platform: HTTP release → record + head", platform),
-                row("  server CPU (user+sys, both cores)", server_cpu),
+                row("  serving process CPU (decryption workers not counted)", server_cpu),
             ],
         )
     )

@@ -128,7 +128,7 @@ def create_app(
     async def lifespan(_app: Litestar) -> AsyncIterator[None]:
         if check_schema:
             await ensure_migrated(rt.engine, rt.settings.database_url)
-        start_decryptors(rt.settings)
+        await start_decryptors(rt.settings)
         leadership = Leadership(rt.engine)
         candidate: asyncio.Task[None] | None = None
         if rt.settings.run_scheduler:

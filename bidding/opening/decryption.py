@@ -86,15 +86,21 @@ def decide(blobs: LocalBlobStore, bid: Sealed, lot_id: str, priv: bytes) -> Outc
     return judge(form)
 
 
+def decide_all(
+    blobs: LocalBlobStore, bids: Sequence[Sealed], lot_id: str, priv: bytes
+) -> list[Outcome]:
+    return [decide(blobs, bid, lot_id, priv) for bid in bids]
+
+
 _stores: dict[Path, LocalBlobStore] = {}
 
 
-def decide_at(root: Path, bid: Sealed, lot_id: str, priv: bytes) -> Outcome:
-    """`decide` in a worker process: the store travels as its root (its locks do not pickle)."""
+def decide_all_at(root: Path, bids: Sequence[Sealed], lot_id: str, priv: bytes) -> list[Outcome]:
+    """`decide_all` in a worker process: the store travels as its root (its locks don't pickle)."""
     store = _stores.get(root)
     if store is None:
         store = _stores[root] = LocalBlobStore(root)
-    return decide(store, bid, lot_id, priv)
+    return decide_all(store, bids, lot_id, priv)
 
 
 def ready() -> bool:

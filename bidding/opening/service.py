@@ -17,8 +17,8 @@ from sqlalchemy.orm import selectinload
 from bidding.hall import events
 from bidding.opening.decryption import (
     Sealed,
-    decide,
-    decide_at,
+    decide_all,
+    decide_all_at,
     judge,
     read_sealed_price_form,
     ready,
@@ -51,7 +51,8 @@ from trading.rules.engine import check_bid_count
 
 log = logging.getLogger("bidhall.openings")
 
-BATCH = 100  # outcomes recorded per write transaction: a crash loses at most one batch's work
+BATCH = 200  # outcomes recorded per write transaction: a crash loses at most one batch's work
+CHUNK = 10  # bids per task handed to a decryption worker (BATCH is a multiple of it)
 _threads: ThreadPoolExecutor | None = None
 _processes: ProcessPoolExecutor | None = None
 
@@ -71,13 +72,15 @@ def decryptors(settings: Settings) -> Executor:
     return _threads
 
 
-def start_decryptors(settings: Settings) -> None:
-    """At the server's start: spawn the worker processes now, so an opening does not wait
-    for them (a pool spawns its processes on first use)."""
+async def start_decryptors(settings: Settings) -> None:
+    """At the server's start, before it serves: spawn the worker processes and let them import
+    the envelope code, so the first opening does not wait for them (a pool spawns lazily)."""
     if settings.decrypt_processes > 0:
         pool = decryptors(settings)
-        for _ in range(settings.decrypt_processes):
-            pool.submit(ready)
+        loop = asyncio.get_running_loop()
+        await asyncio.gather(
+            *(loop.run_in_executor(pool, ready) for _ in range(settings.decrypt_processes))
+        )
 
 
 def stop_decryptors() -> None:
@@ -319,16 +322,22 @@ async def _decrypt_all(
     label = envelope_lot_id(lot.id)
     loop = asyncio.get_running_loop()
     pool = decryptors(ctx.settings)
+    # A task opens a few bids: one round trip to a worker process per CHUNK, not per bid.
+    chunks = [sealed[i : i + CHUNK] for i in range(0, len(sealed), CHUNK)]
     if isinstance(pool, ProcessPoolExecutor):
         root = ctx.blobs.root
-        futures = [loop.run_in_executor(pool, decide_at, root, b, label, priv) for b in sealed]
+        futures = [loop.run_in_executor(pool, decide_all_at, root, c, label, priv) for c in chunks]
     else:
-        futures = [loop.run_in_executor(pool, decide, ctx.blobs, b, label, priv) for b in sealed]
+        futures = [
+            loop.run_in_executor(pool, decide_all, ctx.blobs, c, label, priv) for c in chunks
+        ]
     total, done = len(opening.bid_snapshot), len(opening.bid_snapshot) - len(pending)
     try:
         for start in range(0, len(sealed), BATCH):
             batch = sealed[start : start + BATCH]
-            outcomes = [await f for f in futures[start : start + BATCH]]
+            outcomes = [
+                o for f in futures[start // CHUNK : (start + BATCH) // CHUNK] for o in await f
+            ]
             async with writing(session):
                 # Renewed with each batch, in its transaction: no outcome without the lease.
                 if not await renew_lease(session, lot.id, owner, ctx.clock):

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, update
 
+from bidding.opening import decryption
 from bidding.opening import service as opening
 from bidding.opening.flows import run_opening
 from bidding.opening.lease import LEASE
@@ -208,7 +209,7 @@ async def test_opening_in_worker_processes_decides_every_bid(
     clock.set(lot.bid_deadline)
     await run_opening(rt, lot.id)
     try:
-        opening.start_decryptors(rt.settings)
+        await opening.start_decryptors(rt.settings)
         assert isinstance(opening.decryptors(rt.settings), ProcessPoolExecutor)
         assert await release_shares(rt, lot.id, lambda _m: None) == LotState.OPENED
     finally:
@@ -228,7 +229,7 @@ async def test_crash_mid_opening_resumes(
     await bid(lot)
     clock.set(lot.bid_deadline)
     await run_opening(rt, lot.id)
-    real = opening.decide
+    real = decryption.decide
     calls = 0
 
     def dies_at_second(*args: Any) -> Any:
@@ -240,13 +241,14 @@ async def test_crash_mid_opening_resumes(
 
     # One bid per batch: the first is committed, the second dies mid-way.
     monkeypatch.setattr(opening, "BATCH", 1)
-    monkeypatch.setattr(opening, "decide", dies_at_second)
+    monkeypatch.setattr(opening, "CHUNK", 1)
+    monkeypatch.setattr(decryption, "decide", dies_at_second)
     # The background job fails (logged); the lot stays in its opening.
     assert await release_shares(rt, lot.id, lambda _m: None) == LotState.OPENING
     async with rt.sessionmaker() as session:
         decided = list(await session.scalars(select(Bid.status).where(Bid.lot_id == lot.id)))
     assert sorted(decided) == [BidStatus.ACTIVE, BidStatus.ACTIVE, BidStatus.DECRYPTED]
-    monkeypatch.setattr(opening, "decide", real)
+    monkeypatch.setattr(decryption, "decide", real)
     # A process that dies outright leaves its lease behind: nobody else decrypts meanwhile.
     async with rt.sessionmaker() as session, writing(session):
         await session.execute(
