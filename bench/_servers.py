@@ -7,13 +7,17 @@ import asyncio
 import contextlib
 import math
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 HOST = "127.0.0.1"
 
@@ -107,3 +111,27 @@ def bidhall_argv(port: int, profile: Path | None = None) -> list[str]:
     prof = ["-m", "cProfile", "-o", str(profile)] if profile is not None else []
     serve = ["serve", "--host", HOST, "--port", str(port)]
     return [sys.executable, *prof, "-m", "bidhall.cli", *serve]
+
+
+def run_bench(
+    run: Callable[[Path, Processes], Coroutine[Any, Any, int]],
+    prefix: str,
+    say: Callable[[str], None],
+) -> int:
+    """A bench's main: a temp dir and the servers it starts, both gone on exit, Ctrl-C or
+    SIGTERM (130 when interrupted)."""
+    procs = Processes()
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
+
+    def on_term(_sig: int, _frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_term)
+    try:
+        return asyncio.run(run(tmp, procs))
+    except KeyboardInterrupt:
+        say("interrupted")
+        return 130
+    finally:
+        procs.stop_all()
+        shutil.rmtree(tmp, ignore_errors=True)

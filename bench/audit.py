@@ -39,8 +39,6 @@ import asyncio
 import hashlib
 import json
 import random
-import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -57,7 +55,7 @@ import httpx
 
 # Run as a script, bench/ is first on sys.path: siblings are modules.
 from _figures import Figure, emit, median
-from _servers import Processes, bidhall_argv, free_port, wait_ready
+from _servers import Processes, bidhall_argv, free_port, run_bench, wait_ready
 from _world import Stopwatch, World, build_world, loadavg, table
 from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -659,21 +657,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not (1 <= args.tail <= 100_000 and 1 <= args.new <= 100_000 and 1 <= args.rounds <= 50):
         parser.error("--tail and --new must be 1..100000, --rounds 1..50")
-    tmp = Path(tempfile.mkdtemp(prefix="bidhall-audit-"))
-    procs = Processes()
-
-    def on_term(_sig: int, _frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, on_term)
-    try:
-        return asyncio.run(run(args, tmp, procs))
-    except KeyboardInterrupt:
-        say("interrupted")
-        return 130
-    finally:
-        procs.stop_all()
-        shutil.rmtree(tmp, ignore_errors=True)
+    return run_bench(lambda tmp, procs: run(args, tmp, procs), "bidhall-audit-", say)
 
 
 if __name__ == "__main__":

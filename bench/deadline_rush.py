@@ -53,7 +53,6 @@ import math
 import multiprocessing
 import os
 import shutil
-import signal
 import sys
 import tempfile
 import time
@@ -65,7 +64,7 @@ from pathlib import Path
 from typing import Any
 
 from _figures import Figure, emit, median
-from _servers import HOST, Processes, Server, bidhall_argv, free_port, wait_ready
+from _servers import HOST, Processes, Server, bidhall_argv, free_port, run_bench, wait_ready
 
 # Run as a script, bench/ is first on sys.path: _world is a sibling module.
 from _world import (
@@ -866,21 +865,7 @@ def main(argv: list[str] | None = None) -> int:
     if not 1 <= args.window <= 600:
         parser.error("--window must be between 1 and 600 seconds")
 
-    procs = Processes()
-    tmp = Path(tempfile.mkdtemp(prefix="bidhall-rush-"))
-
-    def on_term(_sig: int, _frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, on_term)
-    try:
-        return asyncio.run(run(args, tmp, procs))
-    except KeyboardInterrupt:
-        say("interrupted")
-        return 130
-    finally:
-        procs.stop_all()
-        shutil.rmtree(tmp, ignore_errors=True)
+    return run_bench(lambda tmp, procs: run(args, tmp, procs), "bidhall-rush-", say)
 
 
 if __name__ == "__main__":

@@ -35,10 +35,8 @@ import json
 import math
 import os
 import shutil
-import signal
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -46,7 +44,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from _figures import Figure, emit, median
-from _servers import HOST, Processes, Server, bidhall_argv, free_port, wait_ready
+from _servers import HOST, Processes, Server, bidhall_argv, free_port, run_bench, wait_ready
 
 if TYPE_CHECKING:
     from _world import Stopwatch, World
@@ -513,21 +511,7 @@ def main(argv: list[str] | None = None) -> int:
     if not 1 <= args.clients <= MAX_CLIENTS:
         parser.error(f"--clients must be between 1 and {MAX_CLIENTS}")
 
-    procs = Processes()
-    tmp = Path(tempfile.mkdtemp(prefix="bidhall-http-"))
-
-    def on_term(_sig: int, _frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, on_term)
-    try:
-        return asyncio.run(run(args, tmp, procs))
-    except KeyboardInterrupt:
-        say("interrupted")
-        return 130
-    finally:
-        procs.stop_all()
-        shutil.rmtree(tmp, ignore_errors=True)
+    return run_bench(lambda tmp, procs: run(args, tmp, procs), "bidhall-http-", say)
 
 
 if __name__ == "__main__":
