@@ -146,7 +146,8 @@ class World:
         if self.rt.scheduler is not None:
             self.rt.scheduler.shutdown()
         await self.rt.engine.dispose()
-        if self.pg_admin and self.pg_name:
+        # BIDHALL_BENCH_KEEP_DB=1 leaves the scratch database for EXPLAIN after the run.
+        if self.pg_admin and self.pg_name and not os.environ.get("BIDHALL_BENCH_KEEP_DB"):
             await _pg_exec(self.pg_admin, f'DROP DATABASE IF EXISTS "{self.pg_name}" WITH (FORCE)')
 
 

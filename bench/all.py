@@ -25,14 +25,33 @@ from _figures import FIGURES_ENV, load, markdown
 
 HERE = Path(__file__).resolve().parent
 
-# name -> (full-size arguments, quick arguments); in the order they run.
+# name -> (full-size arguments, quick arguments); in the order they run. A name ending in
+# "@postgres" runs its script against a throwaway PostgreSQL server (bench/_postgres.py)
+# unless BIDHALL_DATABASE_URL already names one.
 BENCHES: dict[str, tuple[list[str], list[str]]] = {
     "opening": ([], ["--bids", "100"]),
     "deadline_rush": ([], ["--bidders", "50", "--size", "1MB", "--window", "10", "--slack", "5"]),
     "audit": ([], ["--sizes", "10000"]),
     "stats_scopes": ([], ["--lots", "20000", "--runs", "2"]),
+    "stats_scopes@postgres": ([], ["--lots", "20000", "--runs", "2"]),
     "public_reads": ([], ["--seconds", "3", "--render-seconds", "1"]),
 }
+POSTGRES = "@postgres"
+
+
+def run_one(name: str, args: list[str], env: dict[str, str]) -> int:
+    script, _, where = name.partition("@")
+    cmd = [sys.executable, str(HERE / f"{script}.py"), *args]
+    print(f"\n==> {' '.join(cmd[1:])}" + (f" (on {where})" if where else ""), flush=True)
+    if not where or env.get("BIDHALL_DATABASE_URL", "").startswith("postgres"):
+        return subprocess.call(cmd, env=env, cwd=HERE.parent)
+    from _postgres import server_bin, throwaway_postgres
+
+    if server_bin() is None:
+        print("no PostgreSQL server installed: apt-get install postgresql", flush=True)
+        return 1
+    with throwaway_postgres() as url:
+        return subprocess.call(cmd, env={**env, "BIDHALL_DATABASE_URL": url}, cwd=HERE.parent)
 
 
 def machine() -> str:
@@ -61,10 +80,8 @@ def main(argv: list[str] | None = None) -> int:
         env = {**os.environ, FIGURES_ENV: figures_file}
         for name in names:
             full, quick = BENCHES[name]
-            cmd = [sys.executable, str(HERE / f"{name}.py"), *(quick if args.quick else full)]
-            print(f"\n==> {' '.join(cmd[1:])}", flush=True)
             t0 = time.perf_counter()
-            code = subprocess.call(cmd, env=env, cwd=HERE.parent)
+            code = run_one(name, quick if args.quick else full, env)
             print(f"<== {name}: exit {code} in {time.perf_counter() - t0:.0f} s", flush=True)
             if code != 0:
                 failed.append(name)
@@ -74,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     db = (
         "PostgreSQL"
         if os.environ.get("BIDHALL_DATABASE_URL", "").startswith("postgres")
-        else "SQLite"
+        else f"SQLite ({', '.join(n for n in names if POSTGRES in n) or 'nothing'} on PostgreSQL)"
     )
     title = f"bidhall benchmarks — {stamp}; {machine()}; {db}" + (
         " (--quick)" if args.quick else ""

@@ -225,6 +225,7 @@ async def generate(world: World, n_lots: int, seed: int, watch: Stopwatch) -> di
                         lots.append(
                             {
                                 "project_id": pid,
+                                "center_id": ids[center],
                                 "number": number,
                                 "title": f"第{number}标段",
                                 "budget": budget,

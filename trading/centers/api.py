@@ -107,11 +107,10 @@ async def center_lots(
     drafts_of = {cid for cid in ids if may_see(scope, cid, Material.UNPUBLISHED)}
     visible = Lot.state != LotState.DRAFT
     if drafts_of:
-        visible = visible | Project.center_id.in_(sorted(drafts_of))
+        visible = visible | Lot.center_id.in_(sorted(drafts_of))
     stmt = (
         select(Lot)
-        .join(Project, Lot.project_id == Project.id)
-        .where(Project.center_id.in_(sorted(ids)), visible)
+        .where(Lot.center_id.in_(sorted(ids)), visible)
         .options(selectinload(Lot.project).selectinload(Project.center))
         .order_by(Lot.bid_deadline.desc(), Lot.id.desc())
         .limit(limit)

@@ -81,12 +81,9 @@ async def center_page(
     today = list(
         await db_session.scalars(
             select(Lot)
-            .join(Project, Lot.project_id == Project.id)
             .where(
-                Project.center_id == center.id,
-                # Published states by name: the (state, bid_deadline) index then finds the
-                # day's lots directly, where "not a draft" would read every lot of the center.
-                Lot.state.in_([s.value for s in LotState if s != LotState.DRAFT]),
+                Lot.center_id == center.id,
+                Lot.state != LotState.DRAFT,
                 Lot.bid_deadline >= day_start,
                 Lot.bid_deadline < day_start + timedelta(days=1),
             )

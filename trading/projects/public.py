@@ -90,7 +90,7 @@ async def portal_lots(
             or_(Lot.bid_deadline < deadline, and_(Lot.bid_deadline == deadline, Lot.id < last)),
         )
     if center_ids is not None:
-        stmt = stmt.where(Project.center_id.in_(center_ids))
+        stmt = stmt.where(Lot.center_id.in_(center_ids))
     if category:
         stmt = stmt.where(Project.category == category)
     if state:

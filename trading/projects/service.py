@@ -99,9 +99,9 @@ async def lot_facts(session: AsyncSession, lot_id: int) -> LotFacts | None:
     a caller that finds a draft asks `get_lot`, which decides whether it is visible)."""
     row = (
         await session.execute(
-            select(Lot.id, Lot.state, Lot.bid_deadline, Lot.opening_pub, Project.center_id)
-            .join(Project, Project.id == Lot.project_id)
-            .where(Lot.id == lot_id)
+            select(Lot.id, Lot.state, Lot.bid_deadline, Lot.opening_pub, Lot.center_id).where(
+                Lot.id == lot_id
+            )
         )
     ).first()
     return None if row is None else LotFacts(*row)
@@ -129,7 +129,7 @@ async def list_lots(
         .offset(offset)
     )
     if center_ids is not None:
-        stmt = stmt.where(Project.center_id.in_(center_ids))
+        stmt = stmt.where(Lot.center_id.in_(center_ids))
     if category:
         stmt = stmt.where(Project.category == category)
     if state:
@@ -190,6 +190,7 @@ async def register_project(
             session.add(
                 Lot(
                     project_id=project.id,
+                    center_id=center.id,
                     number=number,
                     title=lot_in.title,
                     budget=lot_in.budget,
