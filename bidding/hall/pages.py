@@ -17,6 +17,7 @@ from bidding.hall.record_pdf import RecordContext, render_record_pdf
 from bidding.opening.models import Opening
 from trading.centers.models import Center
 from trading.enums import LotState, Role
+from trading.kernel import present
 from trading.kernel.actor import Actor
 from trading.kernel.cache import public_cache
 from trading.kernel.clock import Clock
@@ -66,7 +67,7 @@ def _zone(lot: Lot) -> ZoneInfo:
 
 def lot_time(lot: Lot, at: datetime | None) -> str:
     """A moment in the lot's center's own zone (what the hall and custodian pages show)."""
-    return "—" if at is None else at.astimezone(_zone(lot)).strftime("%Y-%m-%d %H:%M:%S")
+    return present.when(at, _zone(lot), seconds=True)
 
 
 @get("/lots/{lot_id:int}/hall", name="hall")

@@ -21,6 +21,7 @@ from trading.centers.api import center_lots, center_stats, node_in
 from trading.centers.scope import CenterScope
 from trading.centers.stats import Scope, stats_report, stats_scope
 from trading.enums import Category, LotState
+from trading.kernel import present
 from trading.kernel.actor import Actor
 from trading.kernel.cache import public_cache
 from trading.kernel.clock import Clock
@@ -35,8 +36,8 @@ def local_in(zone_name: str) -> Callable[..., str]:
     """Format times in a center's own zone (the page default is the platform zone)."""
     zone = ZoneInfo(zone_name)
 
-    def local(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-        return "—" if value is None else value.astimezone(zone).strftime(fmt)
+    def local(value: datetime | None, *, seconds: bool = False) -> str:
+        return present.when(value, zone, seconds=seconds)
 
     return local
 

@@ -391,6 +391,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 
+def register(messages: dict[str, tuple[str, str]]) -> None:
+    """A package's own strings (its ``messages.py``), merged at import; a key is defined once."""
+    clash = sorted(messages.keys() & MESSAGES.keys())
+    if clash:
+        raise ValueError(f"i18n keys defined twice: {', '.join(clash)}")
+    MESSAGES.update(messages)
+
+
 def pick_lang(query: str | None, cookie: str | None) -> str:
     for candidate in (query, cookie):
         if candidate in LANGS:

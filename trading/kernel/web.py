@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import re
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
@@ -25,6 +24,7 @@ from litestar.response import Template
 from litestar.types import Receive, Scope, Send
 from sqlalchemy.exc import IntegrityError
 
+from trading.kernel import present
 from trading.kernel.actor import Actor
 from trading.kernel.errors import Conflict, DomainError
 from trading.kernel.i18n import pick_lang, translator
@@ -154,10 +154,6 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
 }
 
 
-def money(value: Decimal | None) -> str:
-    return "—" if value is None else f"{value:,.2f}"
-
-
 def page(
     request: Request[Any, Any, Any], template: str, *, status_code: int = 200, **context: Any
 ) -> Template:
@@ -165,8 +161,8 @@ def page(
     lang = pick_lang(request.query_params.get("lang"), request.cookies.get("lang"))
     zone = ZoneInfo(rt.settings.timezone)
 
-    def local(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-        return "—" if value is None else value.astimezone(zone).strftime(fmt)
+    def local(value: datetime | None, *, seconds: bool = False) -> str:
+        return present.when(value, zone, seconds=seconds)
 
     actor = request.user if "user" in request.scope else None
     response = Template(
@@ -176,7 +172,9 @@ def page(
             "lang": lang,
             "actor": actor,
             "csrf": request.auth if isinstance(request.scope.get("auth"), str) else "",
-            "money": money,
+            "money": present.yuan,
+            "wan": present.wan,
+            "capital": present.capital,
             "local": local,
             "tz": rt.settings.timezone,
             **context,

@@ -21,8 +21,8 @@ from trading.audit import service as audit
 from trading.audit.api import PUBLIC_LOT_ACTIONS
 from trading.enums import LotState
 from trading.kernel.clock import FixedClock
+from trading.kernel.present import yuan as money
 from trading.kernel.runtime import Runtime
-from trading.kernel.web import money
 from trading.projects import public
 from trading.projects.models import Lot
 from trading.reports.service import lot_savings
