@@ -28,6 +28,7 @@ import bidding.hall.stream
 import bidding.opening.api
 import bidding.opening.pages
 import bidding.participation.api
+import bidding.portal.pages
 import bidding.submission.api
 import bidding.submission.pages
 import evaluation.award.api
@@ -39,7 +40,6 @@ import trading.centers.api
 import trading.centers.pages
 import trading.parties.api
 import trading.projects.api
-import trading.projects.pages
 from bidding.opening.flows import due_lots, run_opening
 from bidding.opening.service import start_decryptors, stop_decryptors
 from bidhall.deps import DEPENDENCIES
@@ -62,7 +62,7 @@ ROUTE_MODULES: tuple[ModuleType, ...] = (
     trading.auth.pages,
     trading.parties.api,
     trading.projects.api,
-    trading.projects.pages,
+    bidding.portal.pages,
     trading.centers.api,
     trading.centers.pages,
     trading.audit.api,

@@ -377,6 +377,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     # Navigation for signed-in roles, and the lot history's event names.
     "nav.transparency": ("透明日志", "Transparency log"),
+    "nav.center": ("中心工作台", "Center workspace"),
     "action.lot.publish": ("发布招标公告", "Tender published"),
     "action.lot.cancel": ("终止", "Cancelled"),
     "action.lot.amend": ("澄清/修改", "Amended"),

@@ -65,7 +65,7 @@ class Lot(IdMixin, Base):
     __table_args__ = (
         UniqueConstraint("project_id", "number"),
         Index("ix_lot_state_deadline", "state", "bid_deadline"),
-        # The portal's order and keyset cursor (trading/projects/public.py): latest first.
+        # The portal's order and keyset cursor (bidding/portal/service.py): latest first.
         Index("ix_lot_deadline_id", "bid_deadline", "id"),
         # A center's lots in the same order: its page seeks here instead of walking every
         # lot's deadline through a join on the project (trading/centers/api.center_lots).

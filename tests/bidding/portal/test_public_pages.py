@@ -1,4 +1,4 @@
-"""The public read model (trading/projects/public.py) and the pages built on it.
+"""The public read model (bidding/portal/service.py) and the pages built on it.
 
 The Core selects must show what the ORM path showed: a lot taken to its award is read both
 ways and compared (savings, public history, announcements). Keyset paging visits every
@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from bidding.portal import service as public
 from bidhall.demo import register
 from tests.conftest import construction_plan
 from tests.support.clients import Client
@@ -23,7 +24,6 @@ from trading.enums import LotState
 from trading.kernel.clock import FixedClock
 from trading.kernel.present import yuan as money
 from trading.kernel.runtime import Runtime
-from trading.projects import public
 from trading.projects.models import Lot
 from trading.reports.service import lot_savings
 

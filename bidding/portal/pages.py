@@ -1,6 +1,6 @@
 """Portal pages (HTML): lot list with filters, lot detail with timeline.
 
-Both read through `trading.projects.public` (Core selects of the shown columns) and their
+Both read through `bidding.portal.service` (Core selects of the shown columns) and their
 anonymous responses are kept a few seconds by the public page cache (trading.kernel.cache),
 dropped on every lot transition and announcement.
 """
@@ -15,13 +15,13 @@ from litestar.params import Parameter
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bidding.portal import service as public
 from trading.centers.service import subtree_ids
 from trading.enums import Category, LotState
 from trading.kernel.actor import Actor
 from trading.kernel.cache import public_cache
 from trading.kernel.errors import NotFound
 from trading.kernel.web import page
-from trading.projects import public
 from trading.projects import service as projects
 
 

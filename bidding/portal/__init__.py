@@ -1,0 +1,1 @@
+"""The public portal: announcements and lots as a trading-center site shows them."""
