@@ -378,6 +378,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # Navigation for signed-in roles, and the lot history's event names.
     "nav.transparency": ("透明日志", "Transparency log"),
     "nav.center": ("中心工作台", "Center workspace"),
+    "desk.tabs": ("标段办理", "Lot desk"),
+    "desk.tab.overview": ("概况", "Overview"),
+    "desk.tab.documents": ("招标文件与澄清", "Documents & amendments"),
+    "desk.tab.questions": ("答疑", "Questions"),
+    "desk.tab.opening": ("开标", "Opening"),
+    "desk.tab.evaluation": ("评标与定标", "Evaluation & award"),
     "action.lot.publish": ("发布招标公告", "Tender published"),
     "action.lot.cancel": ("终止", "Cancelled"),
     "action.lot.amend": ("澄清/修改", "Amended"),

@@ -33,6 +33,11 @@ class Project(IdMixin, Base):
     # Prozorro-style accelerator: rule periods are divided by it (1 for real projects).
     accelerator: Mapped[int] = mapped_column(default=1)
     description: Mapped[str] = mapped_column(Text, default="")
+    # What a tender announcement states besides the lots (招标公告: 项目地点, 资格要求, 联系方式).
+    location: Mapped[str] = mapped_column(String(200), default="")
+    qualification: Mapped[str] = mapped_column(Text, default="")
+    contact_name: Mapped[str] = mapped_column(String(60), default="")
+    contact_phone: Mapped[str] = mapped_column(String(40), default="")
     created_by_id: Mapped[int] = mapped_column(BigId, ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

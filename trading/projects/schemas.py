@@ -41,7 +41,11 @@ class ProjectIn(JsonBody, forbid_unknown_fields=True):
     region_code: str | None = None
     center_code: str | None = None
     sandbox: bool = False
-    description: str = ""
+    description: Annotated[str, msgspec.Meta(max_length=20_000)] = ""
+    location: Annotated[str, msgspec.Meta(max_length=200)] = ""
+    qualification: Annotated[str, msgspec.Meta(max_length=20_000)] = ""
+    contact_name: Annotated[str, msgspec.Meta(max_length=60)] = ""
+    contact_phone: Annotated[str, msgspec.Meta(max_length=40)] = ""
 
 
 class LotOut(msgspec.Struct):

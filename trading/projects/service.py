@@ -181,6 +181,10 @@ async def register_project(
             sandbox=data.sandbox,
             accelerator=settings.sandbox_factor if data.sandbox else 1,
             description=data.description,
+            location=data.location,
+            qualification=data.qualification,
+            contact_name=data.contact_name,
+            contact_phone=data.contact_phone,
             created_by_id=actor.user_id or 0,
             created_at=now,
         )
