@@ -37,8 +37,10 @@ RECORD_PAGE = (
         Lot.title,
         Lot.state,
         Project.title.label("project_title"),
+        Lot.bid_deadline,
         Center.timezone.label("center_timezone"),
         Opening.record,
+        Opening.started_at,
     )
     .join_from(Lot, Project, Lot.project_id == Project.id)
     .join(Center, Project.center_id == Center.id)
@@ -58,7 +60,10 @@ async def opening_record(
         await get_lot(db_session, lot_id, request.user)
     if lot is None or lot.record is None:
         raise NotFound("开标记录尚未公布 / the opening record is not published yet")
-    return page(request, "opening_record.html", lot=lot, signed=lot.record)
+    view = objections.record_view(
+        lot.record, zone=lot.center_timezone, opening_at=lot.bid_deadline, started_at=lot.started_at
+    )
+    return page(request, "opening_record.html", lot=lot, signed=lot.record, view=view)
 
 
 def _zone(lot: Lot) -> ZoneInfo:
@@ -109,6 +114,12 @@ async def opening_pdf(
     if opening is None or opening.record is None:
         raise NotFound("开标记录尚未公布 / the opening record is not published yet")
     ctx = RecordContext(
+        view=objections.record_view(
+            opening.record,
+            zone=lot.project.center.timezone,
+            opening_at=lot.bid_deadline,
+            started_at=opening.started_at,
+        ),
         project_title=lot.project.title,
         lot_title=lot.title,
         center_name=lot.project.center.name,

@@ -15,7 +15,6 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -31,6 +30,8 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFError, TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from bidding.hall.service import RecordView
+from trading.kernel import present
 from trading.kernel.errors import DomainError
 
 FONT_ENV = "BIDHALL_CJK_FONT"
@@ -53,8 +54,9 @@ class CJKFontMissing(DomainError):
 
 @dataclass(frozen=True)
 class RecordContext:
-    """What the PDF shows besides the signed record itself."""
+    """What the PDF shows besides the signed record itself (``view``: the record formatted)."""
 
+    view: RecordView
     project_title: str
     lot_title: str
     center_name: str
@@ -103,26 +105,14 @@ OUTCOMES = {
 KINDS = {"confirm": "确认", "objection": "异议"}
 
 
-def _money(raw: str | None) -> str:
-    if raw is None:
-        return "—"
-    try:
-        return f"{Decimal(raw):,.2f}"
-    except InvalidOperation:
-        return raw
-
-
 def render_record_pdf(signed: dict[str, Any], ctx: RecordContext) -> bytes:
     """The PDF bytes of a signed opening record {record, signature, key_id}."""
     font = _register_font()
     zone = ZoneInfo(ctx.timezone)
-    record = signed["record"]
+    record, view = signed["record"], ctx.view
 
-    def local(iso: str | datetime | None) -> str:
-        if iso is None:
-            return "—"
-        at = datetime.fromisoformat(iso) if isinstance(iso, str) else iso
-        return at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
+    def local(at: str | datetime | None) -> str:
+        return present.when(at, zone, seconds=True)
 
     base = ParagraphStyle("cjk", fontName=font, fontSize=9, leading=12, wordWrap="CJK")
     title = ParagraphStyle("title", parent=base, fontSize=18, leading=24, alignment=TA_CENTER)
@@ -139,37 +129,44 @@ def render_record_pdf(signed: dict[str, Any], ctx: RecordContext) -> bytes:
         p(f"{ctx.project_title}　{ctx.lot_title}", sub),
         Spacer(1, 4 * mm),
     ]
+    # 开标时间 is the opening itself (the bid deadline); the platform signs the record later,
+    # once every bid is decided, and that moment has its own line.
     facts = [
-        ["项目编号/标段", record["lot"], "交易中心", ctx.center_name],
-        ["开标时间", f"{local(record['opened_at'])}（{ctx.timezone}）", "最高投标限价(元)",
-         _money(record.get("control_price"))],
-        ["投标人数量", str(len(record["rows"])), "确认/异议截止",
-         local(ctx.window_ends_at) if ctx.window_ends_at else "—"],
+        ["项目编号/标段", view.lot, "交易中心", ctx.center_name],
+        ["开标时间", f"{view.opening_at}（{ctx.timezone}）", "最高投标限价(元)",
+         view.control_price],
+        ["记录签署时间", view.signed_at, "最高投标限价(大写)", view.control_price_capital],
+        ["投标人数量", str(len(view.rows)), "确认/异议截止",
+         local(ctx.window_ends_at) if ctx.window_ends_at else present.DASH],
     ]  # fmt: skip
-    story.append(_table([[p(c) for c in row] for row in facts], [32 * mm, 95 * mm, 32 * mm, 0]))
-    story.append(p("唱标", h2))
-    header = ["序号", "投标人", "统一社会信用代码", "投标报价(元)", "工期(日历天)", "质量"]
-    header += ["解密结果", "密文 SHA-256"]
+    story.append(_table([[p(c) for c in row] for row in facts], [32 * mm, 95 * mm, 36 * mm, 0]))
+    story.append(p("唱标（开标一览表）", h2))
+    header = ["序号", "投标人", "统一社会信用代码", *(c.zh for c in view.columns), "解密结果"]
     rows = [[p(h) for h in header]]
-    for i, row in enumerate(record["rows"], start=1):
-        form = row.get("price_form") or {}
-        outcome = OUTCOMES.get(row["outcome"], row["outcome"])
-        if row.get("cause"):
-            outcome += f"：{row['cause']}"
+    for row in view.rows:
+        outcome = OUTCOMES.get(row.outcome, row.outcome)
+        if row.cause:
+            outcome += f"：{row.cause}"
         rows.append(
             [
-                p(i),
-                p(row["bidder"]),
-                p(row["uscc"]),
-                p(_money(row.get("price")), num),
-                p(form.get("duration_days", "—")),
-                p(form.get("quality", "—")),
+                p(row.index),
+                p(row.bidder),
+                p(row.uscc),
+                *(p(row.cells[c.key], num if c.numeric else base) for c in view.columns),
                 p(outcome),
-                p(row["sha256"], mono),
             ]
         )
-    widths = [12 * mm, 50 * mm, 40 * mm, 30 * mm, 22 * mm, 18 * mm, 36 * mm, 0]
+    # Fixed columns first, the form's own columns share what is left, the outcome gets the rest.
+    fixed = [12 * mm, 42 * mm, 40 * mm]
+    shares = {"price": 1.0, "price_capital": 1.7, "duration_days": 0.7, "quality": 0.7}
+    room = landscape(A4)[0] - 24 * mm - sum(fixed) - 40 * mm
+    weights = [shares.get(c.key, 0.8) for c in view.columns]
+    widths = fixed + [room * w / sum(weights) for w in weights] + [0]
     story.append(_table(rows, widths, header=True))
+    story.append(p("投标文件密文摘要（SHA-256，与投标回执一致）", h2))
+    digests = [[p(h) for h in ("序号", "投标人", "密文 SHA-256")]]
+    digests += [[p(row.index), p(row.bidder), p(row.sha256, mono)] for row in view.rows]
+    story.append(_table(digests, [12 * mm, 78 * mm, 0], header=True))
     story.append(p("投标人确认与异议（《招标投标法实施条例》第四十四条）", h2))
     if ctx.responses:
         lines = [[p(h) for h in ("时间", "投标人", "类型", "内容", "交易中心答复", "答复时间")]]

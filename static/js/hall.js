@@ -4,6 +4,7 @@
 // #hall-text; nothing here is inline, so the page runs under script-src 'self'.
 
 import { formatLeft } from "./countdown.js";
+import { formatTime, formatYuan } from "./when.js";
 
 const $ = (id) => document.getElementById(id);
 const hall = $("hall");
@@ -15,22 +16,9 @@ const ZONE = hall.dataset.zone;
 const LANG = hall.dataset.lang;
 const T = JSON.parse($("hall-text").textContent);
 
-const fmtTime = new Intl.DateTimeFormat(LANG === "en" ? "en-GB" : "zh-CN", {
-  timeZone: ZONE,
-  year: "numeric",
-  month: "2-digit",
-  day: "2-digit",
-  hour: "2-digit",
-  minute: "2-digit",
-  second: "2-digit",
-  hour12: false,
-});
-const local = (iso) => (iso ? fmtTime.format(new Date(iso)) : "—");
-const money = (s) => {
-  if (s === null || s === undefined) return "—";
-  const [i, f = ""] = String(s).split(".");
-  return `${i.replace(/\B(?=(\d{3})+(?!\d))/g, ",")}.${(f + "00").slice(0, 2)}`;
-};
+// One time format (the center's wall clock) and one amount format, as the server prints them.
+const local = (iso) => formatTime(iso, ZONE);
+const money = formatYuan;
 const cell = (text, cls) => {
   const td = document.createElement("td");
   td.textContent = text;

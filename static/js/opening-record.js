@@ -1,15 +1,12 @@
 // /lots/{id}/opening: the signed record never changes; confirmations, objections and their
 // answers live beside it and are fetched here. The page hands over the lot, zone and wording.
 
+import { formatTime } from "./when.js";
+
 const table = document.getElementById("record-responses");
-const { lot, zone, lang } = table.dataset;
+const { lot, zone } = table.dataset;
 const T = JSON.parse(document.getElementById("record-text").textContent);
-const fmt = new Intl.DateTimeFormat(lang === "en" ? "en-GB" : "zh-CN", {
-  timeZone: zone,
-  dateStyle: "short",
-  timeStyle: "medium",
-});
-const local = (iso) => fmt.format(new Date(iso));
+const local = (iso) => formatTime(iso, zone);
 
 document.getElementById("print-link").addEventListener("click", (e) => {
   e.preventDefault();

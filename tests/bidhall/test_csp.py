@@ -135,13 +135,20 @@ async def test_every_kind_of_response_carries_the_policy(
         assert_protected(response)
 
 
-async def test_the_api_browser_alone_runs_without_the_page_policy(client: Client) -> None:
-    """Litestar's /schema viewer loads a CDN bundle with inline code: a developer tool with no
-    user data, exempt from the page policy but still nosniff."""
-    response = await client.get("/schema/openapi.json")
-    assert response.status_code == 200
-    assert "content-security-policy" not in response.headers
-    assert response.headers["x-content-type-options"] == "nosniff"
+async def test_the_api_browser_runs_under_the_page_policy_plus_data_images(
+    client: Client,
+) -> None:
+    """/schema serves Swagger UI from static/vendor with no inline code: the page policy holds
+    there too, with one addition for its style sheet's icons (img-src data:); the rest of the
+    site does not get that addition (tests/bidhall/test_schema_offline.py runs it offline)."""
+    for path in ("/schema", "/schema/swagger", "/schema/openapi.json"):
+        response = await client.get(path, headers=HTML)
+        assert response.status_code == 200, path
+        policy = policy_of(response.headers["content-security-policy"])
+        assert policy.pop("img-src") == ["'self'", "data:"], path
+        for name in ("default-src", "script-src", "style-src", "connect-src", "form-action"):
+            assert policy.get(name) == ["'self'"], (path, name)
+        assert response.headers["x-content-type-options"] == "nosniff"
     assert_protected(await client.get("/schemata-lookalike", headers=HTML))
 
 

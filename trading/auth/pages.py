@@ -18,12 +18,12 @@ from trading.kernel.clock import Clock
 from trading.kernel.config import Settings
 from trading.kernel.errors import DomainError
 from trading.kernel.i18n import pick_lang, translator
-from trading.kernel.web import SESSION_COOKIE, client_ip, page
+from trading.kernel.web import SESSION_COOKIE, client_ip, page, safe_next
 
 
 @get("/login", name="login")
 async def login_form(request: Request[Actor, Any, Any]) -> Template:
-    return page(request, "login.html", error=None)
+    return page(request, "login.html", error=None, next=safe_next(request.query_params.get("next")))
 
 
 @post("/login")
@@ -34,6 +34,8 @@ async def login(
     clock: Clock,
     settings: Settings,
 ) -> Template | Redirect:
+    # Where the visitor was going (a workspace page that sent them here): a path on this site.
+    next_path = safe_next(data.get("next") or request.query_params.get("next"))
     try:
         user = await auth.authenticate(
             db_session,
@@ -47,13 +49,16 @@ async def login(
         # Answered, not raised, like every sign-in refusal: failures are audited per window.
         lang = pick_lang(request.query_params.get("lang"), request.cookies.get("lang"))
         message = translator(lang)("login.throttled").replace("{seconds}", str(exc.retry_after))
-        refusal = page(request, "login.html", status_code=exc.status, error=message)
+        refusal = page(request, "login.html", status_code=exc.status, error=message, next=next_path)
         refusal.headers["Retry-After"] = str(exc.retry_after)
         return refusal
     except DomainError as exc:
-        return page(request, "login.html", status_code=exc.status, error=exc.message)
+        return page(
+            request, "login.html", status_code=exc.status, error=exc.message, next=next_path
+        )
     token, _csrf = await auth.open_web_session(db_session, user, now=clock.now(), settings=settings)
-    response = Redirect("/")
+    # 303: the browser GETs the page it was going to (never re-POSTs the password there).
+    response = Redirect(next_path, status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
         token,

@@ -18,26 +18,33 @@ from litestar.types import Message, Scope
 # connect-src 'self' covers fetch() to /api and the hall's EventSource; form-action 'self'
 # keeps a form from being retargeted; base-uri 'none' stops <base> from redirecting the
 # relative module URLs; frame-ancestors 'none' refuses clickjacking frames.
-CONTENT_SECURITY_POLICY = "; ".join(
-    (
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "connect-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "frame-ancestors 'none'",
-        "form-action 'self'",
-    )
+DIRECTIVES = (
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+    "form-action 'self'",
 )
+CONTENT_SECURITY_POLICY = "; ".join(DIRECTIVES)
+# The API browser (/schema, Swagger UI from static/vendor, trading/kernel/apidocs.py) runs
+# under the same policy with one addition: its style sheet draws its icons as data: images.
+# Still no inline or remote script, no remote style, font or connection.
+SCHEMA_POLICY = "; ".join((*DIRECTIVES, "img-src 'self' data:"))
 SECURITY_HEADERS: dict[str, str] = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
 }
-# Litestar's own API browser (/schema) loads its viewer from a CDN with inline code; it is a
-# developer tool with no user data, so it keeps working without the page policy.
-POLICY_EXEMPT = "/schema"
+SCHEMA_PATH = "/schema"
+
+
+def policy_for(path: str) -> str:
+    if path == SCHEMA_PATH or path.startswith(SCHEMA_PATH + "/"):
+        return SCHEMA_POLICY
+    return CONTENT_SECURITY_POLICY
 
 
 async def security_headers(message: Message, scope: Scope) -> None:
@@ -46,10 +53,7 @@ async def security_headers(message: Message, scope: Scope) -> None:
     if message["type"] != "http.response.start":
         return
     headers = MutableScopeHeaders.from_message(message)
-    path = str(scope.get("path", ""))
-    exempt = path == POLICY_EXEMPT or path.startswith(POLICY_EXEMPT + "/")
+    policy = policy_for(str(scope.get("path", "")))
     for name, value in SECURITY_HEADERS.items():
-        if exempt and name == "Content-Security-Policy":
-            continue
         if name not in headers:
-            headers[name] = value
+            headers[name] = policy if name == "Content-Security-Policy" else value

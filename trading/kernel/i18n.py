@@ -395,6 +395,56 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "action.evaluation.failed": ("流标：有效投标不足", "Failed: too few valid bids"),
     "action.publicity.start": ("中标候选人公示", "Candidates publicity"),
     "action.lot.award": ("定标", "Awarded"),
+    # The opening record as a center prints it.
+    "record.opening_at": ("开标时间", "Opening time"),
+    "record.started_at": ("开始解密", "Decryption started"),
+    "record.signed_at": ("记录签署时间", "Record signed"),
+    "record.control_capital": ("最高投标限价(大写)", "Maximum bid price in words"),
+    "record.bidders": ("投标人数量", "Bidders"),
+    "record.digests": ("投标文件密文摘要", "Sealed bid digests"),
+    "record.signature": ("平台签名", "Platform signature"),
+    # Error pages: one title and one plain sentence per status, and the ways back.
+    "error.home": ("返回首页", "Home page"),
+    "error.back": ("返回上一页", "Back"),
+    "error.sign_in": ("登录", "Sign in"),
+    "error.other_account": ("换一个账号登录", "Sign in with another account"),
+    "error.400.title": ("请求有误", "Bad request"),
+    "error.400.text": ("请求的内容无法处理，请检查后重试。", "The request could not be read."),
+    "error.401.title": ("请先登录", "Please sign in"),
+    "error.401.text": ("此页面需要登录后访问。", "This page is for signed-in users."),
+    "error.403.title": ("无权访问", "Not allowed"),
+    "error.403.text": (
+        "您的账号无权访问此页面或执行此操作。",
+        "Your account may not open this page or do this.",
+    ),
+    "error.404.title": ("页面不存在", "Page not found"),
+    "error.404.text": (
+        "您访问的页面不存在、已被移除或尚未公开。请检查网址，或从首页重新查找。",
+        "The page does not exist, was removed or is not public yet. "
+        "Check the address or start again from the home page.",
+    ),
+    "error.405.title": ("不支持该操作", "Method not allowed"),
+    "error.405.text": ("此地址不支持该操作。", "This address does not accept this request."),
+    "error.409.title": ("操作冲突", "Conflict"),
+    "error.409.text": (
+        "该操作与当前状态冲突，可能已被他人处理。请刷新后重试。",
+        "This conflicts with the current state; someone may have done it already. Reload.",
+    ),
+    "error.413.title": ("内容过大", "Too large"),
+    "error.413.text": ("提交的内容超过允许的大小。", "What was sent is larger than allowed."),
+    "error.415.title": ("格式不支持", "Unsupported format"),
+    "error.415.text": ("提交内容的格式不受支持。", "The format of what was sent is not accepted."),
+    "error.422.title": ("填写有误", "Invalid input"),
+    "error.422.text": ("提交的内容未通过校验。", "What was sent did not pass the checks."),
+    "error.429.title": ("请求过于频繁", "Too many requests"),
+    "error.429.text": ("请稍后再试。", "Please try again later."),
+    "error.500.title": ("系统错误", "Server error"),
+    "error.500.text": (
+        "服务器处理请求时出错，已记录。请稍后再试。",
+        "The server failed on this request; it is logged. Please try again later.",
+    ),
+    "error.503.title": ("服务暂不可用", "Service unavailable"),
+    "error.503.text": ("服务暂时无法提供，请稍后再试。", "The service is unavailable for now."),
 }
 
 

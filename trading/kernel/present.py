@@ -18,10 +18,13 @@ CENT = Decimal("0.01")
 TEN_THOUSAND = Decimal(10_000)
 
 
-def when(value: datetime | None, zone: str | ZoneInfo, *, seconds: bool = False) -> str:
-    """A stored (UTC) time as the center's wall clock."""
-    if value is None:
+def when(value: datetime | str | None, zone: str | ZoneInfo, *, seconds: bool = False) -> str:
+    """A stored (UTC) time as the center's wall clock; an ISO-8601 string (as signed records and
+    tree heads carry it) is read first."""
+    if value is None or value == "":
         return DASH
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
     tz = zone if isinstance(zone, ZoneInfo) else ZoneInfo(zone)
     return value.astimezone(tz).strftime(SECONDS if seconds else MINUTES)
 

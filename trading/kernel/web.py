@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 import re
 from datetime import datetime
+from http import HTTPStatus
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 from litestar import Request, Response
@@ -20,7 +21,7 @@ from litestar.exceptions import (
 )
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractMiddleware
-from litestar.response import Template
+from litestar.response import Redirect, Template
 from litestar.types import Receive, Scope, Send
 from sqlalchemy.exc import IntegrityError
 
@@ -110,14 +111,68 @@ def requires(*roles: str) -> Any:
     return guard
 
 
+def safe_next(raw: str | None) -> str:
+    """Where to go after signing in: a path on this site, else the home page. Refuses what a
+    browser would take off-site (``https://evil``, ``//evil``, ``/\\evil``, ``javascript:``)."""
+    if not raw or not raw.startswith("/") or raw.startswith(("//", "/\\")):
+        return "/"
+    if any(ch == "\\" or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in raw):
+        return "/"  # browsers read a backslash as a slash and drop tabs and newlines
+    parts = urlsplit(raw)
+    if parts.scheme or parts.netloc:
+        return "/"
+    return raw
+
+
+def here(request: Request[Any, Any, Any]) -> str:
+    """The path and query of this request, as a ``next`` a sign-in returns to."""
+    query = request.scope.get("query_string", b"").decode("latin-1")
+    return request.url.path + (f"?{query}" if query else "")
+
+
+def wants_html(request: Request[Any, Any, Any]) -> bool:
+    """A browser asking for a page (not the JSON API, not a script's default Accept)."""
+    return not request.url.path.startswith("/api/") and "html" in request.headers.get("accept", "")
+
+
+# Litestar's own wording of a bare HTTP error ("Not Found") says nothing the page's
+# status-specific text does not say better, in the reader's language.
+_REASONS = {phrase for phrase in (s.phrase for s in HTTPStatus)}
+
+
+def _detail_in(detail: str, lang: str) -> str:
+    """Our messages are written "中文 / English": the reader's half, or nothing if generic."""
+    if detail in _REASONS:
+        return ""
+    zh, sep, en = detail.partition(" / ")
+    if not sep:
+        return detail
+    return en if lang == "en" else zh
+
+
 def _problem(
     request: Request[Any, Any, Any], status: int, title: str, detail: str, **extra: Any
 ) -> Response[Any]:
-    if request.url.path.startswith("/api/") or "html" not in request.headers.get("accept", ""):
+    if not wants_html(request):
         body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
         return Response(body, status_code=status, media_type=PROBLEM_JSON)
+    if status == 401 and request.method in SAFE_METHODS:
+        # An anonymous browser visit to a workspace: the sign-in page, then back here.
+        return Redirect(f"/login?next={quote(here(request), safe='')}", status_code=303)
+    lang = pick_lang(request.query_params.get("lang"), request.cookies.get("lang"))
+    referer = urlsplit(request.headers.get("referer", ""))
+    back = ""
+    if referer.netloc == request.url.netloc and referer.path != request.url.path:
+        back = safe_next(urlunsplit(("", "", referer.path, referer.query, "")))
     return page(
-        request, "error.html", status_code=status, status=status, title=title, detail=detail
+        request,
+        "error.html",
+        status_code=status,
+        status=status,
+        title=title,
+        detail=_detail_in(detail, lang),
+        back=back,
+        next=here(request),
     )
 
 
@@ -161,7 +216,7 @@ def page(
     lang = pick_lang(request.query_params.get("lang"), request.cookies.get("lang"))
     zone = ZoneInfo(rt.settings.timezone)
 
-    def local(value: datetime | None, *, seconds: bool = False) -> str:
+    def local(value: datetime | str | None, *, seconds: bool = False) -> str:
         return present.when(value, zone, seconds=seconds)
 
     actor = request.user if "user" in request.scope else None
@@ -177,6 +232,7 @@ def page(
             "capital": present.capital,
             "local": local,
             "tz": rt.settings.timezone,
+            "here": here(request),
             **context,
         },
         status_code=status_code,

@@ -102,7 +102,10 @@ async def test_custodian_pages_need_the_role_and_the_share(
     rt: Runtime, publish_lot: Any, client: Client
 ) -> None:
     lot = await publish_lot()
-    assert (await client.get("/custodian", headers=HTML)).status_code == 401
+    # Anonymous: the sign-in page, which returns here (tests/trading/auth/test_sign_in_redirect.py).
+    anonymous = await client.get("/custodian", headers=HTML, follow_redirects=False)
+    assert anonymous.status_code == 303
+    assert anonymous.headers["location"] == "/login?next=%2Fcustodian"
     await web_login(client, "bidder-1")
     assert (await client.get("/custodian", headers=HTML)).status_code == 403
     # A custodian of another center holds no share of this lot.

@@ -195,7 +195,8 @@ async def test_bid_sealed_in_browser_is_ciphertext_until_the_opening(
     await page.goto(f"{live_server}/lots/{lot.id}/opening")
     mine = page.locator("#opening-rows tr", has_text=org.uscc)
     assert await mine.count() == 1
-    assert await mine.locator("td.num").inner_text() == PRICE
+    # PRICE as a center prints it: thousands separators, and in capital numerals beside it.
+    assert await mine.locator("td[data-key=price]").inner_text() == "9,087,654.32"
     async with rt.sessionmaker() as session:
         opened = await session.get(Bid, row.id)
         assert opened is not None and opened.status == "decrypted"
@@ -307,7 +308,9 @@ async def test_upload_of_a_file_sealed_with_the_cli(
 async def test_workspace_is_for_bidders_only(browser: Browser, live_server: str) -> None:
     anonymous = await browser.new_page()
     response = await anonymous.goto(live_server + "/bidder")
-    assert response is not None and response.status == 401
+    # Anonymous: sent to sign in, and back here afterwards.
+    assert response is not None and response.status == 200
+    assert anonymous.url == live_server + "/login?next=%2Fbidder"
     custodian = await sign_in(browser, live_server, "custodian-450100-1")
     response = await custodian.goto(live_server + "/bidder")
     assert response is not None and response.status == 403
