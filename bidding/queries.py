@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bidding.opening.models import Opening
+from bidding.participation.models import Registration
 from bidding.submission.models import Bid, BidStatus
 from trading.parties.models import Organization
 
@@ -31,3 +34,48 @@ async def opened_bids(session: AsyncSession, lot_id: int) -> list[OpenedBid]:
         .order_by(Bid.id)
     )
     return [OpenedBid(bid_id, name, price, sme) for bid_id, name, price, sme in rows.all()]
+
+
+@dataclass(frozen=True)
+class OpeningBidder:
+    """A bidder whose bid the opening decided (decrypted, revoked or failed): who is told the
+    award's result."""
+
+    bid_id: int
+    org_id: int
+    name: str
+    uscc: str
+
+
+async def opening_bidders(session: AsyncSession, lot_id: int) -> list[OpeningBidder]:
+    rows = await session.execute(
+        select(Bid.id, Organization.id, Organization.name, Organization.uscc)
+        .join(Organization, Bid.bidder_org_id == Organization.id)
+        .where(
+            Bid.lot_id == lot_id,
+            Bid.status.in_([BidStatus.DECRYPTED, BidStatus.REVOKED, BidStatus.FAILED]),
+        )
+        .order_by(Bid.id)
+    )
+    return [OpeningBidder(*row) for row in rows.all()]
+
+
+async def opening_record(session: AsyncSession, lot_id: int) -> dict[str, Any] | None:
+    """The signed opening record ({record, signature, key_id}) once published."""
+    return await session.scalar(select(Opening.record).where(Opening.lot_id == lot_id))
+
+
+async def participant_usccs(session: AsyncSession, lot_id: int) -> set[str]:
+    """Every organization registered for the lot or with a bid on it: whom an expert drawn for
+    the lot must not work for (conflict avoidance)."""
+    registered = (
+        select(Organization.uscc)
+        .join(Registration, Registration.bidder_org_id == Organization.id)
+        .where(Registration.lot_id == lot_id)
+    )
+    bidding = (
+        select(Organization.uscc)
+        .join(Bid, Bid.bidder_org_id == Organization.id)
+        .where(Bid.lot_id == lot_id)
+    )
+    return set((await session.scalars(registered.union(bidding))).all())

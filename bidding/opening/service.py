@@ -33,8 +33,7 @@ from crypto import custody
 from crypto.encoding import b64u_decode, b64u_encode
 from crypto.errors import CryptoError
 from crypto.labels import envelope_lot_id
-from trading.announcements.models import AnnouncementKind
-from trading.announcements.service import announce
+from trading.announcements import builders as announcements
 from trading.audit import service as audit
 from trading.enums import LotState, Role
 from trading.kernel.actor import Actor
@@ -164,16 +163,9 @@ async def _take_snapshot(
             detail={"bids": snapshot, "rule": str(too_few)},
             values={"failure_reason": str(too_few)},
         )
-        announce(
-            session,
-            project_id=lot.project_id,
-            lot_id=lot.id,
-            kind=AnnouncementKind.FAILURE,
-            title=f"{lot.project.title} {lot.title} 流标公告",
-            body=str(too_few),
-            at=ctx.now,
-            publish=False,
-            digests=[b["sha256"] for b in snapshot],
+        # Published with the move (法 28, 条例 44): the public learns why there is no opening.
+        await announcements.failure_at_deadline(
+            session, lot, actor, at=ctx.now, project=lot.project, ruleset=ruleset, bids=len(bids)
         )
         return LotState.FAILED, str(too_few), len(bids)
     await lifecycle.move(

@@ -75,3 +75,4 @@ class NoticeOut(msgspec.Struct):
     kind: str
     text: str
     created_at: datetime
+    href: str | None = None  # an award letter's PDF

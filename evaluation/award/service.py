@@ -10,11 +10,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bidding.queries import opened_bids
+from bidding.queries import opened_bids, opening_bidders, opening_record
 from evaluation.award.models import EvaluationResult
 from evaluation.offline import evaluate_document
-from trading.announcements.models import AnnouncementKind
-from trading.announcements.service import announce
+from trading.announcements import builders as announcements
+from trading.announcements.letters import Addressee, issue_letters
 from trading.enums import LotState
 from trading.kernel.actor import Actor
 from trading.kernel.config import Settings
@@ -65,9 +65,8 @@ async def evaluate_lot(
     doc = await input_document(session, lot)
     ranking = evaluate_document(doc)
     valid = [b for b in ranking["bids"] if not b["excluded"]]
-    too_few = check_bid_count(
-        len(valid), effective_ruleset(lot.project, lot.project.center, settings)
-    )
+    ruleset = effective_ruleset(lot.project, lot.project.center, settings)
+    too_few = check_bid_count(len(valid), ruleset)
     async with writing(session):
         session.add(
             EvaluationResult(
@@ -75,6 +74,14 @@ async def evaluate_lot(
             )
         )
         if too_few is not None:
+            # Not the deadline's "too few bids": these were opened; rejections left too few valid.
+            rejected = [
+                {"bidder": b["bidder"], "reasons": b["reasons"]}
+                for b in ranking["bids"]
+                if b["excluded"]
+            ]
+            opened = len(ranking["bids"])
+            reason = announcements.evaluation_reason(ruleset, opened, len(rejected))
             await lifecycle.move(
                 session,
                 lot,
@@ -83,8 +90,19 @@ async def evaluate_lot(
                 now=now,
                 action="evaluation.failed",
                 center_id=lot.project.center_id,
-                detail={"rule": str(too_few)},
-                values={"failure_reason": str(too_few)},
+                detail={"rule": str(too_few), "valid": len(valid), "opened": opened},
+                values={"failure_reason": reason},
+            )
+            await announcements.failure_after_evaluation(
+                session,
+                lot,
+                actor,
+                at=now,
+                project=lot.project,
+                ruleset=ruleset,
+                opened=opened,
+                rejected=rejected,
+                attachments=await _evidence(session, lot.id, doc),
             )
             return LotState.FAILED
         await lifecycle.move(
@@ -98,6 +116,16 @@ async def evaluate_lot(
             detail={"method": doc["method"], "ranking": [b["bid_id"] for b in valid]},
         )
     return LotState.EVALUATED
+
+
+async def _evidence(
+    session: AsyncSession, lot_id: int, input_doc: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """What an evaluation's announcements cite by digest: the signed opening record and the
+    published evaluation input (anyone can rerun the ranking on it)."""
+    record = await opening_record(session, lot_id)
+    found = [announcements.record_attachment(lot_id, record)] if record else []
+    return [*found, announcements.evaluation_attachment(lot_id, input_doc)]
 
 
 async def latest_result(session: AsyncSession, lot_id: int) -> EvaluationResult | None:
@@ -123,9 +151,6 @@ async def publish_candidates(
     rule = ruleset.get("max_candidates")
     top = int(rule.value) if rule is not None else 3
     candidates = [b for b in result.ranking["bids"] if not b["excluded"]][:top]
-    body = "\n".join(
-        f"第{b['rank']}名：{b['bidder']}，投标报价 {b['price']} 元" for b in candidates
-    )
     async with writing(session):
         await lifecycle.move(
             session,
@@ -137,15 +162,16 @@ async def publish_candidates(
             center_id=lot.project.center_id,
             detail={"candidates": [b["bid_id"] for b in candidates]},
         )
-        announce(
+        await announcements.candidates(
             session,
-            project_id=lot.project_id,
-            lot_id=lot.id,
-            kind=AnnouncementKind.CANDIDATES,
-            title=f"{lot.project.title} {lot.title} 中标候选人公示",
-            body=body,
+            lot,
+            actor,
             at=now,
-            publish=True,
+            project=lot.project,
+            ruleset=ruleset,
+            ranked=candidates,
+            ends_at=publicity_ends(lot, settings),  # the lot entered publicity just now
+            attachments=await _evidence(session, lot.id, result.input_doc),
         )
     return LotState.PUBLICITY
 
@@ -192,14 +218,34 @@ async def award_lot(
             },
             values={"award_bid_id": int(winner["bid_id"]), "award_price": price, "awarded_at": now},
         )
-        announce(
+        announcement = await announcements.result(
             session,
-            project_id=lot.project_id,
-            lot_id=lot.id,
-            kind=AnnouncementKind.RESULT,
-            title=f"{lot.project.title} {lot.title} 中标结果公告",
-            body=f"中标人：{winner['bidder']}，中标价 {winner['price']} 元",
+            lot,
+            actor,
             at=now,
-            publish=True,
+            project=lot.project,
+            ruleset=effective_ruleset(lot.project, lot.project.center, settings),
+            winner=winner["bidder"],
+            price=price,
+            attachments=await _evidence(session, lot.id, result.input_doc),
+        )
+        # 中标通知书 to the winner, 中标结果通知书 to every other bidder of the opening (法 45).
+        bidders = await opening_bidders(session, lot.id)
+        won = next(b for b in bidders if b.bid_id == int(winner["bid_id"]))
+        await issue_letters(
+            session,
+            announcement,
+            actor,
+            at=now,
+            winner=Addressee(won.org_id, won.name, won.uscc),
+            others=list(
+                {
+                    b.org_id: Addressee(b.org_id, b.name, b.uscc)
+                    for b in bidders
+                    if b.org_id != won.org_id
+                }.values()
+            ),
+            price=price,
+            publicity_ends=ends,
         )
     return LotState.AWARDED

@@ -10,8 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from crypto.custody import create_custody
 from crypto.encoding import b64u_decode, b64u_encode
-from trading.announcements.models import AnnouncementKind
-from trading.announcements.service import announce
+from trading.announcements import builders as announcements
 from trading.centers.models import Center
 from trading.centers.service import center_custodians
 from trading.enums import LotState
@@ -65,21 +64,16 @@ def lot_plan(project: Project, lot: Lot) -> LotPlan:
     )
 
 
-async def publish_lot(
-    session: AsyncSession, lot_id: int, actor: Actor, *, now: datetime, settings: Settings
-) -> Lot:
-    """Check the lot against its ruleset, create its opening key under custody, announce it."""
-    lot = await get_lot(session, lot_id, actor)
-    project = lot.project
-    if not manages(actor, project):
-        raise Forbidden("无权发布该标段 / you may not publish this lot")
-    center = project.center
-    ruleset = effective_ruleset(project, center, settings)
+def _columns(model: type[Lot] | type[Project]) -> list[str]:
+    return [attr.key for attr in model.__mapper__.column_attrs]
+
+
+def _refuse_violations(project: Project, lot: Lot, ruleset: Ruleset, now: datetime) -> None:
     violations = check_publish(
         lot_plan(project, lot),
         ruleset,
         now=now,
-        tz=ZoneInfo(center.timezone),
+        tz=ZoneInfo(project.center.timezone),
         sandbox_factor=project.accelerator,
     )
     if violations:
@@ -97,6 +91,19 @@ async def publish_lot(
                 ]
             },
         )
+
+
+async def publish_lot(
+    session: AsyncSession, lot_id: int, actor: Actor, *, now: datetime, settings: Settings
+) -> Lot:
+    """Check the lot against its ruleset, create its opening key under custody, announce it."""
+    lot = await get_lot(session, lot_id, actor)
+    project = lot.project
+    if not manages(actor, project):
+        raise Forbidden("无权发布该标段 / you may not publish this lot")
+    center = project.center
+    ruleset = effective_ruleset(project, center, settings)
+    _refuse_violations(project, lot, ruleset, now)
     if lot.state == LotState.ANNOUNCED:
         return lot
     custodians = await center_custodians(session, center.id)
@@ -109,6 +116,14 @@ async def publish_lot(
         threshold, [b64u_decode(key.enc_pub, length=32) for _user, key in custodians]
     )
     async with writing(session):
+        # A draft edit (service.update_draft, which holds the same rows) may have committed
+        # since the check above: what is published is checked again, under the lot's lock.
+        await session.refresh(lot, _columns(Lot), with_for_update=True)
+        await session.refresh(project, _columns(Project))
+        if lot.state == LotState.ANNOUNCED:  # a concurrent publish won
+            return lot
+        ruleset = effective_ruleset(project, center, settings)
+        _refuse_violations(project, lot, ruleset, now)
         await lifecycle.move(
             session,
             lot,
@@ -137,14 +152,5 @@ async def publish_lot(
                 },
             },
         )
-        announce(
-            session,
-            project_id=project.id,
-            lot_id=lot.id,
-            kind=AnnouncementKind.TENDER,
-            title=f"{project.title} {lot.title} 招标公告",
-            body=project.description,
-            at=now,
-            publish=True,
-        )
+        await announcements.tender(session, lot, actor, at=now, project=project)
     return lot
