@@ -1,9 +1,9 @@
 """The public read model (bidding/portal/service.py) and the pages built on it.
 
 The Core selects must show what the ORM path showed: a lot taken to its award is read both
-ways and compared (savings, public history, announcements). Keyset paging visits every
+ways and compared (savings, public history, announcements). Paging visits every
 published lot exactly once, in portal order, ties on the deadline included, and never a
-draft. The pages themselves: the portal's `?after=` cursor, the lot page and the signed
+draft. The pages themselves: the portal's `?page=` numbers, the lot page and the signed
 opening record as the public gets them (the latter cached like the others).
 """
 
@@ -19,7 +19,6 @@ from tests.support.clients import Client
 from tests.trading.centers.conftest import award_all, open_all
 from trading.announcements import service as announcement_service
 from trading.audit import service as audit
-from trading.audit.api import PUBLIC_LOT_ACTIONS
 from trading.enums import LotState
 from trading.kernel.clock import FixedClock
 from trading.kernel.present import yuan as money
@@ -30,7 +29,7 @@ from trading.reports.service import lot_savings
 HTML = {"Accept": "text/html"}
 
 
-async def test_keyset_pages_visit_every_published_lot_once_in_portal_order(
+async def test_pages_visit_every_published_lot_once_in_portal_order(
     rt: Runtime, clock: FixedClock, publish_lot: Any
 ) -> None:
     a = await publish_lot(title="甲工程")
@@ -43,35 +42,25 @@ async def test_keyset_pages_visit_every_published_lot_once_in_portal_order(
     assert a.bid_deadline == b.bid_deadline < c.bid_deadline
 
     async with rt.sessionmaker() as session:
-        everything, last = await public.portal_lots(session)
-        assert [r.id for r in everything] == [c.id, b.id, a.id] and last is None
-        seen: list[int] = []
-        after = None
-        for _ in range(10):
-            page, after = await public.portal_lots(session, after=after, limit=1)
-            seen += [r.id for r in page]
-            if after is None:
-                break
-        assert seen == [c.id, b.id, a.id]
-        two, cursor = await public.portal_lots(session, limit=2)
-        assert ([r.id for r in two], cursor) == ([c.id, b.id], b.id)
-        rest, end = await public.portal_lots(session, after=cursor, limit=2)
-        assert ([r.id for r in rest], end) == ([a.id], None)
-        # A filter applies below the cursor too; an unknown cursor names no page.
-        assert (await public.portal_lots(session, after=c.id, q="甲"))[0][0].id == a.id
-        assert await public.portal_lots(session, after=999_999) == ([], None)
+        everything = await public.lot_list(session)
+        assert [r.id for r in everything.rows] == [c.id, b.id, a.id]
+        assert (everything.total, everything.pages) == (3, 1)
+        # Pages of one row each (the smallest size the service takes is 20: use the statement).
+        ordered = await session.execute(public.lots_statement(None, public.Filters()))
+        assert [r.id for r in ordered] == [c.id, b.id, a.id]
+        # A filter narrows the total too; a page past the end shows the last page.
+        only_a = await public.lot_list(session, filters=public.Filters(q="甲"), page=9)
+        assert ([r.id for r in only_a.rows], only_a.total, only_a.page) == ([a.id], 1, 1)
 
 
-async def test_the_portal_pages_by_cursor(client: Client, publish_lot: Any) -> None:
-    first = await publish_lot(title="第一个工程")
-    second = await publish_lot(title="第二个工程")
+async def test_the_portal_pages_by_number(client: Client, publish_lot: Any) -> None:
+    await publish_lot(title="第一个工程")
+    await publish_lot(title="第二个工程")
     whole = await client.get("/", headers=HTML)
     assert "第一个工程" in whole.text and "第二个工程" in whole.text
-    assert 'rel="next"' not in whole.text  # two lots: one page
-    below = await client.get(f"/?after={second.id}", headers=HTML)
-    assert below.status_code == 200
-    assert "第一个工程" in below.text and "第二个工程" not in below.text
-    assert f'data-lot-id="{first.id}"' in below.text
+    assert 'rel="next"' not in whole.text and "共 2 条" in whole.text  # two lots: one page
+    beyond = await client.get("/?page=5", headers=HTML)
+    assert beyond.status_code == 200 and "第一个工程" in beyond.text  # clamped to the last page
 
 
 async def test_the_read_model_shows_what_the_orm_showed(
@@ -92,7 +81,7 @@ async def test_the_read_model_shows_what_the_orm_showed(
         history = [
             (e.at, e.action, e.seq)
             for e in await audit.for_target(session, "lot", lot.id)
-            if e.action in PUBLIC_LOT_ACTIONS
+            if e.action in public.LOT_HISTORY_ACTIONS
         ]
         assert [tuple(r) for r in await public.lot_history(session, lot.id)] == history
         assert {"lot.publish", "lot.award"} <= {action for _at, action, _seq in history}
@@ -102,7 +91,7 @@ async def test_the_read_model_shows_what_the_orm_showed(
             if n.lot_id in (None, lot.id)
         ]
         rows = await public.lot_announcements(session, orm.project_id, lot.id)
-        assert [tuple(r) for r in rows] == notices and len(notices) >= 2
+        assert [tuple(r)[:4] for r in rows] == notices and len(notices) >= 2
 
     page = await client.get(f"/lots/{lot.id}", headers=HTML)
     assert page.status_code == 200
@@ -113,7 +102,10 @@ async def test_the_read_model_shows_what_the_orm_showed(
     record = await client.get(f"/lots/{lot.id}/opening", headers=HTML)
     assert record.status_code == 200
     assert "对照工程" in record.text and 'data-zone="Asia/Shanghai"' in record.text
-    assert "signature (" in record.text and record.text.count("<tr><td>") == 3  # three bids
+    # The platform's signature, and one row per bid in the price table (three bids).
+    assert "ed25519:" in record.text
+    prices = record.text.split('id="opening-rows"')[1].split("</table>")[0]
+    assert prices.count("<tr><td>") == 3
     again = await client.get(f"/lots/{lot.id}/opening", headers=HTML)
     assert again.headers.get("x-cache") == "hit" and again.text == record.text
 
@@ -122,5 +114,5 @@ async def test_a_lot_without_a_record_has_no_record_page(client: Client, publish
     lot = await publish_lot()
     for _ in range(2):
         r = await client.get(f"/lots/{lot.id}/opening", headers=HTML)
-        assert r.status_code == 404 and "not published yet" in r.text
+        assert r.status_code == 404 and "开标记录尚未公布" in r.text
     assert len(client.app.state.public_cache) == 0
