@@ -5,18 +5,21 @@ Private keys never reach the server: the client sends only the two raw public ke
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, get, put
+from litestar.params import Parameter
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crypto.encoding import b64u_encode
 from crypto.keys import Identity
+from trading.enums import Role
 from trading.kernel.actor import Actor
 from trading.kernel.clock import Clock
 from trading.kernel.errors import NotFound, Unauthorized
+from trading.kernel.web import MAX_ID, requires
 from trading.parties import service as parties
 from trading.parties.models import PartyKey
 
@@ -90,4 +93,40 @@ async def platform_key(platform: Identity) -> dict[str, str]:
     return {"sign_pub": b64u_encode(pub.sign_pub), "enc_pub": b64u_encode(pub.enc_pub)}
 
 
-ROUTES = [KeysApi, platform_key]
+class OrganizationOut(msgspec.Struct):
+    id: int
+    name: str
+    uscc: str
+    sme: bool
+
+
+class OrganizationPage(msgspec.Struct):
+    items: list[OrganizationOut]
+    total: int
+    limit: int
+    offset: int
+
+
+@get(
+    "/api/v1/organizations",
+    tags=["parties"],
+    guards=[requires(Role.STAFF, Role.SUPERVISOR, Role.TENDERER, Role.AGENCY)],
+)
+async def organizations(
+    db_session: AsyncSession,
+    q: Annotated[str, Parameter(max_length=100)] = "",
+    limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
+    offset: Annotated[int, Parameter(ge=0, le=MAX_ID)] = 0,
+) -> OrganizationPage:
+    """The organization directory: name contains `q` (literally: `%` and `_` are no wildcards)
+    or the USCC (统一社会信用代码) starts with it; ordered by name, with the total."""
+    found = await parties.search_organizations(db_session, q, limit=limit, offset=offset)
+    return OrganizationPage(
+        items=[OrganizationOut(o.id, o.name, o.uscc, o.sme) for o in found.rows],
+        total=found.total,
+        limit=found.limit,
+        offset=found.offset,
+    )
+
+
+ROUTES = [KeysApi, platform_key, organizations]

@@ -1,10 +1,12 @@
-"""A party registers its own public keys; the platform certifies them."""
+"""Parties: the organization directory (by name or USCC); a party registers its own public keys
+and the platform certifies them."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crypto.errors import CryptoError
@@ -14,7 +16,7 @@ from trading.audit import service as audit
 from trading.kernel.actor import Actor
 from trading.kernel.db import writing
 from trading.kernel.errors import Forbidden, ValidationFailed
-from trading.parties.models import PartyKey
+from trading.parties.models import Organization, PartyKey
 
 
 async def register_keys(
@@ -61,3 +63,57 @@ async def register_keys(
             session, actor, "keys.register", "user", actor.user_id, at=now, detail=keys
         )
     return party_key
+
+
+# ---- the organization directory --------------------------------------------------------------
+
+# LIKE's escape character: a `%`, `_` or backslash typed by a user matches itself only.
+LIKE_ESCAPE = "\\"
+
+
+def escape_like(text: str) -> str:
+    return (
+        text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2)
+        .replace("%", LIKE_ESCAPE + "%")
+        .replace("_", LIKE_ESCAPE + "_")
+    )
+
+
+def contains_pattern(text: str) -> str:
+    """A LIKE pattern (with ``escape=LIKE_ESCAPE``) matching `text` anywhere, literally."""
+    return f"%{escape_like(text)}%"
+
+
+@dataclass(frozen=True, slots=True)
+class OrgPage:
+    rows: list[Organization]
+    total: int
+    limit: int
+    offset: int
+
+
+async def search_organizations(
+    session: AsyncSession, q: str = "", *, limit: int = 50, offset: int = 0
+) -> OrgPage:
+    """Organizations whose name contains `q` or whose USCC (统一社会信用代码) starts with it,
+    by name; a page of them with the total that match (no silent cap)."""
+    stmt = select(Organization)
+    q = q.strip()
+    if q:
+        stmt = stmt.where(
+            or_(
+                Organization.name.like(contains_pattern(q), escape=LIKE_ESCAPE),
+                Organization.uscc.like(f"{escape_like(q.upper())}%", escape=LIKE_ESCAPE),
+            )
+        )
+    total = await session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = await session.scalars(
+        stmt.order_by(Organization.name, Organization.id).limit(limit).offset(offset)
+    )
+    return OrgPage(list(rows), total, limit, offset)
+
+
+async def organization_by_uscc(session: AsyncSession, uscc: str) -> Organization | None:
+    return await session.scalar(
+        select(Organization).where(Organization.uscc == uscc.strip().upper())
+    )

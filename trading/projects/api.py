@@ -1,10 +1,11 @@
-"""Projects and lots JSON API: list, register, publish against the rules, cancel."""
+"""Projects and lots JSON API: list, register, edit or delete a draft, publish against the
+rules, cancel."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, delete, get, post, put
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -105,6 +106,38 @@ class ProjectApi(Controller):
             db_session, data, request.user, now=clock.now(), settings=settings
         )
         return project_out(project, list(project.lots))
+
+    @put("/projects/{project_id:int}", guards=[requires(Role.STAFF, Role.TENDERER, Role.AGENCY)])
+    async def update_draft(
+        self,
+        request: Request[Actor, Any, Any],
+        db_session: AsyncSession,
+        project_id: int,
+        data: ProjectIn,
+        clock: Clock,
+    ) -> ProjectOut:
+        """Replace a draft project's fields and lots (lot i of the body is lot number i; lots
+        beyond the body's are deleted). 409 once any of its lots has been published."""
+        project = await projects.update_draft(
+            db_session, project_id, data, request.user, now=clock.now()
+        )
+        return project_out(project, list(project.lots))
+
+    @delete(
+        "/projects/{project_id:int}",
+        guards=[requires(Role.STAFF, Role.TENDERER, Role.AGENCY)],
+        status_code=204,
+    )
+    async def delete_draft(
+        self,
+        request: Request[Actor, Any, Any],
+        db_session: AsyncSession,
+        project_id: int,
+        clock: Clock,
+    ) -> None:
+        """Delete a draft project, its lots and their documents. 409 once any lot of it has
+        been published; its project code is never handed out again."""
+        await projects.delete_draft(db_session, project_id, request.user, now=clock.now())
 
     @post(
         "/lots/{lot_id:int}/publish",
