@@ -8,6 +8,8 @@ from litestar import Controller, Request, get, post
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bidding.desk import desk_lot
+from bidding.opening import desk
 from bidding.opening.flows import release_file_key, release_share, start
 from bidding.opening.models import Opening
 from bidding.opening.schemas import FileKeyIn, OpeningOut, ShareIn
@@ -82,8 +84,33 @@ class OpeningApi(Controller):
         lot = await get_lot(db_session, lot_id, request.user)
         if not manages(request.user, lot.project):
             raise Forbidden("无权操作该标段 / you may not act on this lot")
-        state = await start(rt, lot_id)
+        state = await start(rt, lot_id, request.user)
         return OpeningOut(lot_id=lot_id, state=state)
+
+    @get("/opening/desk", guards=[requires(Role.STAFF, Role.SUPERVISOR)])
+    async def desk_status(
+        self, request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int
+    ) -> dict[str, Any]:
+        """The opening as staff watch it (the lot desk's opening tab polls this): each
+        custodian's readiness and release, each bidder's envelope and decryption once the
+        opening has started (never a price), reminders. Staff of the lot's center and
+        supervisors of it or above."""
+        lot, _ = await desk_lot(db_session, lot_id, request.user)
+        return (await desk.opening_desk(db_session, lot)).as_json()
+
+    @post("/opening/reminders", guards=[requires(Role.STAFF)], status_code=201)
+    async def remind(
+        self, request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int, rt: Runtime
+    ) -> dict[str, Any]:
+        """Remind the custodians who have not released their share and, during the opening,
+        the bidders whose file key is missing: at most once per person every 5 minutes (429
+        when everyone waiting was reminded more recently; 409 when nobody waits)."""
+        sent = await desk.remind(db_session, lot_id, request.user, now=rt.clock.now())
+        return {
+            "custodians": sent.custodians,
+            "bidders": sent.bidders,
+            "skipped": [{"name": n, "again_at": at.isoformat()} for n, at in sent.skipped],
+        }
 
     @get("/opening")
     async def record(

@@ -53,11 +53,12 @@ async def settled(rt: Runtime, lot_id: int) -> LotState:
         return LotState(lot.state) if lot is not None else LotState.CANCELLED
 
 
-async def start(rt: Runtime, lot_id: int) -> LotState:
-    """Close submissions and take the snapshot; decryption goes on in the background."""
+async def start(rt: Runtime, lot_id: int, actor: Actor = SCHEDULER) -> LotState:
+    """Close submissions and take the snapshot; decryption goes on in the background. The
+    actor is whoever started it (the scheduler, or staff starting it by hand): the log says."""
     async with rt.sessionmaker() as session:
         try:
-            state = await opening.start_opening(session, lot_id, SCHEDULER, rt.context())
+            state = await opening.start_opening(session, lot_id, actor, rt.context())
         except TamperAlarm:
             raise  # no signed head over an edited log: staff must look, retrying will not help
         except Conflict:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from trading.kernel.db import JSON, Base, BigId, IdMixin, UTCDateTime
@@ -50,3 +50,22 @@ class OpeningReview(Base):
     lot_id: Mapped[int] = mapped_column(BigId, ForeignKey("lot.id"), primary_key=True)
     # Stored, not recomputed: changing the configured window later moves no running window.
     window_ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Reminder(IdMixin, Base):
+    """A reminder staff sent to a custodian (user) or a bidder (organization) who has not acted
+    at the opening: the custodian's workspace notice, and the record of the rate limit."""
+
+    __tablename__ = "reminder"
+    __table_args__ = (
+        Index("ix_reminder_lot_created", "lot_id", "created_at"),
+        Index("ix_reminder_user_created", "user_id", "created_at"),
+    )
+
+    lot_id: Mapped[int] = mapped_column(BigId, ForeignKey("lot.id"))
+    # Exactly one of the two: a custodian is a person, a bidder is its organization.
+    user_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("user_account.id"))
+    org_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("organization.id"))
+    text: Mapped[str] = mapped_column(Text)
+    sent_by_id: Mapped[int] = mapped_column(BigId, ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,22 +1,26 @@
-"""The custodian workspace: the lots whose opening key you hold a share of, and releasing it."""
+"""The custodian workspace (the lots whose opening key you hold a share of, releasing it, the
+reminders staff sent) and the lot desk's opening tab (center staff run the opening)."""
 
 from __future__ import annotations
 
 import hmac
 import json
+from datetime import timedelta
 from typing import Annotated, Any
 
 from litestar import Request, get, post
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import PermissionDeniedException
 from litestar.params import Body
-from litestar.response import Template
+from litestar.response import Redirect, Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+import bidding.opening.messages  # noqa: F401  (registers the opening tab's strings)
+from bidding.desk import DESK_ROLES, acting_lot, center_local, check_csrf, desk_lot
 from bidding.hall.pages import lot_time
-from bidding.opening import flows
+from bidding.opening import desk, flows
 from bidding.opening.models import ReleasedShare
 from trading.enums import LotState, Role
 from trading.kernel.actor import Actor
@@ -63,7 +67,13 @@ async def custodian_home(
                 "mine": any(r.custodian_id == actor.user_id for r in released),
             }
         )
-    return page(request, "custodian.html", rows=rows, now=clock.now().isoformat())
+    return page(
+        request,
+        "custodian.html",
+        rows=rows,
+        now=clock.now().isoformat(),
+        reminders=await desk.my_reminders(db_session, actor),
+    )
 
 
 async def _custodian_page(
@@ -165,4 +175,98 @@ async def custodian_release(
     )
 
 
-ROUTES = [custodian_home, custodian_lot, custodian_release]
+# ---- the lot desk's opening tab (center staff) ------------------------------------------------
+
+
+def _time_left(left: timedelta) -> str:
+    """What the countdown shows without script: [N天 ]HH:MM:SS (countdown.js's format)."""
+    seconds = max(int(left.total_seconds()), 0)
+    days, rest = divmod(seconds, 86400)
+    hms = f"{rest // 3600:02}:{rest % 3600 // 60:02}:{rest % 60:02}"
+    return f"{days}天 {hms}" if days else hms
+
+
+async def _opening_tab(
+    request: Request[Actor, Any, Any],
+    session: AsyncSession,
+    lot_id: int,
+    clock: Clock,
+    *,
+    error: str = "",
+    status_code: int = 200,
+) -> Template:
+    lot, can_act = await desk_lot(session, lot_id, request.user)
+    now = clock.now()
+    status = await desk.opening_desk(session, lot)
+    done = request.query_params.get("done", "")
+    return page(
+        request,
+        "center/opening.html",
+        status_code=status_code,
+        lot=lot,
+        project=lot.project,
+        tab="opening",
+        can_act=can_act,
+        desk=status,
+        before_deadline=now < lot.bid_deadline,
+        time_left=_time_left(lot.bid_deadline - now),
+        server_now=now.isoformat(),
+        remind_every=int(desk.REMIND_EVERY.total_seconds() // 60),
+        error=error,
+        done=done if done in ("started", "reminded") else "",
+        reminded=request.query_params.get("n", ""),
+        local=center_local(lot),
+        tz=lot.project.center.timezone,
+    )
+
+
+@get("/center/lots/{lot_id:int}/opening", name="desk_opening", guards=[requires(*DESK_ROLES)])
+async def opening_tab(
+    request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int, clock: Clock
+) -> Template:
+    return await _opening_tab(request, db_session, lot_id, clock)
+
+
+@post("/center/lots/{lot_id:int}/opening/start", guards=[requires(*DESK_ROLES)], status_code=200)
+async def start_opening(
+    request: Request[Actor, Any, Any],
+    db_session: AsyncSession,
+    lot_id: int,
+    data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
+    rt: Runtime,
+) -> Template | Redirect:
+    """The "start opening" button: the one entry point POST /api/v1/lots/{id}/opening uses;
+    still refused before the deadline."""
+    check_csrf(request, data.get("_csrf"))
+    await acting_lot(db_session, lot_id, request.user)
+    try:
+        await flows.start(rt, lot_id, request.user)
+    except DomainError as exc:
+        return await _opening_tab(
+            request, db_session, lot_id, rt.clock, error=exc.message, status_code=exc.status
+        )
+    return Redirect(f"/center/lots/{lot_id}/opening?done=started", status_code=303)
+
+
+@post("/center/lots/{lot_id:int}/opening/remind", guards=[requires(*DESK_ROLES)], status_code=200)
+async def remind(
+    request: Request[Actor, Any, Any],
+    db_session: AsyncSession,
+    lot_id: int,
+    data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
+    clock: Clock,
+) -> Template | Redirect:
+    """The "remind" button: the same `desk.remind` as POST /api/v1/lots/{id}/opening/reminders."""
+    check_csrf(request, data.get("_csrf"))
+    await acting_lot(db_session, lot_id, request.user)
+    try:
+        sent = await desk.remind(db_session, lot_id, request.user, now=clock.now())
+    except DomainError as exc:
+        return await _opening_tab(
+            request, db_session, lot_id, clock, error=exc.message, status_code=exc.status
+        )
+    count = len(sent.custodians) + len(sent.bidders)
+    return Redirect(f"/center/lots/{lot_id}/opening?done=reminded&n={count}", status_code=303)
+
+
+ROUTES = [custodian_home, custodian_lot, custodian_release, opening_tab, start_opening, remind]

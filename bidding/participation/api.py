@@ -24,6 +24,7 @@ from bidding.participation.schemas import (
     SecurityIn,
     SecurityOut,
 )
+from trading.announcements.letters import letters_of
 from trading.enums import Role
 from trading.kernel.actor import Actor
 from trading.kernel.blobs import LocalBlobStore
@@ -211,11 +212,25 @@ class ParticipationApi(Controller):
     async def notices(
         self, request: Request[Actor, Any, Any], db_session: AsyncSession
     ) -> list[NoticeOut]:
+        """Notices of the lots the bidder registered for, and its award letters (kind
+        ``award_letter`` / ``result_letter``, ``href`` the PDF; the id is the letter's)."""
         rows = await participation.notices(db_session, request.user)
-        return [
+        out = [
             NoticeOut(id=n.id, lot_id=n.lot_id, kind=n.kind, text=n.text, created_at=n.created_at)
             for n in rows
         ]
+        out += [
+            NoticeOut(
+                id=x.id,
+                lot_id=x.lot_id,
+                kind=f"{x.kind}_letter",
+                text=x.title,
+                created_at=x.created_at,
+                href=f"/api/v1/letters/{x.id}/letter.pdf",
+            )
+            for x in await letters_of(db_session, request.user)
+        ]
+        return sorted(out, key=lambda n: n.created_at, reverse=True)
 
 
 FILE_NAME_HEADER = "x-file-name"

@@ -9,12 +9,11 @@ from decimal import Decimal
 from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.participation.models import BidSecurity, Notice, Question, Registration
-from trading.announcements.models import AnnouncementKind
-from trading.announcements.service import announce
+from trading.announcements import builders as announcements
 from trading.audit import service as audit
 from trading.enums import LotState, Role
 from trading.kernel.actor import Actor
@@ -24,6 +23,7 @@ from trading.kernel.clock import Clock
 from trading.kernel.config import Settings
 from trading.kernel.db import writing
 from trading.kernel.errors import Conflict, Forbidden, NotFound, RuleViolation, ValidationFailed
+from trading.kernel.present import when
 from trading.parties.models import Organization
 from trading.parties.secrecy import masked_bidder
 from trading.projects.lifecycle import BiddingClosed, hold_for_bidding
@@ -237,8 +237,16 @@ async def answer(
     if not 2 <= len(text) <= 8000:
         raise ValidationFailed("text: 答复应为2至8000字 / 2 to 8000 characters")
     async with writing(session):
-        question.answer, question.answered_at, question.answered_by_id = text, now, actor.user_id
-        session.add(question)
+        # Compare-and-set: a published answer is part of the tender documents and is never
+        # overwritten (a correction is an amendment); of two racing answers one wins.
+        won = await session.execute(
+            update(Question)
+            .where(Question.id == question.id, Question.answer.is_(None))
+            .values(answer=text, answered_at=now, answered_by_id=actor.user_id)
+        )
+        if won.rowcount != 1:  # type: ignore[attr-defined]
+            raise Conflict("该问题已答复 / this question is already answered")
+        await session.refresh(question)
         await _notify_registered(
             session, lot, "clarification", f"问题答复：{question.text[:60]}", now
         )
@@ -261,6 +269,20 @@ async def public_questions(session: AsyncSession, lot_id: int, actor: Actor) -> 
         select(Question)
         .where(Question.lot_id == lot.id, Question.answer.is_not(None))
         .order_by(Question.answered_at)
+    )
+    return list(rows.all())
+
+
+async def all_questions(session: AsyncSession, lot_id: int, actor: Actor) -> list[Question]:
+    """Every question on the lot, unanswered first, for those who see its unpublished work
+    (its managers, its center's staff and supervisors); the asker is not part of the result."""
+    lot = await get_lot(session, lot_id, actor)
+    if not await can_see_unpublished(session, actor, lot.project):
+        raise Forbidden("无权查看未答复的问题 / you may not read unanswered questions")
+    rows = await session.scalars(
+        select(Question)
+        .where(Question.lot_id == lot.id)
+        .order_by(Question.answered_at.is_not(None), Question.asked_at, Question.id)
     )
     return list(rows.all())
 
@@ -323,16 +345,19 @@ async def amend(
         lot.bid_deadline = final
         session.add(lot)
         invalidate_on_commit(session)  # the lot page shows the deadline
-        note = "" if final == old else f"（投标截止/开标时间变更为 {final.isoformat()}）"
-        announce(
+        moved_to = when(final, lot.project.center.timezone)
+        note = "" if final == old else f"（投标截止/开标时间变更为 {moved_to}）"
+        await announcements.amendment(
             session,
-            project_id=lot.project_id,
-            lot_id=lot.id,
-            kind=AnnouncementKind.AMENDMENT,
-            title=title,
-            body=body + note,
+            lot,
+            actor,
             at=now,
-            publish=True,
+            project=lot.project,
+            ruleset=effective_ruleset(lot.project, lot.project.center, settings),
+            title=title,
+            text=body,
+            deadline_before=old,
+            deadline_after=final,
         )
         await _notify_registered(session, lot, "amendment", f"{title}{note}", now)
         await audit.append(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -134,6 +135,31 @@ async def test_questions_answered_publicly_without_asker(
     assert "bidder" not in str(public) and "asker" not in str(public)
     notices = (await client.get("/api/v1/me/notices", headers=other)).json()
     assert [n["kind"] for n in notices] == ["clarification"]
+
+
+async def test_an_answer_is_never_overwritten_even_by_a_racing_one(
+    client: Client, publish_lot: Any
+) -> None:
+    lot = await publish_lot()
+    bidder = await bearer(client, "bidder-1")
+    await client.post(f"/api/v1/lots/{lot.id}/registration", headers=bidder)
+    r = await client.post(
+        f"/api/v1/lots/{lot.id}/questions", json={"text": "是否接受联合体？"}, headers=bidder
+    )
+    url = f"/api/v1/questions/{r.json()['id']}/answer"
+    staff = await bearer(client, "staff-450100")
+    first, second = await asyncio.gather(
+        client.post(url, json={"text": "接受联合体投标。"}, headers=staff),
+        client.post(url, json={"text": "不接受联合体投标。"}, headers=staff),
+    )
+    assert sorted([first.status_code, second.status_code]) == [200, 409]
+    winner = (first if first.status_code == 200 else second).json()["answer"]
+    public = (await client.get(f"/api/v1/lots/{lot.id}/questions")).json()
+    assert [q["answer"] for q in public] == [winner]
+    late = await client.post(url, json={"text": "更正：接受。"}, headers=staff)
+    assert late.status_code == 409
+    notices = (await client.get("/api/v1/me/notices", headers=bidder)).json()
+    assert [n["kind"] for n in notices] == ["clarification"]  # one answer, one notice
 
 
 async def test_late_amendment_moves_deadline_and_opening_job(

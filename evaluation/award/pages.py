@@ -1,0 +1,177 @@
+"""The lot desk's evaluation tab (center workspace): hand an opened lot over to evaluation, the
+ranking, the candidates publicity (候选人公示) and the award (定标), with the rules that gate
+them; a failed lot's reason.
+
+Each button posts here and calls the same service function as the JSON API
+(evaluation/award/api.py); a refusal re-renders the tab with the message.
+"""
+
+from __future__ import annotations
+
+import hmac
+from decimal import Decimal
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from litestar import Request, get, post
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import PermissionDeniedException
+from litestar.params import Body
+from litestar.response import Redirect, Template
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
+
+import evaluation.award.messages  # noqa: F401  (registers the tab's strings)
+from evaluation.award import service
+from trading.centers.scope import Material, may_see, visible_centers
+from trading.enums import LotState, Role
+from trading.kernel import present
+from trading.kernel.actor import Actor
+from trading.kernel.clock import Clock
+from trading.kernel.config import Settings
+from trading.kernel.errors import DomainError, Forbidden, NotFound
+from trading.kernel.web import page, requires
+from trading.projects.models import Lot, Project
+from trading.projects.publishing import effective_ruleset
+
+DESK_ROLES = (Role.STAFF, Role.SUPERVISOR)
+ACTIONS = {
+    "evaluate": service.evaluate_lot,
+    "candidates": service.publish_candidates,
+    "award": service.award_lot,
+}
+
+
+async def _desk_lot(session: AsyncSession, lot_id: int, actor: Actor) -> tuple[Lot, bool]:
+    """As bidding.desk.desk_lot (evaluation may not import bidding's pages): the lot and whether
+    the actor acts on it; staff of its center act, supervisors of it or above read."""
+    lot = await session.scalar(
+        select(Lot)
+        .where(Lot.id == lot_id)
+        .options(joinedload(Lot.project, innerjoin=True).joinedload(Project.center, innerjoin=True))
+    )
+    if lot is None:
+        raise NotFound(f"标段 {lot_id} 不存在 / lot {lot_id} not found")
+    if actor.has(Role.STAFF) and actor.center_id == lot.project.center_id:
+        return lot, True
+    if actor.has(Role.SUPERVISOR):
+        scope = await visible_centers(session, actor)
+        if may_see(scope, lot.project.center_id, Material.SUPERVISION):
+            return lot, False
+    raise Forbidden("该标段不属于您的交易中心 / this lot is not your center's")
+
+
+def _ranking_rows(ranking: dict[str, Any]) -> list[dict[str, Any]]:
+    def amount(value: Any) -> Decimal | None:
+        return None if value is None else Decimal(str(value))
+
+    return [
+        {
+            "rank": b.get("rank"),
+            "bidder": b["bidder"],
+            "price": amount(b.get("price")),
+            "evaluated_price": amount(b.get("evaluated_price")),
+            "total": amount(b.get("total")),
+            "excluded": bool(b.get("excluded")),
+            "reasons": list(b.get("reasons") or []),
+        }
+        for b in ranking.get("bids", [])
+    ]
+
+
+async def _evaluation_tab(
+    request: Request[Actor, Any, Any],
+    session: AsyncSession,
+    lot_id: int,
+    clock: Clock,
+    settings: Settings,
+    *,
+    error: str = "",
+    status_code: int = 200,
+) -> Template:
+    lot, can_act = await _desk_lot(session, lot_id, request.user)
+    now = clock.now()
+    result = await service.latest_result(session, lot.id)
+    ruleset = effective_ruleset(lot.project, lot.project.center, settings)
+    ends = service.publicity_ends(lot, settings) if lot.state == LotState.PUBLICITY else None
+    zone = ZoneInfo(lot.project.center.timezone)
+
+    def local(value: Any, *, seconds: bool = False) -> str:
+        return present.when(value, zone, seconds=seconds)
+
+    done = request.query_params.get("done", "")
+    return page(
+        request,
+        "center/evaluation.html",
+        status_code=status_code,
+        lot=lot,
+        project=lot.project,
+        tab="evaluation",
+        can_act=can_act,
+        result=result,
+        rows=_ranking_rows(result.ranking) if result else [],
+        publicity_rule=ruleset.get("publicity_days"),
+        candidates_rule=ruleset.get("max_candidates"),
+        award_rule=ruleset.get("contract_days"),
+        publicity_ends=ends,
+        publicity_over=ends is not None and now >= ends,
+        error=error,
+        done=done if done in ACTIONS else "",
+        local=local,
+        tz=lot.project.center.timezone,
+    )
+
+
+@get("/center/lots/{lot_id:int}/evaluation", name="desk_evaluation", guards=[requires(*DESK_ROLES)])
+async def evaluation_tab(
+    request: Request[Actor, Any, Any],
+    db_session: AsyncSession,
+    lot_id: int,
+    clock: Clock,
+    settings: Settings,
+) -> Template:
+    return await _evaluation_tab(request, db_session, lot_id, clock, settings)
+
+
+@post(
+    "/center/lots/{lot_id:int}/evaluation/{action:str}",
+    guards=[requires(*DESK_ROLES)],
+    status_code=200,
+)
+async def evaluation_action(
+    request: Request[Actor, Any, Any],
+    db_session: AsyncSession,
+    lot_id: int,
+    action: str,
+    data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
+    clock: Clock,
+    settings: Settings,
+) -> Template | Redirect:
+    """evaluate | candidates | award: the same service functions as POST
+    /api/v1/lots/{id}/evaluate, /candidates and /award."""
+    token = data.get("_csrf", "")
+    if not request.auth or not hmac.compare_digest(token, request.auth):
+        raise PermissionDeniedException("CSRF token missing or wrong")
+    run = ACTIONS.get(action)
+    if run is None:
+        raise NotFound(f"没有该操作 / no such action: {action}")
+    _, can_act = await _desk_lot(db_session, lot_id, request.user)
+    if not can_act:
+        raise Forbidden("监督人员只读 / supervisors read, they do not act")
+    try:
+        await run(db_session, lot_id, request.user, now=clock.now(), settings=settings)
+    except DomainError as exc:
+        return await _evaluation_tab(
+            request,
+            db_session,
+            lot_id,
+            clock,
+            settings,
+            error=exc.message,
+            status_code=exc.status,
+        )
+    return Redirect(f"/center/lots/{lot_id}/evaluation?done={action}", status_code=303)
+
+
+ROUTES = [evaluation_tab, evaluation_action]
