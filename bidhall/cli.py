@@ -16,6 +16,7 @@ import typer
 from bidding.client import cli as client_cli
 from bidding.client.cli import bid_app, custody_app, keys_app, receipt_app
 from bidhall.migrate import ensure_migrated
+from evaluation.cli import evaluate_app
 from trading.audit.cli import audit_app
 from trading.centers.cli import center_app
 from trading.kernel.cli import CliError, run, settings
@@ -35,6 +36,7 @@ app.add_typer(bid_app, name="bid")
 app.add_typer(receipt_app, name="receipt")
 app.add_typer(custody_app, name="custody")
 app.add_typer(center_app, name="center")
+app.add_typer(evaluate_app, name="evaluate")
 
 T = TypeVar("T")
 
@@ -146,24 +148,6 @@ def scheduler() -> None:
             await sched.reconcile()
 
     run(runtime_for(settings(), go))
-
-
-@app.command()
-def evaluate(
-    file: Annotated[Path, typer.Argument(help="published evaluation input (JSON)")],
-) -> None:
-    """Recompute a ranking offline from its published input."""
-    from evaluation.offline import evaluate_json
-
-    try:
-        text = file.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise CliError(f"cannot read {file}: {exc.strerror}") from exc
-    document = json.loads(text)
-    # Accept the API's {"input": ..., "ranking": ...} as well as a bare input document.
-    if isinstance(document, dict) and "input" in document:
-        text = json.dumps(document["input"], ensure_ascii=False)
-    typer.echo(json.dumps(evaluate_json(text), ensure_ascii=False, indent=2))
 
 
 def main() -> None:
