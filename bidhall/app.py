@@ -28,10 +28,17 @@ import bidding.hall.stream
 import bidding.opening.api
 import bidding.opening.pages
 import bidding.participation.api
+import bidding.participation.pages
 import bidding.portal.pages
 import bidding.submission.api
 import bidding.submission.pages
+import bidding.workspace.pages
 import evaluation.award.api
+import evaluation.award.pages
+import evaluation.experts.api
+import evaluation.experts.pages
+import trading.announcements.api
+import trading.announcements.pages
 import trading.audit.api
 import trading.audit.pages
 import trading.auth.api
@@ -39,6 +46,7 @@ import trading.auth.pages
 import trading.centers.api
 import trading.centers.pages
 import trading.parties.api
+import trading.parties.pages
 import trading.projects.api
 from bidding.opening.flows import due_lots, run_opening
 from bidding.opening.service import start_decryptors, stop_decryptors
@@ -48,6 +56,7 @@ from bidhall.scheduler import Leadership, OpeningScheduler
 from trading.audit.refusals import audit_refusal
 from trading.audit.service import publish_for
 from trading.auth.middleware import ActorMiddleware
+from trading.kernel.apidocs import LocalSwaggerPlugin
 from trading.kernel.cache import PublicCache, PublicCacheMiddleware
 from trading.kernel.clock import Clock
 from trading.kernel.config import Settings
@@ -59,8 +68,11 @@ from trading.kernel.web import EXCEPTION_HANDLERS, IdRangeMiddleware
 # Each package lists its own handlers in ROUTES; the root only collects them.
 ROUTE_MODULES: tuple[ModuleType, ...] = (
     trading.auth.api,
+    trading.announcements.api,
+    trading.announcements.pages,
     trading.auth.pages,
     trading.parties.api,
+    trading.parties.pages,
     trading.projects.api,
     bidding.portal.pages,
     trading.centers.api,
@@ -68,14 +80,19 @@ ROUTE_MODULES: tuple[ModuleType, ...] = (
     trading.audit.api,
     trading.audit.pages,
     bidding.participation.api,
+    bidding.participation.pages,
     bidding.submission.api,
     bidding.submission.pages,
+    bidding.workspace.pages,
     bidding.opening.api,
     bidding.opening.pages,
     bidding.hall.api,
     bidding.hall.pages,
     bidding.hall.stream,
     evaluation.award.api,
+    evaluation.award.pages,
+    evaluation.experts.api,
+    evaluation.experts.pages,
 )
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 log = logging.getLogger("bidhall")
@@ -178,7 +195,13 @@ def create_app(
         # CSP, nosniff, referrer: a send hook, so 404s and middleware errors get them too.
         before_send=[security_headers],
         template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
-        openapi_config=OpenAPIConfig(title="bidhall", version="0.1.0", path="/schema"),
+        # The API browser from static/vendor (no CDN: works offline, under the CSP).
+        openapi_config=OpenAPIConfig(
+            title="bidhall",
+            version="0.1.0",
+            path="/schema",
+            render_plugins=[LocalSwaggerPlugin()],
+        ),
         exception_handlers=EXCEPTION_HANDLERS,
         after_exception=[audit_refusal],
         lifespan=[lifespan],

@@ -85,6 +85,9 @@ OTHER_SUPERVISORS = frozenset({"supervisor_sibling", "admin"})
 OWN_MANAGERS = frozenset({"tenderer", "staff"})
 OTHER_MANAGERS = frozenset({"tenderer", "staff_other"})
 OWN_STAFF = frozenset({"staff"})
+ALL_STAFF = frozenset({"staff", "staff_parent", "staff_other"})
+# The center workspace's readers: every center's staff and every supervisor.
+DESK = ALL_STAFF | {"supervisor_parent", "supervisor_sibling", "admin"}
 OTHER_STAFF = frozenset({"staff_other"})
 
 PLACES = {"own": "450102", "other": "450200"}
@@ -335,11 +338,15 @@ SEALED = {
 }
 DOCUMENT = {"content": b"addendum", "headers": {"x-file-name": "addendum.txt"}}
 TEXT = json_body({"text": "矩阵测试的文字"})
+EXPERTS_CSV = b"code,name,username,specialties,region,employer\n"  # the header only: no rows
 
 # Every route of the app, keyed as the app's route table names it.
 MATRIX: dict[tuple[str, str], Row] = {
     # -- portal, projects, lots
     ("GET", "/"): row(Case("own", "draft", NOBODY, seen=draft_shown)),
+    # The portal's channels and their feeds list published announcements only.
+    ("GET", "/announcements"): row(Case("own", "draft", NOBODY, seen=draft_shown)),
+    ("GET", "/announcements/feed.atom"): row(Case("own", "draft", NOBODY, seen=draft_shown)),
     ("GET", "/lots/{lot_id:int}"): row(
         Case("own", "draft", OWN_DRAFTS),
         Case("other", "draft", OTHER_DRAFTS),
@@ -479,6 +486,47 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/custodian/lots/{lot_id:int}"): row(
         Case("own", "live", CUSTODIAN), Case("other", "live", NOBODY)
     ),
+    # -- the center workspace: staff of a center and the supervisors above it; each sees its own
+    # center by default, and a center of its scope by ?center=
+    ("GET", "/center"): row(
+        Case(None, None, DESK), Case("own", None, OWN_CENTER_DRAFTS, {"center": "450102"})
+    ),
+    ("GET", "/center/lots"): row(
+        Case(None, None, DESK), Case("own", None, OWN_CENTER_DRAFTS, {"center": "450102"})
+    ),
+    ("GET", "/center/lots/{lot_id:int}"): row(
+        Case("own", "draft", OWN_CENTER_DRAFTS), Case("other", "draft", OTHER_CENTER_DRAFTS)
+    ),
+    ("GET", "/center/orgs"): row(Case(None, None, DESK)),
+    ("GET", "/api/v1/organizations"): row(Case(None, None, DESK | {"tenderer"})),
+    ("GET", "/center/projects/new"): row(Case(None, None, ALL_STAFF)),
+    ("GET", "/center/projects/{project_id:int}/edit"): row(
+        Case("own", "draft", OWN_STAFF), Case("other", "draft", OTHER_STAFF)
+    ),  # the edit form is the staff's own; supervisors read the lot desk
+    ("PUT", "/api/v1/projects/{project_id:int}"): row(
+        Case("own", "draft", OWN_MANAGERS),
+        Case("other", "draft", OTHER_MANAGERS),
+        body=project_body,
+    ),
+    # -- the lot desk's tabs (center workspace): the center's staff act, supervisors above read
+    ("GET", "/center/lots/{lot_id:int}/documents"): row(
+        Case("own", "live", OWN_CENTER_DRAFTS), Case("other", "live", OTHER_CENTER_DRAFTS)
+    ),
+    ("GET", "/center/lots/{lot_id:int}/questions"): row(
+        Case("own", "live", OWN_CENTER_DRAFTS), Case("other", "live", OTHER_CENTER_DRAFTS)
+    ),
+    ("GET", "/center/lots/{lot_id:int}/opening"): row(
+        Case("own", "opened", OWN_CENTER_DRAFTS), Case("other", "live", OTHER_CENTER_DRAFTS)
+    ),
+    ("GET", "/api/v1/lots/{lot_id:int}/opening/desk"): row(
+        Case("own", "opened", OWN_CENTER_DRAFTS), Case("other", "live", OTHER_CENTER_DRAFTS)
+    ),
+    ("POST", "/api/v1/lots/{lot_id:int}/opening/reminders"): row(
+        Case("own", "live", OWN_STAFF), Case("other", "live", OTHER_STAFF)
+    ),
+    ("GET", "/center/lots/{lot_id:int}/evaluation"): row(
+        Case("own", "opened", OWN_CENTER_DRAFTS), Case("other", "opened", OTHER_CENTER_DRAFTS)
+    ),
     # -- the hall, the record, responses to it
     ("GET", "/lots/{lot_id:int}/hall"): row(
         Case("own", "draft", OWN_DRAFTS),
@@ -518,6 +566,39 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("POST", "/api/v1/lots/{lot_id:int}/award"): row(
         Case("own", "opened", OWN_MANAGERS), Case("other", "opened", OTHER_MANAGERS)
     ),
+    # -- the expert pool and the committee draw: the center's staff act, supervisors above read
+    # the pages. This world has no experts: a draw by the allowed is a 409 (pool too small), a
+    # decline with a blank reason a 422 — both past the authorization. What each caller reads of
+    # a drawn committee, before and after the award: tests/evaluation/experts/test_api.py.
+    ("GET", "/center/experts"): row(
+        Case("own", "center", OWN_CENTER_DRAFTS, {"center": PLACES["own"]}),
+        Case("other", "center", OTHER_CENTER_DRAFTS, {"center": PLACES["other"]}),
+    ),
+    ("GET", "/api/v1/centers/{code:str}/experts/export.csv"): row(
+        Case("own", "center", OWN_STAFF), Case("other", "center", OTHER_STAFF)
+    ),
+    ("POST", "/api/v1/centers/{code:str}/experts/import"): row(
+        Case("own", "center", OWN_STAFF),
+        Case("other", "center", OTHER_STAFF),
+        body=lambda _p: {"content": EXPERTS_CSV, "headers": {"content-type": "text/csv"}},
+    ),
+    ("GET", "/center/lots/{lot_id:int}/committee"): row(
+        Case("own", "live", OWN_CENTER_DRAFTS), Case("other", "live", OTHER_CENTER_DRAFTS)
+    ),
+    ("GET", "/api/v1/lots/{lot_id:int}/committee"): row(
+        Case("own", "live", NOBODY),  # nothing drawn: 404 for anyone
+        Case("own", "draft", NOBODY),
+    ),
+    ("POST", "/api/v1/lots/{lot_id:int}/committee"): row(
+        Case("own", "live", OWN_STAFF),
+        Case("other", "live", OTHER_STAFF),
+        body=json_body({"demand": [{"specialty": "A01", "count": 5}]}),
+    ),
+    ("POST", "/api/v1/lots/{lot_id:int}/committee/declines"): row(
+        Case("own", "live", OWN_STAFF),
+        Case("other", "live", OTHER_STAFF),
+        body=json_body({"code": "E0001", "reason": "  "}),
+    ),
     # -- accounts, platform
     ("GET", "/api/v1/me/keys"): row(Case(None, None, BIDDER | CUSTODIAN)),
     ("GET", "/api/v1/platform/key"): row(Case(None, None, EVERYONE)),
@@ -548,6 +629,46 @@ NOT_CENTER_SCOPED: dict[tuple[str, str], str] = {
         "the page's form, bound to a browser session's CSRF token; its API twin"
         " POST /api/v1/lots/{lot_id:int}/custody/release is in MATRIX"
     ),
+    # The lot desk's forms: bound to a browser session's CSRF token (a bearer caller is refused
+    # by all of them); each calls the service of an API twin in MATRIX, and their own who-may
+    # tests are tests/*/test_desk_*.py.
+    ("POST", "/center/lots/{lot_id:int}/documents"): "form; twin POST .../documents",
+    ("POST", "/center/lots/{lot_id:int}/amendments"): "form; twin POST .../amendments",
+    ("POST", "/center/lots/{lot_id:int}/questions/{question_id:int}/answer"): (
+        "form; twin POST /api/v1/questions/{question_id:int}/answer"
+    ),
+    ("POST", "/center/lots/{lot_id:int}/opening/start"): "form; twin POST .../opening",
+    ("POST", "/center/lots/{lot_id:int}/opening/remind"): "form; twin POST .../opening/reminders",
+    ("POST", "/center/lots/{lot_id:int}/evaluation/{action:str}"): (
+        "form; twins POST .../evaluate, .../candidates, .../award"
+    ),
+    ("POST", "/center/lots/{lot_id:int}/committee"): "form; twin POST .../committee",
+    ("POST", "/center/lots/{lot_id:int}/committee/declines"): (
+        "form; twin POST .../committee/declines"
+    ),
+    # The pool page's forms act on the caller's own center only (no center in the request);
+    # their who-may tests are tests/evaluation/experts/test_pages.py.
+    ("POST", "/center/experts/import"): "form; twin POST /api/v1/centers/{code}/experts/import",
+    ("POST", "/center/experts/policy"): "form; the caller's own center's draw policy",
+    # The workspace's project and lot forms: bound to a browser session's CSRF token; each calls
+    # the service of an API twin in MATRIX, and their who-may tests are in
+    # tests/bidding/workspace/test_workspace_pages.py. Deleting a draft is destructive (a second
+    # allowed caller finds nothing): its who-may tests are in tests/trading/projects/test_drafts.py.
+    ("POST", "/center/projects/new"): "form; twin POST /api/v1/projects",
+    ("POST", "/center/projects/{project_id:int}/edit"): "form; twin PUT /api/v1/projects/{id}",
+    ("POST", "/center/projects/{project_id:int}/delete"): "form; twin DELETE .../projects/{id}",
+    ("POST", "/center/lots/{lot_id:int}/publish"): "form; twin POST .../lots/{id}/publish",
+    ("POST", "/center/lots/{lot_id:int}/cancel"): "form; twin POST .../lots/{id}/cancel",
+    ("DELETE", "/api/v1/projects/{project_id:int}"): "destructive; see test_drafts.py",
+    # Announcements and award letters: their who-may tests (drafts and sandbox 404 to the
+    # public and to other centers, another bidder's letter 404, publishing staff-only, the form's
+    # CSRF) are in tests/trading/announcements/test_announcements.py.
+    ("GET", "/announcements/{announcement_id:int}"): "announcement page; see its tests",
+    ("GET", "/api/v1/announcements/{announcement_id:int}"): "announcement; see its tests",
+    ("POST", "/announcements/{announcement_id:int}/publish"): "form; twin POST .../publish",
+    ("POST", "/api/v1/announcements/{announcement_id:int}/publish"): "staff; see its tests",
+    ("GET", "/api/v1/me/letters"): "the caller's own letters (by its organization)",
+    ("GET", "/api/v1/letters/{letter_id:int}/letter.pdf"): "addressee only; see its tests",
 }
 FRAMEWORK = ("/static/", "/schema/")  # static files and the OpenAPI documents
 
