@@ -8,7 +8,6 @@ from litestar import Controller, Request, get, post
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bidding.desk import desk_lot
 from bidding.opening import desk
 from bidding.opening.flows import release_file_key, release_share, start
 from bidding.opening.models import Opening
@@ -22,6 +21,7 @@ from trading.kernel.errors import Forbidden, NotFound
 from trading.kernel.runtime import Runtime
 from trading.kernel.web import requires
 from trading.parties.models import PartyKey
+from trading.projects.desk import desk_lot
 from trading.projects.service import get_lot, manages
 
 

@@ -3,7 +3,6 @@ reminders staff sent) and the lot desk's opening tab (center staff run the openi
 
 from __future__ import annotations
 
-import hmac
 import json
 from datetime import timedelta
 from typing import Annotated, Any
@@ -18,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 import bidding.opening.messages  # noqa: F401  (registers the opening tab's strings)
-from bidding.desk import DESK_ROLES, acting_lot, center_local, check_csrf, desk_lot
 from bidding.hall.pages import lot_time
 from bidding.opening import desk, flows
 from bidding.opening.models import ReleasedShare
@@ -27,7 +25,8 @@ from trading.kernel.actor import Actor
 from trading.kernel.clock import Clock
 from trading.kernel.errors import DomainError
 from trading.kernel.runtime import Runtime
-from trading.kernel.web import page, requires
+from trading.kernel.web import check_csrf, page, requires
+from trading.projects.desk import DESK_ROLES, acting_lot, center_local, desk_lot
 from trading.projects.models import Lot, Project
 from trading.projects.service import get_lot
 
@@ -141,8 +140,7 @@ async def custodian_release(
 ) -> Template:
     """The page's release form: a released share (JSON) pasted by the custodian; the opening
     runs through the same flow as the API (so the release that completes it gets a tree head)."""
-    if not request.auth or not hmac.compare_digest(data.get("_csrf", ""), request.auth):
-        raise PermissionDeniedException("CSRF token missing or wrong")
+    check_csrf(request, data)
     try:
         share = json.loads(data.get("share", ""))
         if not isinstance(share, dict):
@@ -237,7 +235,7 @@ async def start_opening(
 ) -> Template | Redirect:
     """The "start opening" button: the one entry point POST /api/v1/lots/{id}/opening uses;
     still refused before the deadline."""
-    check_csrf(request, data.get("_csrf"))
+    check_csrf(request, data)
     await acting_lot(db_session, lot_id, request.user)
     try:
         await flows.start(rt, lot_id, request.user)
@@ -257,7 +255,7 @@ async def remind(
     clock: Clock,
 ) -> Template | Redirect:
     """The "remind" button: the same `desk.remind` as POST /api/v1/lots/{id}/opening/reminders."""
-    check_csrf(request, data.get("_csrf"))
+    check_csrf(request, data)
     await acting_lot(db_session, lot_id, request.user)
     try:
         sent = await desk.remind(db_session, lot_id, request.user, now=clock.now())

@@ -19,7 +19,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import bidding.participation.messages  # noqa: F401  (registers the tabs' strings)
-from bidding.desk import DESK_ROLES, acting_lot, center_local, check_csrf, desk_lot, field_errors
 from bidding.participation import service as participation
 from bidding.participation.models import Question
 from trading.announcements.models import Announcement, AnnouncementKind
@@ -29,7 +28,8 @@ from trading.kernel.blobs import LocalBlobStore, StagedBlob
 from trading.kernel.clock import Clock
 from trading.kernel.errors import DomainError, NotFound
 from trading.kernel.runtime import Runtime
-from trading.kernel.web import page, requires
+from trading.kernel.web import check_csrf, page, requires
+from trading.projects.desk import DESK_ROLES, acting_lot, center_local, desk_lot, field_errors
 from trading.projects.models import Lot
 from trading.projects.publishing import effective_ruleset, lot_plan
 from trading.rules.engine import amendment_moves_deadline
@@ -147,7 +147,7 @@ async def upload_document(
 ) -> Template | Redirect:
     """The upload form (multipart): the same `add_document` as POST /api/v1/lots/{id}/documents."""
     form = await request.form()
-    check_csrf(request, form.get("_csrf"))
+    check_csrf(request, form)
     await acting_lot(db_session, lot_id, request.user)
     upload = _upload(form, "file")
     try:
@@ -217,7 +217,7 @@ async def post_amendment(
     """变更/澄清: the same `amend` as POST /api/v1/lots/{id}/amendments; an attachment becomes a
     tender document of the lot and the announcement cites its digest."""
     form = await request.form()
-    check_csrf(request, form.get("_csrf"))
+    check_csrf(request, form)
     lot = await acting_lot(db_session, lot_id, request.user)
     values = {
         "title": str(form.get("title") or "").strip(),
@@ -348,7 +348,7 @@ async def answer_question(
 ) -> Template | Redirect:
     """The answer form: the same `answer` as POST /api/v1/questions/{id}/answer."""
     form = await request.form()
-    check_csrf(request, form.get("_csrf"))
+    check_csrf(request, form)
     await acting_lot(db_session, lot_id, request.user)
     question = await db_session.get(Question, question_id)
     if question is None or question.lot_id != lot_id:

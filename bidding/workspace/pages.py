@@ -4,7 +4,6 @@ of it or of a center above it read the same pages without the actions."""
 
 from __future__ import annotations
 
-import hmac
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -24,11 +23,12 @@ from trading.kernel.clock import Clock
 from trading.kernel.config import Settings
 from trading.kernel.errors import DomainError, Forbidden, RuleViolation, ValidationFailed
 from trading.kernel.runtime import Runtime
-from trading.kernel.web import MAX_ID, page, requires
+from trading.kernel.web import MAX_ID, check_csrf, page, requires
 from trading.parties.service import organization_by_uscc
 from trading.projects import publishing
 from trading.projects import service as projects
 from trading.projects.models import Lot
+from trading.rules.methods import MethodCheck
 
 WORKSPACE = [requires(Role.STAFF, Role.SUPERVISOR)]
 FormData = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -41,11 +41,6 @@ CANCELLABLE = {
 def _done(key: str) -> str:
     """What the redirect after an action says it did (only known keys reach the page)."""
     return key if key in ("saved", "published", "cancelled") else ""
-
-
-def _check_csrf(request: Request[Actor, Any, Any], data: dict[str, str]) -> None:
-    if not request.auth or not hmac.compare_digest(data.get("_csrf", ""), request.auth):
-        raise Forbidden("CSRF token missing or wrong")
 
 
 def _acting(read_only: bool) -> None:
@@ -148,7 +143,7 @@ async def publish_page(
     data: FormData,
     rt: Runtime,
 ) -> Redirect | Template:
-    _check_csrf(request, data)
+    check_csrf(request, data)
     _lot, read_only = await workspace.desk_lot(db_session, lot_id, request.user)
     _acting(read_only)
     now = rt.clock.now()
@@ -181,7 +176,7 @@ async def cancel_page(
     clock: Clock,
     settings: Settings,
 ) -> Redirect | Template:
-    _check_csrf(request, data)
+    check_csrf(request, data)
     _lot, read_only = await workspace.desk_lot(db_session, lot_id, request.user)
     _acting(read_only)
     reason = data.get("reason", "").strip()
@@ -273,10 +268,11 @@ async def _submit(
     *,
     now: Any,
     settings: Settings,
+    method_check: MethodCheck,
     project: Any = None,
 ) -> Redirect | Template:
     """Check, add a lot row, or save: only a form without a problem is written."""
-    _check_csrf(request, data)
+    check_csrf(request, data)
     form = forms.posted(data)
     action = data.get("action", "save")
     if action == "add_lot" and form.lots < forms.MAX_LOTS:
@@ -284,7 +280,10 @@ async def _submit(
         return await _form_page(request, db_session, center, form, project=project)
     body = forms.read(form, ZoneInfo(center.timezone), center.code)
     if body is not None:
-        for finding in workspace.check_draft(body, center, now=now, settings=settings):
+        checks = workspace.check_draft(
+            body, center, now=now, settings=settings, method_check=method_check
+        )
+        for finding in checks:
             form.add(finding)
     if form.errors or action == "check":
         status = 422 if form.errors else 200
@@ -295,10 +294,17 @@ async def _submit(
     try:
         if project is None:
             saved = await projects.register_project(
-                db_session, body, request.user, now=now, settings=settings
+                db_session,
+                body,
+                request.user,
+                now=now,
+                settings=settings,
+                method_check=method_check,
             )
         else:
-            saved = await projects.update_draft(db_session, project.id, body, request.user, now=now)
+            saved = await projects.update_draft(
+                db_session, project.id, body, request.user, now=now, method_check=method_check
+            )
     except ValidationFailed as exc:
         # The refused transaction expired what the session held: read it again.
         center_id, project_id = center.id, project.id if project is not None else None
@@ -321,9 +327,18 @@ async def new_project_submit(
     data: FormData,
     clock: Clock,
     settings: Settings,
+    method_check: MethodCheck,
 ) -> Redirect | Template:
     center = await _staff_center(db_session, request.user)
-    return await _submit(request, db_session, data, center, now=clock.now(), settings=settings)
+    return await _submit(
+        request,
+        db_session,
+        data,
+        center,
+        now=clock.now(),
+        settings=settings,
+        method_check=method_check,
+    )
 
 
 async def _draft(
@@ -362,10 +377,18 @@ async def edit_project_submit(
     data: FormData,
     clock: Clock,
     settings: Settings,
+    method_check: MethodCheck,
 ) -> Redirect | Template:
     project, _lots, center = await _draft(db_session, request.user, project_id)
     return await _submit(
-        request, db_session, data, center, now=clock.now(), settings=settings, project=project
+        request,
+        db_session,
+        data,
+        center,
+        now=clock.now(),
+        settings=settings,
+        method_check=method_check,
+        project=project,
     )
 
 
@@ -377,7 +400,7 @@ async def delete_project_submit(
     data: FormData,
     clock: Clock,
 ) -> Redirect:
-    _check_csrf(request, data)
+    check_csrf(request, data)
     project, _lots, _center = await _draft(db_session, request.user, project_id)
     code = project.code
     await projects.delete_draft(db_session, project_id, request.user, now=clock.now())

@@ -8,31 +8,26 @@ Each button posts here and calls the same service function as the JSON API
 
 from __future__ import annotations
 
-import hmac
 from decimal import Decimal
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from litestar import Request, get, post
 from litestar.enums import RequestEncodingType
-from litestar.exceptions import PermissionDeniedException
 from litestar.params import Body
 from litestar.response import Redirect, Template
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload
 
 import evaluation.award.messages  # noqa: F401  (registers the tab's strings)
 from evaluation.award import service
-from trading.centers.scope import Material, may_see, visible_centers
 from trading.enums import LotState, Role
 from trading.kernel import present
 from trading.kernel.actor import Actor
 from trading.kernel.clock import Clock
 from trading.kernel.config import Settings
-from trading.kernel.errors import DomainError, Forbidden, NotFound
-from trading.kernel.web import page, requires
-from trading.projects.models import Lot, Project
+from trading.kernel.errors import DomainError, NotFound
+from trading.kernel.web import check_csrf, page, requires
+from trading.projects.desk import acting_lot, desk_lot
 from trading.projects.publishing import effective_ruleset
 
 DESK_ROLES = (Role.STAFF, Role.SUPERVISOR)
@@ -41,25 +36,6 @@ ACTIONS = {
     "candidates": service.publish_candidates,
     "award": service.award_lot,
 }
-
-
-async def _desk_lot(session: AsyncSession, lot_id: int, actor: Actor) -> tuple[Lot, bool]:
-    """As bidding.desk.desk_lot (evaluation may not import bidding's pages): the lot and whether
-    the actor acts on it; staff of its center act, supervisors of it or above read."""
-    lot = await session.scalar(
-        select(Lot)
-        .where(Lot.id == lot_id)
-        .options(joinedload(Lot.project, innerjoin=True).joinedload(Project.center, innerjoin=True))
-    )
-    if lot is None:
-        raise NotFound(f"标段 {lot_id} 不存在 / lot {lot_id} not found")
-    if actor.has(Role.STAFF) and actor.center_id == lot.project.center_id:
-        return lot, True
-    if actor.has(Role.SUPERVISOR):
-        scope = await visible_centers(session, actor)
-        if may_see(scope, lot.project.center_id, Material.SUPERVISION):
-            return lot, False
-    raise Forbidden("该标段不属于您的交易中心 / this lot is not your center's")
 
 
 def _ranking_rows(ranking: dict[str, Any]) -> list[dict[str, Any]]:
@@ -90,7 +66,7 @@ async def _evaluation_tab(
     error: str = "",
     status_code: int = 200,
 ) -> Template:
-    lot, can_act = await _desk_lot(session, lot_id, request.user)
+    lot, can_act = await desk_lot(session, lot_id, request.user)
     now = clock.now()
     result = await service.latest_result(session, lot.id)
     ruleset = effective_ruleset(lot.project, lot.project.center, settings)
@@ -150,15 +126,11 @@ async def evaluation_action(
 ) -> Template | Redirect:
     """evaluate | candidates | award: the same service functions as POST
     /api/v1/lots/{id}/evaluate, /candidates and /award."""
-    token = data.get("_csrf", "")
-    if not request.auth or not hmac.compare_digest(token, request.auth):
-        raise PermissionDeniedException("CSRF token missing or wrong")
+    check_csrf(request, data)
     run = ACTIONS.get(action)
     if run is None:
         raise NotFound(f"没有该操作 / no such action: {action}")
-    _, can_act = await _desk_lot(db_session, lot_id, request.user)
-    if not can_act:
-        raise Forbidden("监督人员只读 / supervisors read, they do not act")
+    await acting_lot(db_session, lot_id, request.user)
     try:
         await run(db_session, lot_id, request.user, now=clock.now(), settings=settings)
     except DomainError as exc:

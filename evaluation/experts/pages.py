@@ -12,48 +12,33 @@ supervisors of it or above read; everyone else gets a 403.
 
 from __future__ import annotations
 
-import hmac
 from collections import Counter
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from litestar import Request, get, post
 from litestar.datastructures import UploadFile
-from litestar.exceptions import PermissionDeniedException
 from litestar.params import Parameter
 from litestar.response import Redirect, Template
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload
 
 import evaluation.experts.messages  # noqa: F401  (registers the pages' strings)
 from evaluation.experts import draw as pure
 from evaluation.experts import service
 from evaluation.experts.api import MAX_CSV_BYTES
-from trading.centers.scope import Material, may_see, visible_centers
 from trading.enums import Role
 from trading.kernel import present
 from trading.kernel.actor import Actor
 from trading.kernel.clock import Clock
 from trading.kernel.config import Settings
 from trading.kernel.errors import DomainError, Forbidden, NotFound, ValidationFailed
-from trading.kernel.web import MAX_ID, page, requires
-from trading.projects.models import Lot, Project
+from trading.kernel.web import MAX_ID, check_csrf, page, requires
+from trading.projects.desk import acting_lot, desk_lot
 
 ROLES = (Role.STAFF, Role.SUPERVISOR)
 PAGE_SIZE = 50
 DRAW_ROWS = 4  # empty specialty rows the draw form offers (more rows come back after an error)
 DONE = {"drawn", "declined"}
-
-
-def _check_csrf(request: Request[Actor, Any, Any], token: Any) -> None:
-    """A page form carries the session's CSRF token (the API checks its header instead)."""
-    if (
-        not request.auth
-        or not isinstance(token, str)
-        or not hmac.compare_digest(token, request.auth)
-    ):
-        raise PermissionDeniedException("CSRF token missing or wrong")
 
 
 def _int(value: Any, default: int = 0) -> int | None:
@@ -137,7 +122,7 @@ async def import_form(
     """The same `import_pool` as POST /api/v1/centers/{code}/experts/import: a chosen file
     wins over pasted text; any row error re-renders the page with every error, nothing kept."""
     form = await request.form()
-    _check_csrf(request, form.get("_csrf"))
+    check_csrf(request, form)
     code = await _acting_center(db_session, request.user)
     upload = form.get("file")
     pasted = str(form.get("text") or "")
@@ -178,7 +163,7 @@ async def policy_form(
 ) -> Template | Redirect:
     """The draw policy: the same `set_policy` whoever calls it (staff of the center)."""
     form = await request.form()
-    _check_csrf(request, form.get("_csrf"))
+    check_csrf(request, form)
     code = await _acting_center(db_session, request.user)
     days = _int(form.get("recent_days"))
     try:
@@ -202,32 +187,6 @@ async def policy_form(
 # ---- the committee tab -----------------------------------------------------------------------
 
 
-async def _desk_lot(session: AsyncSession, lot_id: int, actor: Actor) -> tuple[Lot, bool]:
-    """As bidding.desk.desk_lot (evaluation may not import bidding's pages): the lot and whether
-    the actor acts on it; staff of its center act, supervisors of it or above read."""
-    lot = await session.scalar(
-        select(Lot)
-        .where(Lot.id == lot_id)
-        .options(joinedload(Lot.project, innerjoin=True).joinedload(Project.center, innerjoin=True))
-    )
-    if lot is None:
-        raise NotFound(f"标段 {lot_id} 不存在 / lot {lot_id} not found")
-    if actor.has(Role.STAFF) and actor.center_id == lot.project.center_id:
-        return lot, True
-    if actor.has(Role.SUPERVISOR):
-        scope = await visible_centers(session, actor)
-        if may_see(scope, lot.project.center_id, Material.SUPERVISION):
-            return lot, False
-    raise Forbidden("该标段不属于您的交易中心 / this lot is not your center's")
-
-
-async def _acting_lot(session: AsyncSession, lot_id: int, actor: Actor) -> Lot:
-    lot, can_act = await _desk_lot(session, lot_id, actor)
-    if not can_act:
-        raise Forbidden("监督人员只读 / supervisors read, they do not act")
-    return lot
-
-
 async def _committee_tab(
     request: Request[Actor, Any, Any],
     session: AsyncSession,
@@ -240,7 +199,7 @@ async def _committee_tab(
     decline_error: tuple[str, str] | None = None,
     status_code: int = 200,
 ) -> Template:
-    lot, can_act = await _desk_lot(session, lot_id, request.user)
+    lot, can_act = await desk_lot(session, lot_id, request.user)
     required, rule = service.committee_rule(lot, settings)
     try:
         drawn: dict[str, Any] | None = await service.published_draw(session, request.user, lot.id)
@@ -325,8 +284,8 @@ async def draw_form(
 ) -> Template | Redirect:
     """The same `draw_committee` as POST /api/v1/lots/{id}/committee."""
     form = await request.form()
-    _check_csrf(request, form.get("_csrf"))
-    await _acting_lot(db_session, lot_id, request.user)
+    check_csrf(request, form)
+    await acting_lot(db_session, lot_id, request.user)
     reps_text = str(form.get("representatives") or "0").strip()
     rows: list[dict[str, str]] = []
     try:
@@ -362,8 +321,8 @@ async def decline_form(
     """The same `decline` as POST /api/v1/lots/{id}/committee/declines: the reason is kept and
     the next ticket of that specialty is seated."""
     form = await request.form()
-    _check_csrf(request, form.get("_csrf"))
-    await _acting_lot(db_session, lot_id, request.user)
+    check_csrf(request, form)
+    await acting_lot(db_session, lot_id, request.user)
     code = str(form.get("code") or "").strip()
     try:
         await service.decline(

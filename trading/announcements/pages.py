@@ -4,7 +4,6 @@ the center's staff see drafts and publish them here."""
 
 from __future__ import annotations
 
-import hmac
 from typing import Annotated, Any
 
 from litestar import Request, get, post
@@ -21,8 +20,7 @@ from trading.enums import Role
 from trading.kernel.actor import Actor
 from trading.kernel.cache import public_cache
 from trading.kernel.clock import Clock
-from trading.kernel.errors import Forbidden
-from trading.kernel.web import page, requires
+from trading.kernel.web import check_csrf, page, requires
 
 FormData = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
@@ -58,8 +56,7 @@ async def publish_page(
     data: FormData,
     clock: Clock,
 ) -> Redirect:
-    if not request.auth or not hmac.compare_digest(data.get("_csrf", ""), request.auth):
-        raise Forbidden("CSRF token missing or wrong")
+    check_csrf(request, data)
     await service.publish(db_session, announcement_id, request.user, now=clock.now())
     return Redirect(f"/announcements/{announcement_id}", status_code=303)
 

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import hmac
 from typing import Annotated, Any
 
 from litestar import Request, get, post
 from litestar.enums import RequestEncodingType
-from litestar.exceptions import PermissionDeniedException
 from litestar.params import Body
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,7 +16,7 @@ from trading.kernel.clock import Clock
 from trading.kernel.config import Settings
 from trading.kernel.errors import DomainError
 from trading.kernel.i18n import pick_lang, translator
-from trading.kernel.web import SESSION_COOKIE, client_ip, page, safe_next
+from trading.kernel.web import SESSION_COOKIE, check_csrf, client_ip, page, safe_next
 
 
 @get("/login", name="login")
@@ -78,8 +76,7 @@ async def logout(
     token = request.cookies.get(SESSION_COOKIE)
     if token and request.auth:
         # CSRF: a signed-in session is closed only by a form carrying its token.
-        if not hmac.compare_digest(data.get("_csrf", ""), request.auth):
-            raise PermissionDeniedException("CSRF token missing or wrong")
+        check_csrf(request, data)
         await auth.close_web_session(db_session, token)
     response = Redirect("/")
     response.delete_cookie(SESSION_COOKIE)

@@ -1,5 +1,6 @@
-"""The lot desk's page plumbing shared by bidding's tabs (documents, questions, opening):
-who may open a tab and who may act on it, the form's CSRF check, times in the center's zone.
+"""The lot desk's access rule, shared by every tab whatever package renders it (bidding's
+documents, questions and opening; evaluation's committee and evaluation): who may open a tab
+and who may act on it, and times in the center's zone.
 
 Staff of the lot's center act; supervisors of that center or above read (forms hidden, a POST
 is a 403); everyone else is refused, drafts included (a 403, not a 404: the desk is a
@@ -8,14 +9,10 @@ workspace, its URLs are not secrets).
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from litestar import Request
-from litestar.exceptions import PermissionDeniedException
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
@@ -54,16 +51,6 @@ async def acting_lot(session: AsyncSession, lot_id: int, actor: Actor) -> Lot:
     if not can_act:
         raise Forbidden("监督人员只读 / supervisors read, they do not act")
     return lot
-
-
-def check_csrf(request: Request[Actor, Any, Any], token: Any) -> None:
-    """A page form carries the session's CSRF token (the API checks its header instead)."""
-    if (
-        not request.auth
-        or not isinstance(token, str)
-        or not hmac.compare_digest(token, request.auth)
-    ):
-        raise PermissionDeniedException("CSRF token missing or wrong")
 
 
 def center_local(lot: Lot) -> Callable[..., str]:
