@@ -24,7 +24,6 @@ from bidding.participation.schemas import (
     SecurityIn,
     SecurityOut,
 )
-from trading.announcements.letters import letters_of
 from trading.enums import Role
 from trading.kernel.actor import Actor
 from trading.kernel.blobs import LocalBlobStore
@@ -215,22 +214,7 @@ class ParticipationApi(Controller):
         """Notices of the lots the bidder registered for, and its award letters (kind
         ``award_letter`` / ``result_letter``, ``href`` the PDF; the id is the letter's)."""
         rows = await participation.notices(db_session, request.user)
-        out = [
-            NoticeOut(id=n.id, lot_id=n.lot_id, kind=n.kind, text=n.text, created_at=n.created_at)
-            for n in rows
-        ]
-        out += [
-            NoticeOut(
-                id=x.id,
-                lot_id=x.lot_id,
-                kind=f"{x.kind}_letter",
-                text=x.title,
-                created_at=x.created_at,
-                href=f"/api/v1/letters/{x.id}/letter.pdf",
-            )
-            for x in await letters_of(db_session, request.user)
-        ]
-        return sorted(out, key=lambda n: n.created_at, reverse=True)
+        return [NoticeOut(**vars(n)) for n in rows]
 
 
 FILE_NAME_HEADER = "x-file-name"

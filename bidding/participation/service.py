@@ -3,7 +3,7 @@ and answers, amendments that may move the deadline, bid security, and notices.""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import BinaryIO
@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.participation.models import BidSecurity, Notice, Question, Registration
 from trading.announcements import builders as announcements
+from trading.announcements.letters import letters_of
 from trading.audit import service as audit
 from trading.enums import LotState, Role
 from trading.kernel.actor import Actor
@@ -390,15 +391,37 @@ async def _notify_registered(
         )
 
 
-async def notices(session: AsyncSession, actor: Actor) -> list[Notice]:
+@dataclass(frozen=True)
+class InboxItem:
+    """One line of a bidder's notices: a notice row, or an award letter (its PDF at href)."""
+
+    id: int
+    lot_id: int
+    kind: str
+    text: str
+    created_at: datetime
+    href: str | None = None
+
+
+async def notices(session: AsyncSession, actor: Actor) -> list[InboxItem]:
+    """The bidder's notices (answers, amendments, reminders) and its award letters (kind
+    ``award_letter`` / ``result_letter``), newest first: the API and the workspace page."""
     if actor.org_id is None:
         return []
-    rows = await session.scalars(
-        select(Notice)
-        .where(Notice.bidder_org_id == actor.org_id)
-        .order_by(Notice.created_at.desc())
-    )
-    return list(rows.all())
+    rows = await session.scalars(select(Notice).where(Notice.bidder_org_id == actor.org_id))
+    items = [InboxItem(n.id, n.lot_id, n.kind, n.text, n.created_at) for n in rows]
+    items += [
+        InboxItem(
+            x.id,
+            x.lot_id,
+            f"{x.kind}_letter",
+            x.title,
+            x.created_at,
+            f"/api/v1/letters/{x.id}/letter.pdf",
+        )
+        for x in await letters_of(session, actor)
+    ]
+    return sorted(items, key=lambda n: n.created_at, reverse=True)
 
 
 # ---- bid security ------------------------------------------------------------------------------

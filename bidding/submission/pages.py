@@ -12,7 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from bidding.participation import service as participation
 from bidding.participation.models import Registration
+from bidding.submission import messages as _messages  # noqa: F401  (registers the strings)
 from bidding.submission.models import Bid
 from bidding.submission.service import MAX_BID_BYTES
 from crypto.encoding import b64u_encode
@@ -132,6 +134,7 @@ async def bidder_home(
         ],
         receipts={str(b.id): b.receipt for b in bids},
         lots=lots,
+        notices=await participation.notices(db_session, request.user),
         **_common(request, clock, platform),
     )
 
