@@ -32,7 +32,14 @@ from evaluation.methods import (
 
 __all__ = ["EvaluationInputError", "evaluate_document", "evaluate_json"]
 
-_TOP_FIELDS = {"method": True, "params": False, "criteria": False, "bids": True}
+# seed_from: how the platform derived params.seed (evaluation.methods.ties.seed_from_record).
+_TOP_FIELDS = {
+    "method": True,
+    "params": False,
+    "criteria": False,
+    "bids": True,
+    "seed_from": False,
+}
 _CRITERION_FIELDS = {"id": True, "name": False, "max_score": True}
 _BID_FIELDS = {
     "bid_id": True,

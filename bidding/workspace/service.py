@@ -25,8 +25,10 @@ from trading.kernel.errors import DomainError, Forbidden, NotFound
 from trading.parties.models import Organization
 from trading.projects.models import Lot, Project
 from trading.projects.publishing import effective_ruleset, lot_plan
-from trading.projects.schemas import ProjectIn
+from trading.projects.schemas import LotIn, ProjectIn
+from trading.rules import RuleConfigError, Ruleset, get_ruleset
 from trading.rules.engine import Violation, check_publish
+from trading.rules.methods import MethodCheck, method_problem
 
 # An opening that has not finished this long after its deadline needs a person.
 STALLED_AFTER = timedelta(minutes=15)
@@ -394,10 +396,16 @@ def _findings(
 
 
 def check_draft(
-    data: ProjectIn, center: Center, *, now: datetime, settings: Settings
+    data: ProjectIn,
+    center: Center,
+    *,
+    now: datetime,
+    settings: Settings,
+    method_check: MethodCheck | None = None,
 ) -> list[Finding]:
     """What publishing would refuse in a posted form, before anything is stored: the same
-    ruleset and checks as trading.projects.publishing, on unsaved objects."""
+    ruleset and checks as trading.projects.publishing, on unsaved objects; and what
+    registration refuses in each lot's evaluation method (trading.rules.methods)."""
     project = Project(
         category=data.category,
         method=data.method,
@@ -417,7 +425,24 @@ def check_draft(
             evaluation_at=lot_in.evaluation_at,
         )
         found += _findings(project, lot, i, now=now, settings=settings, center=center)
+        found += _method_findings(data, lot_in, i, method_check)
     return found
+
+
+def _method_findings(
+    data: ProjectIn, lot_in: LotIn, i: int, method_check: MethodCheck | None
+) -> list[Finding]:
+    try:
+        ruleset: Ruleset | None = get_ruleset(data.category, data.method)
+    except RuleConfigError:
+        ruleset = None
+    problem = method_problem(
+        lot_in.evaluation_method, lot_in.evaluation_params, ruleset, method_check
+    )
+    if problem is None:
+        return []
+    v, name = problem.violation, problem.field.partition(".")[0]
+    return [Finding(f"lots-{i}-{name}", v.message_zh, v.message_en, v.citation)]
 
 
 def check_stored(

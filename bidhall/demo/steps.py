@@ -16,6 +16,7 @@ from bidding.client.sealing import seal_bid
 from bidding.opening import flows as openings
 from bidding.submission import service as submission
 from bidhall.demo.accounts import demo_identity, demo_uscc, demo_user
+from bidhall.deps import provide_method_check
 from crypto.custody import CustodyBundle, open_share
 from crypto.encoding import b64u_decode
 from crypto.labels import envelope_lot_id
@@ -98,6 +99,7 @@ async def register(rt: Runtime, plan: LotPlanDemo, *, issued: datetime, deadline
             staff,
             now=rt.clock.now(),
             settings=rt.settings,
+            method_check=provide_method_check(),
         )
         return project.id
 

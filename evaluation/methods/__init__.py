@@ -38,12 +38,14 @@ from evaluation.methods.deviation import DeviationFlag, deviation_flags
 from evaluation.methods.highest_price import HighestPriceMethod
 from evaluation.methods.low_price import LowPriceMethod
 from evaluation.methods.lowest_evaluated_price import LowestEvaluatedPriceMethod
-from evaluation.methods.registry import METHODS, get_method
-from evaluation.methods.ties import draw_digest
+from evaluation.methods.registry import METHODS, check_params, get_method
+from evaluation.methods.ties import SEED_FROM, SEED_LABEL, draw_digest, seed_from_record
 from trading.kernel.money import as_decimal, quantize
 
 __all__ = [
     "METHODS",
+    "SEED_FROM",
+    "SEED_LABEL",
     "TIE_BREAK_STEPS",
     "AverageDeviationMethod",
     "BidInput",
@@ -58,8 +60,10 @@ __all__ = [
     "RankedBid",
     "Ranking",
     "as_decimal",
+    "check_params",
     "deviation_flags",
     "draw_digest",
     "get_method",
     "quantize",
+    "seed_from_record",
 ]

@@ -7,12 +7,19 @@ results can see why one bid ranks above another.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from decimal import Decimal
+from typing import Any
 
+from crypto.canonical import canonical_json
 from evaluation.methods.base import EvaluationError, Params, RankedBid
 
-__all__ = ["draw_digest"]
+__all__ = ["SEED_FROM", "SEED_LABEL", "draw_digest", "seed_from_record"]
+
+# The tie-break seed is nobody's choice: it is fixed by the signed opening record, which
+# exists only after the deadline and which every bidder receives.
+SEED_LABEL = "bidhall/tie-break-seed/v1\n"
+SEED_FROM = "sha256(label ‖ canonical(opening record))"
 
 # (step name, value of an entry, descending?)
 _SortKey = tuple[str, Callable[[RankedBid], Decimal | None], bool]
@@ -33,6 +40,12 @@ _STEP_REASONS = {
 def draw_digest(seed: str, bid_id: str) -> str:
     """The recorded random draw: bids still tied sort by SHA-256(seed + bid_id) hex."""
     return hashlib.sha256((seed + bid_id).encode("utf-8")).hexdigest()
+
+
+def seed_from_record(signed_record: Mapping[str, Any]) -> str:
+    """SHA-256 hex of SEED_LABEL (UTF-8) followed by the canonical JSON of the signed opening
+    record ({record, signature, key_id}, crypto.canonical.canonical_json)."""
+    return hashlib.sha256(SEED_LABEL.encode() + canonical_json(dict(signed_record))).hexdigest()
 
 
 def _order(entries: list[RankedBid], primary: _SortKey, params: Params) -> list[RankedBid]:

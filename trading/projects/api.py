@@ -20,6 +20,7 @@ from trading.projects import publishing
 from trading.projects import service as projects
 from trading.projects.models import Lot, Project
 from trading.projects.schemas import CancelIn, LotOut, ProjectIn, ProjectOut, TransitionOut
+from trading.rules.methods import MethodCheck
 
 
 def lot_out(lot: Lot) -> LotOut:
@@ -101,9 +102,19 @@ class ProjectApi(Controller):
         data: ProjectIn,
         clock: Clock,
         settings: Settings,
+        method_check: MethodCheck,
     ) -> ProjectOut:
+        """Register a project with draft lots. Each lot's evaluation method must be one its
+        ruleset allows and its parameters must parse: else 422 naming
+        `lots[i].evaluation_method` or `lots[i].evaluation_params.<key>`, with the citation.
+        The tie-break seed is no parameter (derived from the signed opening record)."""
         project = await projects.register_project(
-            db_session, data, request.user, now=clock.now(), settings=settings
+            db_session,
+            data,
+            request.user,
+            now=clock.now(),
+            settings=settings,
+            method_check=method_check,
         )
         return project_out(project, list(project.lots))
 
@@ -115,11 +126,13 @@ class ProjectApi(Controller):
         project_id: int,
         data: ProjectIn,
         clock: Clock,
+        method_check: MethodCheck,
     ) -> ProjectOut:
         """Replace a draft project's fields and lots (lot i of the body is lot number i; lots
-        beyond the body's are deleted). 409 once any of its lots has been published."""
+        beyond the body's are deleted). 409 once any of its lots has been published; 422 for
+        an evaluation method or parameter refused as at registration."""
         project = await projects.update_draft(
-            db_session, project_id, data, request.user, now=clock.now()
+            db_session, project_id, data, request.user, now=clock.now(), method_check=method_check
         )
         return project_out(project, list(project.lots))
 

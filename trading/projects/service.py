@@ -29,6 +29,8 @@ from trading.parties.service import LIKE_ESCAPE, contains_pattern
 from trading.projects import lifecycle
 from trading.projects.models import Lot, Project, ProjectCounter
 from trading.projects.schemas import LotIn, ProjectIn
+from trading.rules import RuleConfigError, Ruleset, get_ruleset
+from trading.rules.methods import MethodCheck, method_problem
 
 
 def manages(actor: Actor, project: Project) -> bool:
@@ -150,13 +152,23 @@ async def list_lots(
 
 
 async def register_project(
-    session: AsyncSession, data: ProjectIn, actor: Actor, *, now: datetime, settings: Settings
+    session: AsyncSession,
+    data: ProjectIn,
+    actor: Actor,
+    *,
+    now: datetime,
+    settings: Settings,
+    method_check: MethodCheck,
 ) -> Project:
+    """Register a project and its draft lots. `method_check` is evaluation's parameter check,
+    passed in by the composition root (bidhall.deps.provide_method_check; see
+    trading.rules.methods) with the ruleset's allowed methods. Nothing is written on a refusal."""
     if not actor.has(Role.STAFF, Role.TENDERER, Role.AGENCY):
         raise Forbidden(
             "只有交易中心工作人员或招标人/代理可以登记项目 / role may not register projects"
         )
     uscc = _checked_uscc(data.tenderer_uscc)
+    _check_methods(data, method_check)
     async with writing(session):
         center = await _actor_center(session, actor, data.center_code)
         region = _checked_region(data.region_code or center.code)
@@ -316,6 +328,26 @@ def _project_values(data: ProjectIn, region: str, tenderer_id: int) -> dict[str,
     }
 
 
+def _check_methods(data: ProjectIn, method_check: MethodCheck) -> None:
+    """Each lot's evaluation method against the ruleset's allowed ones (with the citation) and
+    its parameters against evaluation's check: 422 naming `lots[i].evaluation_…`."""
+    try:
+        ruleset: Ruleset | None = get_ruleset(data.category, data.method)
+    except RuleConfigError:
+        ruleset = None  # no ruleset for the pair: publishing refuses it with the reason
+    for i, lot_in in enumerate(data.lots):
+        problem = method_problem(
+            lot_in.evaluation_method, lot_in.evaluation_params, ruleset, method_check
+        )
+        if problem is None:
+            continue
+        v, field = problem.violation, f"lots[{i}].{problem.field}"
+        raise ValidationFailed(
+            f"{field}: {v.citation}：{v.message_zh} / {v.message_en}",
+            detail={"field": field, "citation": v.citation, "rule": v.rule_id},
+        )
+
+
 def _lot_values(lot_in: LotIn) -> dict[str, Any]:
     return {
         "title": lot_in.title,
@@ -368,10 +400,17 @@ def _changed(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
 
 
 async def update_draft(
-    session: AsyncSession, project_id: int, data: ProjectIn, actor: Actor, *, now: datetime
+    session: AsyncSession,
+    project_id: int,
+    data: ProjectIn,
+    actor: Actor,
+    *,
+    now: datetime,
+    method_check: MethodCheck,
 ) -> Project:
     """Replace a draft project's fields and lots (lot i of `data` is lot number i; lots beyond
-    `data` are deleted, new ones added). Refused once any lot of it has been published."""
+    `data` are deleted, new ones added). Refused once any lot of it has been published; the
+    evaluation methods are checked as at registration."""
     project = await _managed_draft(session, project_id, actor)
     if data.center_code is not None and data.center_code != project.center.code:
         raise ValidationFailed(
@@ -379,6 +418,7 @@ async def update_draft(
             detail={"field": "center_code"},
         )
     uscc = _checked_uscc(data.tenderer_uscc)
+    _check_methods(data, method_check)
     region = _checked_region(data.region_code or project.region_code)
     async with writing(session):
         lots = await _lock_draft_lots(session, project.id)

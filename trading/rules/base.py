@@ -12,7 +12,15 @@ from typing import Literal
 
 from trading.enums import Category, Method, PriceBasis
 
-__all__ = ["INTEGER_UNITS", "Rule", "RuleConfigError", "RuleValue", "Ruleset", "Unit"]
+__all__ = [
+    "INTEGER_UNITS",
+    "MethodRule",
+    "Rule",
+    "RuleConfigError",
+    "RuleValue",
+    "Ruleset",
+    "Unit",
+]
 
 Unit = Literal["days", "working_days", "count", "percent", "yuan"]
 RuleValue = Decimal | int
@@ -73,6 +81,17 @@ class Rule:
 
 
 @dataclass(frozen=True, slots=True)
+class MethodRule:
+    """Which evaluation methods (names in evaluation.methods.registry) a ruleset allows,
+    with the citation; e.g. government procurement: only 综合评分法 and 最低评标价法."""
+
+    methods: frozenset[str]
+    citation: str
+    text_zh: str
+    text_en: str
+
+
+@dataclass(frozen=True, slots=True)
 class Ruleset:
     """The rules of one category + method, keyed by rule id."""
 
@@ -86,6 +105,8 @@ class Ruleset:
     # (the control price when one is set, else the budget), procurement the budget.
     security_basis: PriceBasis = PriceBasis.BUDGET
     notes: tuple[str, ...] = field(default=())
+    # None: the ruleset restricts no evaluation method.
+    evaluation_methods: MethodRule | None = None
 
     def __post_init__(self) -> None:
         for rule_id, rule in self.rules.items():

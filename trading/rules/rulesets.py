@@ -15,7 +15,7 @@ from decimal import Decimal
 from types import MappingProxyType
 
 from trading.enums import Category, Method, PriceBasis
-from trading.rules.base import Rule, RuleConfigError, Ruleset, RuleValue, Unit
+from trading.rules.base import MethodRule, Rule, RuleConfigError, Ruleset, RuleValue, Unit
 
 __all__ = ["RULESETS", "Rule", "RuleConfigError", "Ruleset", "get_ruleset", "ruleset_key"]
 
@@ -273,6 +273,41 @@ _PROPERTY_LISTING = _rules(
           "Relisting below 90% of the appraised value needs the approver's written consent"),
 )
 
+# --- evaluation methods each ruleset allows (names of evaluation.methods.registry) --------
+# low_price: 综合评分法 with the low-price benchmark; lowest_evaluated_price: 经评审的最低投标价法;
+# average_deviation: construction's 综合评估法 (mean with deviation); highest_price: 价高者得.
+
+_CONSTRUCTION_METHODS = MethodRule(
+    frozenset({"low_price", "average_deviation", "lowest_evaluated_price"}), f"{LAW} 第41条",
+    "中标人的投标应当最大限度满足招标文件的各项综合评价标准（综合评估法），或经评审的投标价格最低",
+    "The winning bid best meets the comprehensive criteria, or has the lowest evaluated price")
+_PROCUREMENT_METHODS = MethodRule(
+    frozenset({"low_price", "lowest_evaluated_price"}), f"{GPL_REG} 第34条",
+    "政府采购招标评标方法分为最低评标价法和综合评分法（价格分采用低价优先法）",
+    "Government procurement tenders use only the lowest evaluated price or comprehensive "
+    "scoring (price scored by the low-price benchmark)")
+# 条号待核 for the non-tender methods and the sales.
+_LOWEST_PRICE_METHODS = MethodRule(
+    frozenset({"lowest_evaluated_price"}), f"{GPL} 第38条、第40条",
+    "根据符合采购需求、质量和服务相等且报价最低的原则确定成交供应商",
+    "The supplier meeting the requirements with the lowest price is chosen")
+_CONSULTATION_METHODS = MethodRule(
+    frozenset({"low_price"}), f"{CONSULT} 第23条",
+    "经磋商确定最终采购需求和提交最后报价的供应商后，采用综合评分法进行评审",
+    "A competitive consultation is evaluated by comprehensive scoring")
+_SINGLE_SOURCE_METHODS = MethodRule(
+    frozenset({"lowest_evaluated_price"}), f"{GPL} 第39条",
+    "采用单一来源方式采购的，应在保证采购项目质量和双方商定合理价格的基础上进行采购",
+    "Single source: the purchase is made at a price agreed as reasonable")
+_LAND_METHODS = MethodRule(
+    frozenset({"highest_price"}), f"{LAND_39} 第20条",
+    "挂牌、拍卖出让按照价高者得的原则确定竞得人",
+    "Land listings and auctions go to the highest price")
+_PROPERTY_METHODS = MethodRule(
+    frozenset({"highest_price"}), f"{PROPERTY_32} 第16条",
+    "产权转让信息披露期满产生两个以上意向受让方的，采取竞价方式，价高者得",
+    "With two or more interested buyers a property-rights transfer goes to the highest price")
+
 # fmt: on
 
 
@@ -285,10 +320,13 @@ def _ruleset(
     method: Method,
     names: tuple[str, str],
     rules: Mapping[str, Rule],
+    methods: MethodRule,
     security_basis: PriceBasis = PriceBasis.BUDGET,
 ) -> Ruleset:
     key = ruleset_key(category, method)
-    return Ruleset(key, category, method, names[0], names[1], rules, security_basis)
+    return Ruleset(
+        key, category, method, names[0], names[1], rules, security_basis, evaluation_methods=methods
+    )
 
 
 _C, _M = Category, Method
@@ -303,6 +341,7 @@ RULESETS: Mapping[str, Ruleset] = MappingProxyType(
                 _M.OPEN_TENDER,
                 ("工程建设 公开招标", "Construction works, open tender"),
                 _CONSTRUCTION,
+                _CONSTRUCTION_METHODS,
                 _ESTIMATE,
             ),
             _ruleset(
@@ -310,6 +349,7 @@ RULESETS: Mapping[str, Ruleset] = MappingProxyType(
                 _M.INVITED_TENDER,
                 ("工程建设 邀请招标", "Construction works, invited tender"),
                 _INVITED_CONSTRUCTION,
+                _CONSTRUCTION_METHODS,
                 _ESTIMATE,
             ),
             _ruleset(
@@ -317,54 +357,63 @@ RULESETS: Mapping[str, Ruleset] = MappingProxyType(
                 _M.OPEN_TENDER,
                 ("政府采购 公开招标", "Government procurement, open tender"),
                 _PROCUREMENT_TENDER,
+                _PROCUREMENT_METHODS,
             ),
             _ruleset(
                 _C.PROCUREMENT,
                 _M.INVITED_TENDER,
                 ("政府采购 邀请招标", "Government procurement, invited tender"),
                 _INVITED_PROCUREMENT,
+                _PROCUREMENT_METHODS,
             ),
             _ruleset(
                 _C.PROCUREMENT,
                 _M.COMPETITIVE_NEGOTIATION,
                 ("政府采购 竞争性谈判", "Government procurement, competitive negotiation"),
                 _NEGOTIATION,
+                _LOWEST_PRICE_METHODS,
             ),
             _ruleset(
                 _C.PROCUREMENT,
                 _M.INQUIRY,
                 ("政府采购 询价", "Government procurement, inquiry"),
                 _INQUIRY,
+                _LOWEST_PRICE_METHODS,
             ),
             _ruleset(
                 _C.PROCUREMENT,
                 _M.COMPETITIVE_CONSULTATION,
                 ("政府采购 竞争性磋商", "Government procurement, competitive consultation"),
                 _CONSULTATION,
+                _CONSULTATION_METHODS,
             ),
             _ruleset(
                 _C.PROCUREMENT,
                 _M.SINGLE_SOURCE,
                 ("政府采购 单一来源", "Government procurement, single source"),
                 _SINGLE_SOURCE,
+                _SINGLE_SOURCE_METHODS,
             ),
             _ruleset(
                 _C.LAND,
                 _M.LISTING,
                 ("土地使用权 挂牌出让", "Land use rights, listing"),
                 _LAND_LISTING,
+                _LAND_METHODS,
             ),
             _ruleset(
                 _C.LAND,
                 _M.AUCTION,
                 ("土地使用权 拍卖出让", "Land use rights, auction"),
                 _LAND_AUCTION,
+                _LAND_METHODS,
             ),
             _ruleset(
                 _C.PROPERTY,
                 _M.LISTING,
                 ("国有产权 挂牌转让", "State-owned property rights, listing"),
                 _PROPERTY_LISTING,
+                _PROPERTY_METHODS,
             ),
         )
     }
