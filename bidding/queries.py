@@ -36,6 +36,16 @@ async def opened_bids(session: AsyncSession, lot_id: int) -> list[OpenedBid]:
     return [OpenedBid(bid_id, name, price, sme) for bid_id, name, price, sme in rows.all()]
 
 
+async def opened_price_forms(session: AsyncSession, lot_id: int) -> dict[int, dict[str, Any]]:
+    """The decrypted price forms (报价表) of the lot's opened bids, by bid id."""
+    rows = await session.execute(
+        select(Bid.id, Bid.price_form).where(
+            Bid.lot_id == lot_id, Bid.status == BidStatus.DECRYPTED
+        )
+    )
+    return {bid_id: form or {} for bid_id, form in rows.all()}
+
+
 @dataclass(frozen=True)
 class OpeningBidder:
     """A bidder whose bid the opening decided (decrypted, revoked or failed): who is told the

@@ -37,6 +37,8 @@ import evaluation.award.api
 import evaluation.award.pages
 import evaluation.experts.api
 import evaluation.experts.pages
+import evaluation.scoring.api
+import evaluation.scoring.pages
 import trading.announcements.api
 import trading.announcements.pages
 import trading.audit.api
@@ -93,6 +95,8 @@ ROUTE_MODULES: tuple[ModuleType, ...] = (
     evaluation.award.pages,
     evaluation.experts.api,
     evaluation.experts.pages,
+    evaluation.scoring.api,
+    evaluation.scoring.pages,
 )
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 log = logging.getLogger("bidhall")

@@ -8,6 +8,7 @@ from bidding.participation import models as participation_models
 from bidding.submission import models as submission_models
 from evaluation.award import models as evaluation_models
 from evaluation.experts import models as expert_models
+from evaluation.scoring import models as scoring_models
 from trading.announcements import models as announcement_models
 from trading.audit import models as audit_models
 from trading.auth import models as auth_models
@@ -31,6 +32,7 @@ MODEL_MODULES = (
     hall_models,
     evaluation_models,
     expert_models,
+    scoring_models,
     report_models,
 )
 metadata = Base.metadata

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -11,8 +10,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.queries import opened_bids, opening_bidders, opening_record
+from crypto.canonical import canonical_json, sha256_hex
 from evaluation.award.models import EvaluationResult
+from evaluation.methods.ties import SEED_FROM, SEED_LABEL, seed_from_record
 from evaluation.offline import evaluate_document
+from evaluation.scoring.service import committee_input
 from trading.announcements import builders as announcements
 from trading.announcements.letters import Addressee, issue_letters
 from trading.enums import LotState
@@ -38,14 +40,22 @@ async def _managed_lot(session: AsyncSession, lot_id: int, actor: Actor) -> Lot:
 async def input_document(session: AsyncSession, lot: Lot) -> dict[str, Any]:
     """The published, offline-evaluable input: anyone can rerun `bidhall evaluate` on it."""
     bids = await opened_bids(session, lot.id)
-    # The tie-break seed is drawn now and published with the input, so nobody can game it
-    # in advance and anyone can recompute the draw afterwards.
-    params: dict[str, Any] = {"seed": secrets.token_hex(16), **lot.evaluation_params}
+    # The tie-break seed is nobody's choice: derived from the signed opening record (fixed
+    # after the deadline, held by every bidder) and published with how, so anyone recomputes it.
+    record = await opening_record(session, lot.id)
+    if record is None:
+        raise Conflict(f"开标记录缺失 / lot {lot.id} has no signed opening record")
+    params: dict[str, Any] = {**lot.evaluation_params, "seed": seed_from_record(record)}
     if lot.control_price is not None:
         params.setdefault("control_price", str(lot.control_price))
     return {
         "method": lot.evaluation_method,
         "params": params,
+        "seed_from": {
+            "formula": SEED_FROM,
+            "label": SEED_LABEL,
+            "opening_record_sha256": sha256_hex(canonical_json(record)),
+        },
         "criteria": [],
         "bids": [
             {"bid_id": str(b.bid_id), "bidder": b.bidder, "price": str(b.price), "sme": b.sme}
@@ -62,7 +72,8 @@ async def evaluate_lot(
         if lot.state in (LotState.EVALUATED, LotState.PUBLICITY, LotState.AWARDED, LotState.FAILED):
             return LotState(lot.state)
         raise Conflict(f"标段尚未开标 / lot {lot.id} is {lot.state}, not opened")
-    doc = await input_document(session, lot)
+    # With a finalised committee evaluation: its qualification results and per-expert scores.
+    doc = await committee_input(session, lot, await input_document(session, lot))
     ranking = evaluate_document(doc)
     valid = [b for b in ranking["bids"] if not b["excluded"]]
     ruleset = effective_ruleset(lot.project, lot.project.center, settings)

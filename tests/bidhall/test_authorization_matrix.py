@@ -669,6 +669,21 @@ NOT_CENTER_SCOPED: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/announcements/{announcement_id:int}/publish"): "staff; see its tests",
     ("GET", "/api/v1/me/letters"): "the caller's own letters (by its organization)",
     ("GET", "/api/v1/letters/{letter_id:int}/letter.pdf"): "addressee only; see its tests",
+    # The expert workspace is scoped to a seat on the lot's committee, not to a center: anyone
+    # not seated gets 404, a declined member 403, other roles 403, the public 401. Its who-may
+    # tests (other experts, the chair, bidders, staff, supervisors, the public, CSRF) are in
+    # tests/evaluation/scoring/test_scoring_api.py and test_scoring_service.py.
+    ("GET", "/expert"): "the caller's own committees",
+    ("GET", "/expert/lots/{lot_id:int}"): "seat-scoped; see tests/evaluation/scoring",
+    ("POST", "/expert/lots/{lot_id:int}/declaration"): "form; twin POST .../declaration",
+    ("POST", "/expert/lots/{lot_id:int}/sheet"): "form; twin POST .../sheet",
+    ("POST", "/expert/lots/{lot_id:int}/deviations"): "form; twin POST .../deviations",
+    ("POST", "/expert/lots/{lot_id:int}/finalise"): "form; twin POST .../finalise",
+    ("GET", "/api/v1/expert/lots/{lot_id:int}"): "seat-scoped; see tests/evaluation/scoring",
+    ("POST", "/api/v1/expert/lots/{lot_id:int}/declaration"): "seat-scoped; see its tests",
+    ("POST", "/api/v1/expert/lots/{lot_id:int}/sheet"): "seat-scoped; see its tests",
+    ("POST", "/api/v1/expert/lots/{lot_id:int}/deviations"): "seat-scoped; see its tests",
+    ("POST", "/api/v1/expert/lots/{lot_id:int}/finalise"): "seat-scoped (the chair); see its tests",
 }
 FRAMEWORK = ("/static/", "/schema/")  # static files and the OpenAPI documents
 

@@ -1,0 +1,167 @@
+"""The expert workspace (评标室) pages: `/expert` lists the caller's committees; `/expert/lots/
+{id}` is one lot's desk. Each form calls the same service function as the JSON API
+(evaluation/scoring/api.py); a refused form re-renders the desk with the message, nothing
+written. Anyone not seated on the lot's committee gets a 404 (a declined member a 403)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, get, post
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+import evaluation.scoring.messages  # noqa: F401  (registers the pages' strings)
+from evaluation.scoring import service
+from trading.enums import Role
+from trading.kernel.actor import Actor
+from trading.kernel.clock import Clock
+from trading.kernel.errors import Conflict, ValidationFailed
+from trading.kernel.web import check_csrf, page, requires
+
+GUARD = [requires(Role.EVALUATOR)]
+DONE = {"declared", "saved", "submitted", "explained", "finalised"}
+
+
+@get("/expert", name="expert_home", guards=GUARD)
+async def home(request: Request[Actor, Any, Any], db_session: AsyncSession) -> Template:
+    rows = await service.my_committees(db_session, request.user)
+    return page(request, "expert/index.html", rows=rows)
+
+
+async def _desk(
+    request: Request[Actor, Any, Any],
+    session: AsyncSession,
+    lot_id: int,
+    *,
+    error: str = "",
+    form: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Template:
+    d = await service.desk(session, request.user, lot_id)
+    sheet = d.seat.sheet
+    values: dict[str, str] = {}
+    if sheet is not None:  # the saved sheet, as the form's field names
+        for bid_id, q in sheet.qualification.items():
+            values[f"q-{bid_id}"] = "pass" if q["pass"] else "fail"
+            values[f"r-{bid_id}"] = q["reason"]
+        for bid_id, per in sheet.scores.items():
+            for cid, mark in per.items():
+                values[f"s-{bid_id}-{cid}"] = mark["score"]
+                values[f"c-{bid_id}-{cid}"] = mark["comment"]
+        for key, reason in sheet.deviation_reasons.items():
+            values[f"d-{key}"] = reason
+    values.update(form or {})
+    done = request.query_params.get("done")
+    return page(
+        request,
+        "expert/lot.html",
+        status_code=status_code,
+        d=d,
+        s=d.seat,
+        lot=d.seat.lot,
+        sheet=sheet,
+        values=values,
+        declaration=service.DECLARATION,
+        error=error,
+        done=done if done in DONE else "",
+    )
+
+
+@get("/expert/lots/{lot_id:int}", name="expert_lot", guards=GUARD)
+async def lot_desk(
+    request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int
+) -> Template:
+    return await _desk(request, db_session, lot_id)
+
+
+def _back(lot_id: int, done: str) -> Redirect:
+    return Redirect(f"/expert/lots/{lot_id}?done={done}", status_code=303)
+
+
+@post("/expert/lots/{lot_id:int}/declaration", guards=GUARD, status_code=200)
+async def declare_form(
+    request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int, clock: Clock
+) -> Template | Redirect:
+    form = await request.form()
+    check_csrf(request, form)
+    try:
+        await service.declare(
+            db_session, request.user, lot_id, str(form.get("declaration") or ""), now=clock.now()
+        )
+    except (ValidationFailed, Conflict) as exc:
+        return await _desk(request, db_session, lot_id, error=exc.message, status_code=exc.status)
+    return _back(lot_id, "declared")
+
+
+def _sheet(form: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The desk form's fields (q-BID, r-BID, s-BID-CRITERION, c-BID-CRITERION) as a sheet."""
+    qualification: dict[str, Any] = {}
+    scores: dict[str, Any] = {}
+    for name, value in form.items():
+        kind, _, rest = name.partition("-")
+        if kind == "q" and value in ("pass", "fail"):
+            qualification[rest] = {"pass": value == "pass", "reason": form.get(f"r-{rest}", "")}
+        elif kind == "s" and "-" in rest:
+            bid_id, _, cid = rest.partition("-")
+            scores.setdefault(bid_id, {})[cid] = {
+                "score": value.strip(),
+                "comment": form.get(f"c-{rest}", ""),
+            }
+    return qualification, scores
+
+
+@post("/expert/lots/{lot_id:int}/sheet", guards=GUARD, status_code=200)
+async def sheet_form(
+    request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int, clock: Clock
+) -> Template | Redirect:
+    raw = await request.form()
+    check_csrf(request, raw)
+    form = {k: str(v) for k, v in raw.items() if k != "_csrf"}
+    submit = form.pop("action", "save") == "submit"
+    qualification, scores = _sheet(form)
+    try:
+        await service.save(
+            db_session, request.user, lot_id, qualification, scores, now=clock.now(),
+            submit=submit,
+        )  # fmt: skip
+    except (ValidationFailed, Conflict) as exc:
+        return await _desk(
+            request, db_session, lot_id, error=exc.message, form=form, status_code=exc.status
+        )
+    return _back(lot_id, "submitted" if submit else "saved")
+
+
+@post("/expert/lots/{lot_id:int}/deviations", guards=GUARD, status_code=200)
+async def explain_form(
+    request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int, clock: Clock
+) -> Template | Redirect:
+    raw = await request.form()
+    check_csrf(request, raw)
+    form = {k: str(v) for k, v in raw.items() if k != "_csrf"}
+    reasons = {k[2:]: v for k, v in form.items() if k.startswith("d-")}
+    try:
+        if any(len(v.strip()) < 2 for v in reasons.values()):
+            raise ValidationFailed("reasons: 请写明理由 / write a reason for each deviating score")
+        await service.explain(db_session, request.user, lot_id, reasons, now=clock.now())
+    except (ValidationFailed, Conflict) as exc:
+        return await _desk(
+            request, db_session, lot_id, error=exc.message, form=form, status_code=exc.status
+        )
+    return _back(lot_id, "explained")
+
+
+@post("/expert/lots/{lot_id:int}/finalise", guards=GUARD, status_code=200)
+async def finalise_form(
+    request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int, clock: Clock
+) -> Template | Redirect:
+    form = await request.form()
+    check_csrf(request, form)
+    try:
+        await service.finalise(db_session, request.user, lot_id, now=clock.now())
+    except Conflict as exc:
+        return await _desk(request, db_session, lot_id, error=exc.message, status_code=exc.status)
+    return _back(lot_id, "finalised")
+
+
+ROUTES = [home, lot_desk, declare_form, sheet_form, explain_form, finalise_form]
