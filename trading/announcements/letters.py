@@ -13,13 +13,10 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
@@ -28,8 +25,6 @@ from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFError, TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -40,29 +35,14 @@ from trading.audit import service as audit
 from trading.enums import Role
 from trading.kernel import present
 from trading.kernel.actor import Actor
-from trading.kernel.errors import DomainError, NotFound
+from trading.kernel.errors import NotFound
+from trading.kernel.pdf import CJKFontMissing, cjk_font
 from trading.projects.models import Project
 
 log = logging.getLogger("bidhall.letters")
 
 # The same font discovery as the opening record's PDF (same variable, same Debian paths).
-FONT_ENV = "BIDHALL_CJK_FONT"
-FONT_PACKAGE = "fonts-wqy-microhei"
-FONT_CANDIDATES = (
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
-    "/usr/share/fonts/truetype/arphic/uming.ttc",
-)
-FONT_NAME = "BidhallCJKLetter"
-PROBE = "中标通知书结果"
-
 TITLES = {LetterKind.AWARD: "中标通知书", LetterKind.RESULT: "中标结果通知书"}
-
-
-class CJKFontMissing(DomainError):
-    status = 503
-    code = "cjk_font_missing"
 
 
 @dataclass(frozen=True)
@@ -74,36 +54,9 @@ class Addressee:
     uscc: str = ""
 
 
-def _font_path() -> Path | None:
-    configured = os.environ.get(FONT_ENV)
-    for raw in ([configured] if configured else []) + list(FONT_CANDIDATES):
-        path = Path(raw)
-        if not path.is_file():
-            continue
-        try:
-            font = TTFont(FONT_NAME, str(path), subfontIndex=0)
-        except (TTFError, OSError, ValueError):
-            continue
-        if all(ord(ch) in font.face.charToGlyph for ch in PROBE):
-            return path
-    return None
-
-
-@lru_cache(maxsize=1)
-def _font() -> str:
-    path = _font_path()
-    if path is None:
-        raise CJKFontMissing(
-            f"服务器未安装可嵌入的中文字体，无法生成通知书 PDF；请安装 Debian 软件包 {FONT_PACKAGE}"
-            f"（或设置 {FONT_ENV}）/ no embeddable CJK font: install {FONT_PACKAGE}"
-        )
-    pdfmetrics.registerFont(TTFont(FONT_NAME, str(path), subfontIndex=0))
-    return FONT_NAME
-
-
 def render_pdf(kind: LetterKind | str, facts: Mapping[str, Any]) -> bytes:
     """The letter's PDF bytes; the same facts always give the same bytes."""
-    font = _font()
+    font = cjk_font()
     kind = LetterKind(kind)
     zone = ZoneInfo(facts["timezone"])
 

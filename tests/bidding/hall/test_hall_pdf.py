@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from bidding.hall import record_pdf
 from bidhall.demo import BIDDERS
 from tests.support.clients import Client, bearer
+from trading.kernel import pdf
 
 PDFTOTEXT = shutil.which("pdftotext") or "/usr/bin/pdftotext"  # `make test` installs poppler-utils
 
@@ -69,13 +69,13 @@ async def test_no_cjk_font_is_a_clear_503(
     opened_lot: Any, client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     lot = await opened_lot()
-    monkeypatch.setattr(record_pdf, "find_cjk_font", lambda *_a: None)
-    record_pdf._register_font.cache_clear()
+    monkeypatch.setattr(pdf, "find_cjk_font", lambda *_a: None)
+    pdf.cjk_font.cache_clear()
     try:
         r = await client.get(f"/lots/{lot.id}/opening.pdf")
     finally:
         monkeypatch.undo()
-        record_pdf._register_font.cache_clear()
+        pdf.cjk_font.cache_clear()
     assert r.status_code == 503
     assert r.headers["content-type"].startswith("application/problem+json")
     assert "fonts-wqy-microhei" in r.json()["detail"]
@@ -87,5 +87,5 @@ def test_font_search_refuses_cff_fonts(tmp_path: Path) -> None:
     junk = tmp_path / "junk.ttf"
     junk.write_bytes(b"not a font")
     candidates = [str(p) for p in (noto, junk) if p.exists()]
-    assert record_pdf.find_cjk_font(candidates) is None
-    assert record_pdf.find_cjk_font() is not None  # `make test` installs fonts-wqy-microhei
+    assert pdf.find_cjk_font(candidates) is None
+    assert pdf.find_cjk_font() is not None  # `make test` installs fonts-wqy-microhei
