@@ -57,24 +57,8 @@ export function startCountdowns(onClosed) {
   return setInterval(tick, 1000);
 }
 
-/** An ISO time as "YYYY-MM-DD HH:MM:SS" in the given IANA zone (the lot's center's). */
-export function formatTime(iso, zone) {
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat("en-GB", {
-      timeZone: zone || undefined,
-      year: "numeric",
-      month: "2-digit",
-      day: "2-digit",
-      hour: "2-digit",
-      minute: "2-digit",
-      second: "2-digit",
-      hourCycle: "h23",
-    })
-      .formatToParts(new Date(iso))
-      .map((p) => [p.type, p.value]),
-  );
-  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}:${parts.second}`;
-}
+// The one time format (when.js), re-exported for the bidder pages that import ui.js.
+export { formatTime } from "./when.js";
 
 export function statusText(status) {
   return t(`bidder.js.status.${status}`);
