@@ -1,16 +1,16 @@
-"""method checks and tie break (reserved; empty until that work needs a schema change)
+"""after the opening (reserved; empty until that work needs a schema change)
 
-Revision ID: 0020
-Revises: 0019
-Create Date: 2026-12-02 00:20:00
+Revision ID: 0026
+Revises: 0025
+Create Date: 2026-12-02 00:26:00
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-revision: str = "0020"
-down_revision: str | None = "0019"
+revision: str = "0026"
+down_revision: str | None = "0025"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
