@@ -6,10 +6,13 @@ Private keys are raw 32-byte seeds (RFC 8032 / RFC 7748 encodings), public keys 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
+import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +28,15 @@ from crypto.encoding import b64u_decode, b64u_encode
 from crypto.errors import CryptoError, EncodingError, KeyFileError, ParameterError
 
 KEY_FILE_FORMAT = "bidhall-identity"
-KEY_FILE_VERSION = 1
+# Version 2 (written since issue 13): PBKDF2-HMAC-SHA256 + AES-256-GCM, both in WebCrypto, so
+# the browser (static/js/keyfile.js) reads and writes the very same files as the CLI.
+# Version 1 (scrypt, which WebCrypto lacks) is still read, never written.
+KEY_FILE_VERSION = 2
+KEY_FILE_V1_SCRYPT = 1
+PBKDF2_NAME = "PBKDF2-SHA256"
+PBKDF2_ITERATIONS = 600_000  # OWASP 2023 for PBKDF2-HMAC-SHA256
+# Bounds on what a key file may ask for: no weaker than we write, no slower than ~10 s.
+_MIN_PBKDF2, _MAX_PBKDF2 = PBKDF2_ITERATIONS, 20_000_000
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
 # Upper bounds on what a key file may ask for, so a crafted file cannot exhaust memory.
 _MAX_SCRYPT_N, _MAX_SCRYPT_R, _MAX_SCRYPT_P = 2**20, 16, 4
@@ -128,10 +139,19 @@ def _identity_from_private(sign_priv: bytes, enc_priv: bytes) -> Identity:
     )
 
 
-def _derive_file_key(passphrase: str, salt: bytes, n: int, r: int, p: int) -> bytes:
+def _passphrase_bytes(passphrase: str, *, nfc: bool) -> bytes:
     if not isinstance(passphrase, str) or not passphrase:
         raise ParameterError("passphrase must be a non-empty string")
-    return scrypt(passphrase.encode("utf-8"), salt, 32, N=n, r=r, p=p)  # type: ignore[return-value]
+    # Version 2 normalises (NFC) so a passphrase typed on another system or in a browser gives
+    # the same bytes; version 1 files were written without it.
+    return (unicodedata.normalize("NFC", passphrase) if nfc else passphrase).encode("utf-8")
+
+
+@lru_cache(maxsize=32)
+def _pbkdf2(secret: bytes, salt: bytes, iterations: int) -> bytes:
+    # Cached per (passphrase, salt, iterations): the same file opened again in one process (the
+    # platform key at each start, the demo's keys) costs 600,000 rounds only once.
+    return hashlib.pbkdf2_hmac("sha256", secret, salt, iterations, dklen=32)
 
 
 def _key_file_aad(doc: dict[str, Any]) -> bytes:
@@ -141,38 +161,35 @@ def _key_file_aad(doc: dict[str, Any]) -> bytes:
 
 
 def identity_to_key_file(identity: Identity, passphrase: str) -> dict[str, Any]:
-    """The JSON document :func:`save_identity` writes."""
+    """The JSON document :func:`save_identity` writes (version 2, readable in the browser)."""
+    secret = _passphrase_bytes(passphrase, nfc=True)
     salt = get_random_bytes(16)
     nonce = get_random_bytes(12)
     doc: dict[str, Any] = {
         "format": KEY_FILE_FORMAT,
         "version": KEY_FILE_VERSION,
         "public": identity.public().to_dict(),
-        "kdf": {"name": "scrypt", "n": SCRYPT_N, "r": SCRYPT_R, "p": SCRYPT_P},
+        "kdf": {"name": PBKDF2_NAME, "iterations": PBKDF2_ITERATIONS},
         "kdf_salt": b64u_encode(salt),
         "cipher": "AES-256-GCM",
         "nonce": b64u_encode(nonce),
     }
-    key = _derive_file_key(passphrase, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
-    aes = AES.new(key, AES.MODE_GCM, nonce=nonce)
+    aes = AES.new(_pbkdf2(secret, salt, PBKDF2_ITERATIONS), AES.MODE_GCM, nonce=nonce)
     aes.update(_key_file_aad(doc))
     ct, tag = aes.encrypt_and_digest(identity.sign_priv + identity.enc_priv)
     doc["ciphertext"] = b64u_encode(ct + tag)
     return doc
 
 
-def identity_from_key_file(doc: Any, passphrase: str) -> Identity:
-    """Decrypt a key-file document; any failure is a :class:`KeyFileError`."""
-    try:
-        if not isinstance(doc, dict):
-            raise KeyFileError("key file is not a JSON object")
-        if doc.get("format") != KEY_FILE_FORMAT:
-            raise KeyFileError("not a bidhall identity key file")
-        if doc.get("version") != KEY_FILE_VERSION:
-            raise KeyFileError(f"unsupported key file version {doc.get('version')!r}")
-        kdf = doc["kdf"]
+def _file_key(doc: dict[str, Any], passphrase: str) -> bytes:
+    """The AES key of a key file from its KDF parameters, checked against our bounds first."""
+    kdf = doc["kdf"]
+    if not isinstance(kdf, dict) or doc.get("cipher") != "AES-256-GCM":
+        raise KeyFileError("unsupported key file algorithms")
+    salt = b64u_decode(doc["kdf_salt"], what="kdf_salt")
+    if doc["version"] == KEY_FILE_V1_SCRYPT:
         n, r, p = kdf["n"], kdf["r"], kdf["p"]
-        if kdf.get("name") != "scrypt" or doc.get("cipher") != "AES-256-GCM":
+        if kdf.get("name") != "scrypt":
             raise KeyFileError("unsupported key file algorithms")
         if not all(type(v) is int for v in (n, r, p)):
             raise KeyFileError(_WRONG)
@@ -180,15 +197,38 @@ def identity_from_key_file(doc: Any, passphrase: str) -> Identity:
             raise KeyFileError(f"unsupported scrypt N={n}")
         if not (1 <= r <= _MAX_SCRYPT_R and 1 <= p <= _MAX_SCRYPT_P):
             raise KeyFileError(f"unsupported scrypt r={r}, p={p}")
-        salt = b64u_decode(doc["kdf_salt"], what="kdf_salt")
+        secret = _passphrase_bytes(passphrase, nfc=False)
+        return scrypt(secret, salt, 32, N=n, r=r, p=p)  # type: ignore[arg-type,return-value]
+    iterations = kdf.get("iterations")
+    if kdf.get("name") != PBKDF2_NAME or set(kdf) != {"name", "iterations"}:
+        raise KeyFileError("unsupported key file algorithms")
+    if type(iterations) is not int or not _MIN_PBKDF2 <= iterations <= _MAX_PBKDF2:
+        raise KeyFileError(f"unsupported PBKDF2 iterations={iterations!r}")
+    if len(salt) < 16:
+        raise KeyFileError(_WRONG)
+    return _pbkdf2(_passphrase_bytes(passphrase, nfc=True), salt, iterations)
+
+
+def identity_from_key_file(doc: Any, passphrase: str) -> Identity:
+    """Decrypt a key-file document (version 2, or the CLI's older scrypt version 1); any
+    failure is a :class:`KeyFileError`."""
+    try:
+        if not isinstance(doc, dict):
+            raise KeyFileError("key file is not a JSON object")
+        if doc.get("format") != KEY_FILE_FORMAT:
+            raise KeyFileError("not a bidhall identity key file")
+        if doc.get("version") not in (KEY_FILE_V1_SCRYPT, KEY_FILE_VERSION) or isinstance(
+            doc.get("version"), bool
+        ):
+            raise KeyFileError(f"unsupported key file version {doc.get('version')!r}")
         nonce = b64u_decode(doc["nonce"], length=12, what="nonce")
         blob = b64u_decode(doc["ciphertext"], length=64 + 16, what="ciphertext")
         public = PublicIdentity.from_dict(doc["public"])
+        key = _file_key(doc, passphrase)
     except KeyFileError:
         raise
-    except (KeyError, TypeError, CryptoError) as exc:
+    except (KeyError, TypeError, AttributeError, CryptoError) as exc:
         raise KeyFileError(_WRONG) from exc
-    key = _derive_file_key(passphrase, salt, n, r, p)
     aes = AES.new(key, AES.MODE_GCM, nonce=nonce)
     aes.update(_key_file_aad(doc))
     try:

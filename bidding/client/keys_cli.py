@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
@@ -23,7 +24,13 @@ from bidding.client.cli_support import (
 )
 from bidding.client.verify import ApiClient
 from crypto import signing
-from crypto.keys import generate_identity, key_id, save_identity
+from crypto.keys import (
+    KEY_FILE_VERSION,
+    generate_identity,
+    key_id,
+    load_identity,
+    save_identity,
+)
 
 keys_app = typer.Typer(no_args_is_help=True, help="身份密钥 / identity keys")
 
@@ -51,6 +58,27 @@ def keys_new(
     typer.echo(f"已生成密钥 / key file written: {out}")
     typer.echo(f"sign_pub {public['sign_pub']}  ({key_id(identity.sign_pub)})")
     typer.echo(f"enc_pub  {public['enc_pub']}")
+
+
+@keys_app.command("upgrade")
+def keys_upgrade(key: KeyOpt, passphrase_file: PassFileOpt = None) -> None:
+    """Rewrite an older key file (version 1, scrypt) in the current format, which the browser's
+    key page can import too; same keys, same passphrase."""
+    if not key.is_file():
+        raise CliError(f"找不到密钥文件 / key file not found: {key}")
+    passphrase = read_passphrase(passphrase_file)
+    identity = load_identity(key, passphrase)  # KeyFileError: one line
+    with one_line_errors():
+        version = json.loads(key.read_text(encoding="utf-8")).get("version")
+    if version == KEY_FILE_VERSION:
+        typer.echo(f"已是当前格式 / already in the current format (version {version}): {key}")
+        return
+    with one_line_errors():
+        save_identity(identity, key, passphrase)
+    typer.echo(
+        f"已转换为第 {KEY_FILE_VERSION} 版格式，可导入浏览器 / rewritten as version "
+        f"{KEY_FILE_VERSION} (importable in the browser): {key} ({key_id(identity.sign_pub)})"
+    )
 
 
 @keys_app.command("register")

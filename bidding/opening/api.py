@@ -12,6 +12,7 @@ from bidding.opening import desk
 from bidding.opening.flows import release_file_key, release_share, start
 from bidding.opening.models import Opening
 from bidding.opening.schemas import FileKeyIn, OpeningOut, ShareIn
+from bidding.opening.shares import already_released, released_at
 from crypto.custody import CustodyBundle
 from crypto.encoding import b64u_decode
 from crypto.errors import CryptoError
@@ -50,16 +51,20 @@ class OpeningApi(Controller):
             raise Forbidden("您不是本标段的开标密钥保管人 / you hold no key share for this lot")
         key = await db_session.scalar(
             select(PartyKey)
-            .where(PartyKey.user_id == request.user.user_id)
+            .where(PartyKey.user_id == request.user.user_id, PartyKey.revoked_at.is_(None))
             .order_by(PartyKey.id.desc())
         )
         if key is None:
-            raise NotFound("no registered key")
+            raise NotFound("您尚未登记密钥 / you have no registered key")
         try:
             bundle = CustodyBundle.from_dict(lot.custody["bundle"])
             return bundle.share_for(b64u_decode(key.enc_pub, length=32)).to_dict()
         except CryptoError as exc:
-            raise NotFound(f"no share for your current key: {exc}") from exc
+            raise NotFound(
+                "本标段的分片密封给您以前登记的密钥，当前密钥无法打开；开标只需门限数量的开标人释放分片"
+                " / this lot's share is sealed to a key you registered before, not your current"
+                " one; the opening needs only the threshold of custodians"
+            ) from exc
 
     @post("/custody/release", guards=[requires(Role.CUSTODIAN)], status_code=202)
     async def release(
@@ -71,7 +76,12 @@ class OpeningApi(Controller):
         rt: Runtime,
     ) -> OpeningOut:
         """A custodian releases its key share (202): with k shares in, the lot's background job
-        recovers the key and decrypts; progress on the hall's event stream."""
+        recovers the key and decrypts; progress on the hall's event stream. 422 for a body that
+        is not this custodian's share of this lot; 409 before the opening or when released
+        already."""
+        when = await released_at(db_session, lot_id, request.user.user_id)
+        if when is not None:
+            raise already_released(when)
         state = await release_share(rt, lot_id, request.user, data.share)
         return OpeningOut(lot_id=lot_id, state=state)
 

@@ -16,16 +16,21 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+import bidding.opening.custody_messages  # registers the custodian release strings
 import bidding.opening.messages  # noqa: F401  (registers the opening tab's strings)
 from bidding.hall.pages import lot_time
 from bidding.opening import desk, flows
 from bidding.opening.models import ReleasedShare
+from bidding.opening.shares import already_released, released_at
+from crypto.keys import Identity
 from trading.enums import LotState, Role
 from trading.kernel.actor import Actor
 from trading.kernel.clock import Clock
 from trading.kernel.errors import DomainError
+from trading.kernel.i18n import pick_lang, translator
 from trading.kernel.runtime import Runtime
 from trading.kernel.web import check_csrf, page, requires
+from trading.parties.key_pages import key_card
 from trading.projects.desk import DESK_ROLES, acting_lot, center_local, desk_lot
 from trading.projects.models import Lot, Project
 from trading.projects.service import get_lot
@@ -41,7 +46,7 @@ async def _released(session: AsyncSession, lot_id: int) -> list[ReleasedShare]:
 
 @get("/custodian", name="custodian", guards=[requires(Role.CUSTODIAN)])
 async def custodian_home(
-    request: Request[Actor, Any, Any], db_session: AsyncSession, clock: Clock
+    request: Request[Actor, Any, Any], db_session: AsyncSession, clock: Clock, platform: Identity
 ) -> Template:
     actor = request.user
     query = (
@@ -72,6 +77,7 @@ async def custodian_home(
         rows=rows,
         now=clock.now().isoformat(),
         reminders=await desk.my_reminders(db_session, actor),
+        **key_card(request, clock, platform),
     )
 
 
@@ -80,8 +86,9 @@ async def _custodian_page(
     db_session: AsyncSession,
     lot_id: int,
     clock: Clock,
+    platform: Identity,
     *,
-    message: str = "",
+    confirm: bool = False,
     error: str = "",
     status_code: int = 200,
 ) -> Template:
@@ -92,6 +99,7 @@ async def _custodian_page(
             "您不是本标段的开标密钥保管人 / you hold no key share for this lot"
         )
     released = await _released(db_session, lot.id)
+    mine = next((r for r in released if r.custodian_id == actor.user_id), None)
     now = clock.now()
     return page(
         request,
@@ -101,18 +109,16 @@ async def _custodian_page(
         project=lot.project,
         deadline_local=lot_time(lot, lot.bid_deadline),
         zone=lot.project.center.timezone,
-        server_now=now.isoformat(),
         before_deadline=now < lot.bid_deadline,
         released=len(released),
         threshold=int((lot.custody or {}).get("threshold", 0)),
         custodians=len((lot.custody or {}).get("custodians", [])),
-        mine=next((r for r in released if r.custodian_id == actor.user_id), None),
-        mine_at=lot_time(
-            lot, next((r.released_at for r in released if r.custodian_id == actor.user_id), None)
-        ),
+        mine=mine,
+        mine_at=lot_time(lot, mine.released_at if mine else None),
         base_url=str(request.base_url).rstrip("/"),
-        message=message,
+        message=_confirmation(request, lot.state) if confirm and mine else "",
         error=error,
+        **key_card(request, clock, platform, "custody.js."),
     )
 
 
@@ -122,8 +128,21 @@ async def custodian_lot(
     db_session: AsyncSession,
     lot_id: int,
     clock: Clock,
+    platform: Identity,
 ) -> Template:
-    return await _custodian_page(request, db_session, lot_id, clock)
+    confirm = "released" in request.query_params  # back from a release (form or script)
+    return await _custodian_page(request, db_session, lot_id, clock, platform, confirm=confirm)
+
+
+def _confirmation(request: Request[Actor, Any, Any], state: str) -> str:
+    """What a custodian reads once its share is in: where the opening stands, in words (never
+    the raw state), read from the lot itself."""
+    t = translator(pick_lang(request.query_params.get("lang"), request.cookies.get("lang")))
+    if state == LotState.OPENING:
+        return t("custody.confirm_opening")
+    if state == LotState.OPENED:
+        return t("custody.confirm_opened")
+    return t("custody.confirm_other") + t(f"state.{state}")
 
 
 @post(
@@ -137,40 +156,31 @@ async def custodian_release(
     lot_id: int,
     data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
     rt: Runtime,
-) -> Template:
-    """The page's release form: a released share (JSON) pasted by the custodian; the opening
-    runs through the same flow as the API (so the release that completes it gets a tree head)."""
+) -> Template | Redirect:
+    """The page's no-script form: a share opened elsewhere (the CLI, an offline computer) and
+    pasted; the same flow as the API (so the release that completes it gets a tree head)."""
     check_csrf(request, data)
+
+    async def again(error: str, status: int) -> Template:
+        return await _custodian_page(
+            request, db_session, lot_id, rt.clock, rt.platform, error=error, status_code=status
+        )
+
     try:
-        share = json.loads(data.get("share", ""))
-        if not isinstance(share, dict):
-            raise ValueError("not a JSON object")
-        if isinstance(share.get("share"), dict):  # also {"share": {...}}, as the API takes it
-            share = share["share"]
+        when = await released_at(db_session, lot_id, request.user.user_id)
+        if when is not None:
+            raise already_released(when)
+        try:
+            share: Any = json.loads(data.get("share", ""))
+        except ValueError:
+            t = translator(pick_lang(request.query_params.get("lang"), request.cookies.get("lang")))
+            return await again(t("custody.paste_invalid"), 422)
+        if isinstance(share, dict) and isinstance(share.get("share"), dict):
+            share = share["share"]  # also {"share": {...}}, as the API takes it
         state = await flows.release_share(rt, lot_id, request.user, share)
-    except ValueError as exc:
-        return await _custodian_page(
-            request,
-            db_session,
-            lot_id,
-            rt.clock,
-            error=f"密钥分片不是有效的 JSON / the released share is not valid JSON: {exc}",
-            status_code=422,
-        )
     except DomainError as exc:
-        return await _custodian_page(
-            request, db_session, lot_id, rt.clock, error=exc.message, status_code=exc.status
-        )
-    return await _custodian_page(
-        request,
-        db_session,
-        lot_id,
-        rt.clock,
-        message=(
-            f"密钥分片已释放，标段状态：{state}；解密进度见开标大厅"
-            f" / share released; lot state: {state}; decryption progress is shown in the hall"
-        ),
-    )
+        return await again(exc.message, exc.status)
+    return Redirect(f"/custodian/lots/{lot_id}?released={state.value}", status_code=303)
 
 
 # ---- the lot desk's opening tab (center staff) ------------------------------------------------

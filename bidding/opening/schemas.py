@@ -8,7 +8,10 @@ import msgspec
 
 
 class ShareIn(msgspec.Struct, forbid_unknown_fields=True):
-    share: dict[str, Any]
+    """The released share {custody_id, index, share}; checked by the service, so that anything
+    else is a 422 with a sentence rather than a schema error."""
+
+    share: Any = None
 
 
 class OpeningOut(msgspec.Struct):

@@ -1,10 +1,16 @@
-// The "my keys" card: find this browser's keys, compare them with what the platform holds,
-// and let the bidder generate and register keys. Resolves to the usable identity (or null).
+// The "my keys" card (bidders, custodians, experts): find this browser's keys, compare them with
+// what the platform holds, generate and register keys, import the CLI's key file, back the keys
+// up to that same file format. Resolves to the usable identity (or null). Revoking a lost key is
+// the card's plain form (POST /keys/revoke), which works without this script.
 
 import {
   checkSupport,
   createIdentity,
+  exportIdentity,
+  exportable,
   fingerprint,
+  importIdentity,
+  keyFileText,
   keyId,
   loadIdentity,
   matches,
@@ -32,6 +38,27 @@ async function showRegistered(identity, answer) {
   $("key-details").hidden = false;
 }
 
+/** The chosen file's JSON, or an Error with a sentence to show. */
+async function readChosenFile(input) {
+  const file = input.files?.[0];
+  if (!file) throw new Error(t("bidder.js.keys.no_file"));
+  try {
+    return JSON.parse(await file.text());
+  } catch {
+    throw new Error(t("bidder.js.keys.not_json"));
+  }
+}
+
+/** Offer `text` as a download through the card's link (and start it). */
+function offerDownload(link, text, name) {
+  if (link.href) URL.revokeObjectURL(link.href);
+  link.href = URL.createObjectURL(new Blob([text], { type: "application/json" }));
+  link.download = name;
+  link.textContent = name;
+  link.hidden = false;
+  link.click();
+}
+
 /**
  * Wire the keys card. `onChange(identity|null)` is called whenever the usable identity
  * changes (registered on the platform and present in this browser).
@@ -42,17 +69,28 @@ export async function initKeys(onChange) {
   const owner = card.dataset.owner;
   const status = $("key-status");
   const error = $("key-error");
+  const message = $("key-message");
   const generate = $("key-generate");
   const reregister = $("key-register");
+  const buttons = [generate, reregister, $("key-import"), $("key-export")];
   let identity = null;
 
-  const fail = (err) => show(error, err.message || String(err));
+  const fail = (err) => {
+    message.hidden = true;
+    show(error, err.message || String(err));
+  };
+  const say = (text) => {
+    error.hidden = true;
+    show(message, text);
+  };
 
   async function refresh() {
-    error.hidden = true;
     generate.hidden = reregister.hidden = true;
     identity = await loadIdentity(owner);
     const registered = await registeredKeys();
+    $("key-export-box").hidden = !identity;
+    $("key-lost").hidden = !registered;
+    card.dataset.keyId = registered ? String(registered.key_id) : "";
     if (identity && matches(identity, registered)) {
       status.textContent = t("bidder.js.key_ok");
       status.dataset.state = "ok";
@@ -66,29 +104,63 @@ export async function initKeys(onChange) {
       status.dataset.state = "unregistered";
       reregister.hidden = false;
     } else {
-      status.textContent = registered ? t("bidder.js.key_other") : t("bidder.js.key_none");
+      status.textContent = registered ? t("bidder.js.keys.other") : t("bidder.js.key_none");
       status.dataset.state = registered ? "other" : "none";
     }
+    // Keys registered elsewhere: importing them is the way; new keys would revoke them.
+    generate.className = registered ? "" : "primary";
+    if (registered && !identity) $("key-import-box").open = true;
     generate.hidden = false;
     onChange?.(null);
     return null;
   }
 
-  async function register(make) {
-    generate.disabled = reregister.disabled = true;
+  async function busy(run) {
+    for (const b of buttons) b.disabled = true;
     try {
-      const id = make ? await createIdentity(owner) : identity;
-      await registerIdentity(id);
-      await refresh();
+      await run();
     } catch (err) {
       fail(err);
     } finally {
-      generate.disabled = reregister.disabled = false;
+      for (const b of buttons) b.disabled = false;
     }
   }
 
-  generate.addEventListener("click", () => register(true));
-  reregister.addEventListener("click", () => register(false));
+  generate.addEventListener("click", () =>
+    busy(async () => {
+      await registerIdentity(await createIdentity(owner));
+      await refresh();
+    }),
+  );
+  reregister.addEventListener("click", () =>
+    busy(async () => {
+      await registerIdentity(identity);
+      await refresh();
+    }),
+  );
+  $("key-import").addEventListener("click", () =>
+    busy(async () => {
+      const doc = await readChosenFile($("key-import-file"));
+      say(t("bidder.js.keys.working"));
+      await importIdentity(owner, doc, $("key-import-pass").value);
+      $("key-import-pass").value = "";
+      await refresh();
+      say(t("bidder.js.keys.imported"));
+    }),
+  );
+  $("key-export").addEventListener("click", () =>
+    busy(async () => {
+      if (!exportable(identity)) throw new Error(t("bidder.js.keys.not_exportable"));
+      const pass = $("key-export-pass").value;
+      if (pass !== $("key-export-pass2").value) throw new Error(t("bidder.js.keys.mismatch"));
+      say(t("bidder.js.keys.working"));
+      const doc = await exportIdentity(identity, pass);
+      $("key-export-pass").value = $("key-export-pass2").value = "";
+      const name = `bidhall-${(await keyId(identity.signPub)).replace(":", "-")}.key`;
+      offerDownload($("key-export-link"), keyFileText(doc), name);
+      say(`${t("bidder.js.keys.exported")} ${name}`);
+    }),
+  );
   try {
     await checkSupport();
     return await refresh();

@@ -1,19 +1,27 @@
-// The bidder's keys, made and kept in its own browser.
+// A party's keys (bidder, custodian, expert), kept in its own browser.
 //
-// Ed25519 signs submissions; X25519 receives the "bidder" stanza of its own envelopes (for
-// bidder-side decryption at the opening). Both private keys are generated NON-EXTRACTABLE
-// and stored as CryptoKey objects in IndexedDB: scripts can use them but never read their
-// bytes, and they never leave this browser profile. Only the public halves are registered
-// with the platform (PUT /api/v1/me/keys), which answers with its certificate.
+// Ed25519 signs (submissions, declarations); X25519 receives what is sealed to the party (the
+// "bidder" stanza of its own envelopes, a custodian's key share). The private keys are
+// CryptoKey objects in IndexedDB: only the public halves are registered with the platform
+// (PUT /api/v1/me/keys), which answers with its certificate.
 //
-// Consequence worth saying out loud: clearing the site data loses the keys. The bidder then
-// registers new ones (the platform revokes the old ones); bids already sealed to the old
-// X25519 key can still be opened by the custodians at the opening.
+// One key file for the CLI and the browser (keyfile.js, crypto/keys.py): a key made by
+// `bidhall keys new` is imported here with its passphrase, and keys made here are exported
+// (backed up) to that same passphrase-encrypted file. Being exportable is the price of a
+// backup: a script running in this origin could export them too, which is what the strict CSP
+// (no inline or foreign script) is there to prevent. Keys created by an older version of this
+// page are non-extractable and cannot be backed up; the page says so.
+//
+// Clearing the site data without a backup loses the keys: revoke them and register new ones
+// before the bid deadline (bidder_keys.html explains what that means for sealed bids).
 
 import { toB64u, toHex } from "./bytes.js";
 import { api } from "./api.js";
 import { ed25519Supported } from "./signatures.js";
 import { sha256 } from "./sha256.js";
+import { openKeyFile, writeKeyFile } from "./keyfile.js";
+
+export { KeyFileError, keyFileText, openKeyFile } from "./keyfile.js";
 
 const DB_NAME = "bidhall-keys";
 const STORE = "identities";
@@ -72,21 +80,65 @@ export function loadIdentity(owner) {
   return tx("readonly", (store) => store.get(owner)).then((found) => found ?? null);
 }
 
-/** Generate a fresh non-extractable key pairs and store it (replacing any older one). */
-export async function createIdentity(owner) {
-  await checkSupport();
-  const sign = await crypto.subtle.generateKey({ name: "Ed25519" }, false, ["sign", "verify"]);
-  const enc = await crypto.subtle.generateKey({ name: "X25519" }, false, ["deriveBits"]);
+async function store(owner, keys, source) {
   const identity = {
     owner,
-    signPriv: sign.privateKey,
-    signPub: new Uint8Array(await crypto.subtle.exportKey("raw", sign.publicKey)),
-    encPriv: enc.privateKey,
-    encPub: new Uint8Array(await crypto.subtle.exportKey("raw", enc.publicKey)),
+    signPriv: keys.signPriv,
+    signPub: keys.signPub,
+    encPriv: keys.encPriv,
+    encPub: keys.encPub,
+    source, // "generated" | "imported"
     createdAt: new Date().toISOString(),
   };
   await tx("readwrite", (store) => store.put(identity));
   return identity;
+}
+
+/** Generate fresh (exportable) key pairs and store them, replacing any older ones. */
+export async function createIdentity(owner) {
+  await checkSupport();
+  const sign = await crypto.subtle.generateKey({ name: "Ed25519" }, true, ["sign", "verify"]);
+  const enc = await crypto.subtle.generateKey({ name: "X25519" }, true, ["deriveBits"]);
+  return store(
+    owner,
+    {
+      signPriv: sign.privateKey,
+      signPub: new Uint8Array(await crypto.subtle.exportKey("raw", sign.publicKey)),
+      encPriv: enc.privateKey,
+      encPub: new Uint8Array(await crypto.subtle.exportKey("raw", enc.publicKey)),
+    },
+    "generated",
+  );
+}
+
+/**
+ * Import a key file (parsed JSON, as `bidhall keys new` or exportKeyFile writes it) into this
+ * browser for `owner`, replacing any keys stored here. Throws KeyFileError (code "wrong",
+ * "old", "format") with a sentence to show.
+ */
+export async function importIdentity(owner, doc, passphrase) {
+  await checkSupport();
+  return store(owner, await openKeyFile(doc, passphrase, { extractable: true }), "imported");
+}
+
+/** The keys as a passphrase-encrypted key file document (the CLI's format). */
+export function exportIdentity(identity, passphrase) {
+  return writeKeyFile(identity, passphrase);
+}
+
+/** Whether these keys can be backed up (keys from older versions of this page cannot). */
+export function exportable(identity) {
+  return Boolean(identity?.signPriv?.extractable && identity?.encPriv?.extractable);
+}
+
+/** Forget the keys stored in this browser for `owner` (after revoking them). */
+export function forgetIdentity(owner) {
+  return tx("readwrite", (store) => store.delete(owner));
+}
+
+/** Revoke one of the caller's own registered keys (by its key_id); returns the answer. */
+export function revokeKey(keyId) {
+  return api("POST", `/api/v1/me/keys/${encodeURIComponent(keyId)}/revoke`);
 }
 
 export function publicKeys(identity) {

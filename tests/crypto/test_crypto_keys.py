@@ -10,6 +10,8 @@ from crypto.errors import EncodingError, KeyFileError
 from crypto.keys import (
     PublicIdentity,
     generate_identity,
+    identity_from_key_file,
+    identity_to_key_file,
     key_id,
     load_identity,
     save_identity,
@@ -47,7 +49,9 @@ def test_save_load(tmp_path: Path) -> None:
     save_identity(ident, path, "correct horse 电池")
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     doc = json.loads(path.read_text())
-    assert doc["kdf"] == {"name": "scrypt", "n": 2**15, "r": 8, "p": 1}
+    assert doc["version"] == 2
+    assert doc["kdf"] == {"name": "PBKDF2-SHA256", "iterations": 600_000}
+    assert doc["cipher"] == "AES-256-GCM"
     assert ident.sign_priv.hex() not in path.read_text()
     loaded = load_identity(path, "correct horse 电池")
     assert loaded == ident
@@ -69,7 +73,8 @@ def test_wrong_passphrase(tmp_path: Path) -> None:
             + d["ciphertext"][-1]
         ),
         lambda d: d.update(public=generate_identity().public().to_dict()),
-        lambda d: d["kdf"].update(n=2**14),
+        lambda d: d["kdf"].update(iterations=700_000),
+        lambda d: d.update(version=1),
         lambda d: d.update(nonce="A" * 16),
         lambda d: d.pop("kdf_salt"),
         lambda d: d.update(ciphertext="@@"),
@@ -85,14 +90,68 @@ def test_tampered_key_file(tmp_path: Path, mutate: Callable[[dict], None]) -> No
         load_identity(path, "pw")
 
 
-def test_hostile_kdf_params_refused(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("kdf", "why"),
+    [
+        ({"name": "PBKDF2-SHA256", "iterations": 10**9}, "unsupported PBKDF2 iterations"),
+        ({"name": "PBKDF2-SHA256", "iterations": 1000}, "unsupported PBKDF2 iterations"),
+        ({"name": "PBKDF2-SHA256", "iterations": True}, "unsupported PBKDF2 iterations"),
+        ({"name": "PBKDF2-SHA1", "iterations": 600_000}, "unsupported key file algorithms"),
+        ({"name": "PBKDF2-SHA256", "iterations": 600_000, "x": 1}, "unsupported key file alg"),
+    ],
+)
+def test_hostile_kdf_params_refused(tmp_path: Path, kdf: dict, why: str) -> None:
     path = tmp_path / "me.key"
     save_identity(generate_identity(), path, "pw")
     doc = json.loads(path.read_text())
-    doc["kdf"]["n"] = 2**30
+    doc["kdf"] = kdf
     path.write_text(json.dumps(doc))
-    with pytest.raises(KeyFileError, match="unsupported scrypt"):
+    with pytest.raises(KeyFileError, match=why):
         load_identity(path, "pw")
+
+
+# Written by the CLI before issue 13 (scrypt N=2^15, r=8, p=1): such files must keep opening.
+V1_FILE = Path(__file__).parent / "vectors" / "identity-v1-scrypt.json"
+V1_PASSPHRASE = "old cli passphrase 旧口令"
+V1_PUBLIC = {
+    "sign_pub": "Hq2DqDxKq0M-8jv6KnaA1Q1i_QnjrSjjropa-h-eEvY",
+    "enc_pub": "SN4EfpwPO7HZW0gVXe01KjJoPlMvrJUNHywU_8_LmiA",
+}
+
+
+def test_old_scrypt_key_file_still_opens() -> None:
+    ident = load_identity(V1_FILE, V1_PASSPHRASE)
+    assert ident.public().to_dict() == V1_PUBLIC
+    with pytest.raises(KeyFileError, match="wrong passphrase"):
+        load_identity(V1_FILE, V1_PASSPHRASE + "x")
+
+
+def test_old_scrypt_hostile_params_refused(tmp_path: Path) -> None:
+    doc = json.loads(V1_FILE.read_text())
+    doc["kdf"]["n"] = 2**30
+    with pytest.raises(KeyFileError, match="unsupported scrypt"):
+        identity_from_key_file(doc, V1_PASSPHRASE)
+
+
+def test_old_file_rewritten_in_the_new_format_keeps_the_keys(tmp_path: Path) -> None:
+    old = load_identity(V1_FILE, V1_PASSPHRASE)
+    save_identity(old, tmp_path / "new.key", "a new passphrase")
+    assert json.loads((tmp_path / "new.key").read_text())["version"] == 2
+    assert load_identity(tmp_path / "new.key", "a new passphrase") == old
+
+
+def test_passphrase_is_unicode_normalised() -> None:
+    # "é" typed as one code point (NFC) or as e + combining accent (NFD): the same passphrase.
+    ident = generate_identity()
+    doc = identity_to_key_file(ident, "caf\u00e9 口令")
+    assert identity_from_key_file(doc, "cafe\u0301 口令") == ident
+
+
+def test_unknown_version_refused() -> None:
+    doc = identity_to_key_file(generate_identity(), "pw")
+    for version in (3, "2", True, None):
+        with pytest.raises(KeyFileError, match="unsupported key file version"):
+            identity_from_key_file({**doc, "version": version}, "pw")
 
 
 def test_not_json(tmp_path: Path) -> None:

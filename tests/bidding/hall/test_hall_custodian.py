@@ -87,14 +87,19 @@ async def test_custodian_sees_its_lots_and_release_waits_for_the_deadline(
     bad = await client.post(
         f"/custodian/lots/{lot.id}/release", data={"_csrf": csrf, "share": forged}, headers=HTML
     )
-    assert bad.status_code == 422 and "malformed key share" in bad.text
+    assert bad.status_code == 422 and "not a released key share" in bad.text
     assert await released_count(rt, lot.id) == 0
 
     ok = await client.post(
         f"/custodian/lots/{lot.id}/release", data={"_csrf": csrf, "share": share}, headers=HTML
     )
-    assert ok.status_code == 200, ok.text
-    assert "share released" in ok.text and 'id="progress">1 / 2<' in ok.text
+    assert ok.status_code == 200, ok.text  # after the redirect (POST, then GET)
+    assert "已提交，开标进行中" in ok.text and 'id="progress">1 / 2<' in ok.text
+    assert await released_count(rt, lot.id) == 1
+    twice = await client.post(
+        f"/custodian/lots/{lot.id}/release", data={"_csrf": csrf, "share": share}, headers=HTML
+    )
+    assert twice.status_code == 409 and "已于" in twice.text and "released your share" in twice.text
     assert await released_count(rt, lot.id) == 1
 
 
