@@ -1,4 +1,4 @@
-"""Auth JSON API: bearer tokens and bidder self-registration."""
+"""Auth JSON API: bearer tokens and sign-up."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from litestar.openapi import ResponseSpec
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from trading.auth import service as auth
+from trading.auth import signup
 from trading.kernel.clock import Clock
 from trading.kernel.config import Settings
 from trading.kernel.errors import DomainError
@@ -21,20 +22,21 @@ class TokenIn(msgspec.Struct, forbid_unknown_fields=True):
     password: Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
 
 
-class BidderSignupIn(msgspec.Struct, forbid_unknown_fields=True):
-    org_name: Annotated[str, msgspec.Meta(min_length=2, max_length=200)]
-    uscc: Annotated[str, msgspec.Meta(min_length=18, max_length=18)]
-    username: Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9_.-]{2,63}$")]
-    password: Annotated[str, msgspec.Meta(min_length=10, max_length=256)]
+class SignUpIn(msgspec.Struct, forbid_unknown_fields=True):
+    username: Annotated[str, msgspec.Meta(max_length=64)]
+    password: Annotated[str, msgspec.Meta(max_length=256)]
     display_name: Annotated[str, msgspec.Meta(max_length=200)] = ""
-    sme: bool = False
+    phone: Annotated[str, msgspec.Meta(max_length=32)] = ""
+    email: Annotated[str, msgspec.Meta(max_length=200)] = ""
+    # A company's invitation code: the account joins that company at once.
+    invitation: Annotated[str, msgspec.Meta(max_length=64)] = ""
 
 
-class BidderSignupOut(msgspec.Struct):
+class SignUpOut(msgspec.Struct):
     user_id: int
     username: str
-    org_id: int
-    uscc: str
+    org_id: int | None
+    roles: list[str]
 
 
 class TokenOut(msgspec.Struct):
@@ -94,28 +96,26 @@ class AuthApi(Controller):
         )
         return Response(TokenOut(token=token, roles=user.roles), status_code=201)
 
-    @post("/bidders", status_code=201)
-    async def register_bidder(
+    @post("/signup", status_code=201)
+    async def sign_up(
         self,
         request: Request[Any, Any, Any],
         db_session: AsyncSession,
-        data: BidderSignupIn,
+        data: SignUpIn,
         clock: Clock,
-    ) -> BidderSignupOut:
-        """A bidder registers once and may then bid in any center's lots."""
-        user, org = await auth.register_bidder(
+    ) -> SignUpOut:
+        """Create an account. Without an invitation it acts for no company: claim one with
+        POST /api/v1/me/claims (a center reviews it; only an approved claim gives bidder
+        rights). With an invitation code it joins the inviting company as a bidder."""
+        user, _ = await signup.sign_up(
             db_session,
-            org_name=data.org_name,
-            uscc=data.uscc,
-            sme=data.sme,
-            username=data.username,
-            password=data.password,
-            display_name=data.display_name or data.org_name,
+            signup.SignUp(data.username, data.password, data.display_name, data.phone, data.email),
             ip=client_ip(request),
             now=clock.now(),
+            invitation=data.invitation,
         )
-        return BidderSignupOut(
-            user_id=user.id, username=user.username, org_id=org.id, uscc=org.uscc
+        return SignUpOut(
+            user_id=user.id, username=user.username, org_id=user.org_id, roles=user.roles
         )
 
 

@@ -17,7 +17,13 @@ class User(IdMixin, Base):
     display_name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(256))
     roles: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The company the user acts for: set only by an approved claim or an accepted invitation
+    # (trading/parties/claims.py, company.py), cleared when the company removes the user.
     org_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("organization.id"))
+    # The company's administrator (its approved claimant): invites and removes its users.
+    org_admin: Mapped[bool] = mapped_column(default=False)
+    phone: Mapped[str] = mapped_column(String(32), default="")
+    email: Mapped[str] = mapped_column(String(200), default="")
     # Staff and supervisors act within a center (supervisors: its whole subtree).
     center_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("center.id"))
     active: Mapped[bool] = mapped_column(default=True)

@@ -11,6 +11,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from trading.auth import service as auth
+from trading.auth import signup_pages
 from trading.kernel.actor import Actor
 from trading.kernel.clock import Clock
 from trading.kernel.config import Settings
@@ -83,4 +84,4 @@ async def logout(
     return response
 
 
-ROUTES = [login_form, login, logout]
+ROUTES = [login_form, login, logout, *signup_pages.ROUTES]

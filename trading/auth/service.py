@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import math
+import re
 import secrets
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -19,11 +20,9 @@ from trading.auth.models import ApiToken, SignInThrottle, User, WebSession
 from trading.auth.passwords import DUMMY_HASH, hash_password, off_loop, verify_password
 from trading.enums import Role
 from trading.kernel.actor import Actor
-from trading.kernel.codes import CodeError, validate_uscc
 from trading.kernel.config import Settings
 from trading.kernel.db import writing
 from trading.kernel.errors import Conflict, TooManyRequests, Unauthorized, ValidationFailed
-from trading.parties.models import Organization
 
 TOKEN_PREFIX = "bh_"
 
@@ -43,9 +42,21 @@ def actor_for(user: User, ip: str = "") -> Actor:
     )
 
 
-def _check_password(password: str) -> None:
+def check_password(password: str) -> None:
     if len(password) < 10:
         raise ValidationFailed("password: 密码至少10位 / at least 10 characters")
+
+
+USERNAME = re.compile(r"[a-z0-9][a-z0-9_.-]{2,63}")
+
+
+def check_username(username: str) -> str:
+    if not USERNAME.fullmatch(username):
+        raise ValidationFailed(
+            "username: 3–64位小写字母、数字、点、横线或下划线，以字母或数字开头 / 3–64 lower-case"
+            " letters, digits, '.', '-' or '_', starting with a letter or digit"
+        )
+    return username
 
 
 async def create_user(
@@ -59,22 +70,38 @@ async def create_user(
     org_id: int | None = None,
     center_id: int | None = None,
     password_hash: str | None = None,
+    org_admin: bool | None = None,
+    phone: str = "",
+    email: str = "",
 ) -> User:
     """Create an account inside the caller's write transaction. A caller that can hash first
-    passes `password_hash` (of `password`), so scrypt does not run inside its transaction."""
+    passes `password_hash` (of `password`), so scrypt does not run inside its transaction.
+    `org_admin` None: the first bidder account of a company administers it (seeded ones)."""
     role_list = sorted(set(roles))
     unknown = [r for r in role_list if r not in Role.__members__.values()]
     if unknown:
         raise ValidationFailed(f"roles: 未知角色 {unknown} / unknown roles")
-    _check_password(password)
+    check_password(password)
     if await session.scalar(select(User.id).where(User.username == username)) is not None:
         raise Conflict(f"username: {username} 已存在 / already taken")
+    if org_admin is None:
+        org_admin = (
+            org_id is not None
+            and Role.BIDDER in role_list
+            and await session.scalar(
+                select(User.id).where(User.org_id == org_id, User.org_admin.is_(True)).limit(1)
+            )
+            is None
+        )
     user = User(
         username=username,
         display_name=display_name,
         password_hash=password_hash or await off_loop(hash_password, password),
         roles=role_list,
         org_id=org_id,
+        org_admin=org_admin,
+        phone=phone,
+        email=email,
         center_id=center_id,
         created_at=now,
     )
@@ -374,50 +401,3 @@ async def api_token_user(session: AsyncSession, token: str, *, now: datetime) ->
         .where(ApiToken.token_hash == token_hash(token), ApiToken.expires_at > now)
     )
     return user if user is not None and user.active else None
-
-
-async def register_bidder(
-    session: AsyncSession,
-    *,
-    org_name: str,
-    uscc: str,
-    sme: bool,
-    username: str,
-    password: str,
-    display_name: str,
-    ip: str,
-    now: datetime,
-) -> tuple[User, Organization]:
-    """Self-registration of a bidder organization and its first account, in one transaction."""
-    try:
-        code = validate_uscc(uscc)
-    except CodeError as exc:
-        raise ValidationFailed(f"uscc: {exc}") from exc
-    _check_password(password)
-    password_hash = await off_loop(hash_password, password)  # before the write lock is taken
-    async with writing(session):
-        if await session.scalar(select(Organization.id).where(Organization.uscc == code)):
-            raise Conflict(f"uscc: {code} 已注册 / already registered")
-        org = Organization(name=org_name.strip(), uscc=code, sme=sme, created_at=now)
-        session.add(org)
-        await session.flush()
-        user = await create_user(
-            session,
-            username=username,
-            password=password,
-            display_name=display_name,
-            roles=[Role.BIDDER],
-            now=now,
-            org_id=org.id,
-            password_hash=password_hash,
-        )
-        await audit.append(
-            session,
-            actor_for(user, ip),
-            "party.register_bidder",
-            "organization",
-            org.id,
-            at=now,
-            detail={"uscc": code, "username": username},
-        )
-    return user, org

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, get, put
+from litestar import Controller, Request, get, post, put
 from litestar.params import Parameter
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,8 +20,14 @@ from trading.kernel.actor import Actor
 from trading.kernel.clock import Clock
 from trading.kernel.errors import NotFound, Unauthorized
 from trading.kernel.web import MAX_ID, requires
+from trading.parties import claims_api
 from trading.parties import service as parties
 from trading.parties.models import PartyKey
+
+
+class KeyRevokedOut(msgspec.Struct):
+    key_id: int
+    revoked_at: str
 
 
 class KeysIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -85,6 +91,23 @@ class KeysApi(Controller):
             raise NotFound("尚未登记公钥 / no keys registered yet")
         return _out(key, platform)
 
+    @post("/{key_id:int}/revoke", status_code=200)
+    async def revoke(
+        self,
+        request: Request[Actor, Any, Any],
+        db_session: AsyncSession,
+        key_id: int,
+        clock: Clock,
+    ) -> KeyRevokedOut:
+        """Revoke one of the caller's own keys (lost or exposed): submissions signed with it are
+        refused from now on; register new keys before the bid deadline (PUT /api/v1/me/keys).
+        Bids already sealed stay sealed to the lot's opening key as well: the custodians' shares
+        open them at the opening. 404 for a key that is not the caller's, 409 if already revoked."""
+        _signed_in(request.user)
+        now = clock.now()
+        key = await parties.revoke_key(db_session, request.user, key_id, now=now)
+        return KeyRevokedOut(key_id=key.id, revoked_at=now.isoformat())
+
 
 @get("/api/v1/platform/key", tags=["platform"])
 async def platform_key(platform: Identity) -> dict[str, str]:
@@ -129,4 +152,4 @@ async def organizations(
     )
 
 
-ROUTES = [KeysApi, platform_key, organizations]
+ROUTES = [KeysApi, platform_key, organizations, *claims_api.ROUTES]

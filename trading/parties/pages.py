@@ -13,6 +13,7 @@ import trading.parties.messages  # noqa: F401  (registers the directory's string
 from trading.enums import Role
 from trading.kernel.actor import Actor
 from trading.kernel.web import MAX_ID, page, requires
+from trading.parties import claim_pages, company_pages
 from trading.parties import service as parties
 
 PAGE_SIZE = 50
@@ -32,4 +33,4 @@ async def orgs_page(
     return page(request, "center/orgs.html", q=q.strip(), found=found, page_no=page_no, pages=pages)
 
 
-ROUTES: list[Any] = [orgs_page]
+ROUTES: list[Any] = [orgs_page, *claim_pages.ROUTES, *company_pages.ROUTES]

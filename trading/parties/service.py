@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crypto.errors import CryptoError
@@ -14,9 +14,12 @@ from crypto.keys import PublicIdentity
 from crypto.signing import certify
 from trading.audit import service as audit
 from trading.kernel.actor import Actor
-from trading.kernel.db import writing
-from trading.kernel.errors import Forbidden, ValidationFailed
+from trading.kernel.db import advisory_lock, writing
+from trading.kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from trading.parties.models import Organization, PartyKey
+
+# Per-user advisory lock keys ("KEY" << 40): registering and revoking a user's keys serialise.
+KEYS_LOCK_BASE = 0x4B4559 << 40
 
 
 async def register_keys(
@@ -46,6 +49,7 @@ async def register_keys(
         },
     )
     async with writing(session):
+        await advisory_lock(session, KEYS_LOCK_BASE + actor.user_id)  # one current key per user
         old = await session.scalars(
             select(PartyKey).where(PartyKey.user_id == actor.user_id, PartyKey.revoked_at.is_(None))
         )
@@ -63,6 +67,47 @@ async def register_keys(
             session, actor, "keys.register", "user", actor.user_id, at=now, detail=keys
         )
     return party_key
+
+
+async def revoke_key(
+    session: AsyncSession, actor: Actor, key_id: int, *, now: datetime
+) -> PartyKey:
+    """A party revokes one of its own keys (lost or exposed): from now on nothing signed with
+    it is accepted and nothing new is sealed to it. Another user's key is "not found"."""
+    if actor.user_id is None:
+        raise Forbidden("请先登录 / sign in first")
+    async with writing(session):
+        await advisory_lock(session, KEYS_LOCK_BASE + actor.user_id)
+        # Compare-and-set: of two racing revocations exactly one changes the row.
+        done = await session.execute(
+            update(PartyKey)
+            .where(
+                PartyKey.id == key_id,
+                PartyKey.user_id == actor.user_id,
+                PartyKey.revoked_at.is_(None),
+            )
+            .values(revoked_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        key = await session.scalar(
+            select(PartyKey)
+            .where(PartyKey.id == key_id, PartyKey.user_id == actor.user_id)
+            .execution_options(populate_existing=True)
+        )
+        if key is None:
+            raise NotFound("没有这把密钥 / no such key of yours")
+        if done.rowcount != 1:  # type: ignore[attr-defined]
+            raise Conflict("该密钥已被吊销 / this key is already revoked")
+        await audit.append(
+            session,
+            actor,
+            "keys.revoke",
+            "user",
+            actor.user_id,
+            at=now,
+            detail={"key_id": key.id, "sign_pub": key.sign_pub, "enc_pub": key.enc_pub},
+        )
+    return key
 
 
 # ---- the organization directory --------------------------------------------------------------

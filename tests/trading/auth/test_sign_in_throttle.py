@@ -25,7 +25,6 @@ from trading.auth.models import SignInThrottle
 from trading.auth.passwords import HASHING_POOL, HASHING_WORKERS
 from trading.auth.service import MAX_DELAY, throttle_address
 from trading.kernel.clock import FixedClock
-from trading.kernel.codes import uscc_check_char
 from trading.kernel.runtime import Runtime
 
 OWNER = "custodian-450100-1"  # a key custodian: locking them out would stall an opening
@@ -212,16 +211,10 @@ async def test_password_hashing_leaves_the_event_loop_serving(rt: Runtime) -> No
     try:
         async with served(rt) as client_from:
             home = client_from(HOME)
-            body17 = "91440300MA5FXY12W"
-            signup = {
-                "org_name": "深圳新投标科技有限公司",
-                "uscc": body17 + uscc_check_char(body17),
-                "username": "newbidder",
-                "password": "a-long-password-1",
-            }
+            signup = {"username": "newbidder", "password": "a-long-password-1"}
             pending = [
                 asyncio.create_task(sign_in(home, DEMO_PASSWORD)),
-                asyncio.create_task(home.post("/api/v1/auth/bidders", json=signup)),
+                asyncio.create_task(home.post("/api/v1/auth/signup", json=signup)),
             ]
             # Readiness poll (bounded): until both scrypt jobs queue behind the held workers.
             for _ in range(2000):
