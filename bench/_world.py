@@ -29,6 +29,7 @@ from sqlalchemy.engine import make_url
 
 import trading.auth.service as auth_service
 from bidhall.demo import LotPlanDemo, demo_uscc, register_and_publish, seed
+from bidhall.demo.steps import enrol
 from bidhall.migrate import upgrade
 from crypto.keys import Identity, generate_identity
 from trading.auth.service import actor_for, create_user, issue_api_token
@@ -293,9 +294,16 @@ async def issue_tokens(rt: Runtime, bidders: Sequence[Bidder], now: datetime) ->
 
 
 async def publish_lot(
-    rt: Runtime, n_bidders: int, *, issued: datetime, deadline: datetime, sandbox: bool
+    rt: Runtime,
+    bidders: Sequence[Bidder],
+    *,
+    issued: datetime,
+    deadline: datetime,
+    sandbox: bool,
 ) -> Lot:
-    """One open-tender construction lot in center 450100, published through the services."""
+    """One open-tender construction lot in center 450100, published through the services, the
+    bidders registered (报名) with their security lodged: submission refuses them otherwise."""
+    n_bidders = len(bidders)
     plan = LotPlanDemo(
         center="450100",
         title=f"压测项目：{n_bidders}家投标人" + ("（演练）" if sandbox else ""),
@@ -307,7 +315,9 @@ async def publish_lot(
         prices={},
         sandbox=sandbox,
     )
-    return await register_and_publish(rt, plan, issued=issued, deadline=deadline)
+    lot = await register_and_publish(rt, plan, issued=issued, deadline=deadline)
+    await enrol(rt, lot, [b.username for b in bidders])
+    return lot
 
 
 def bench_price(i: int) -> str:

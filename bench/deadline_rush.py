@@ -461,7 +461,9 @@ async def run(args: argparse.Namespace, tmp: Path, procs: Processes) -> int:
         issued = clock.now()
         deadline = issued + timedelta(seconds=setup + before + window)
         with watch.phase("publish sandbox lot"):
-            lot = await publish_lot(world.rt, n, issued=issued, deadline=deadline, sandbox=True)
+            lot = await publish_lot(
+                world.rt, bidders, issued=issued, deadline=deadline, sandbox=True
+            )
         assert lot.opening_pub is not None
         deadline = lot.bid_deadline
         say(

@@ -170,7 +170,11 @@ async def run(args: argparse.Namespace, tmp: Path) -> int:
         )
         with watch.phase("publish lot (21-day bid period)"):
             lot = await publish_lot(
-                rt, n, issued=clock.now(), deadline=clock.now() + timedelta(days=21), sandbox=False
+                rt,
+                bidders,
+                issued=clock.now(),
+                deadline=clock.now() + timedelta(days=21),
+                sandbox=False,
             )
         assert lot.opening_pub is not None and lot.custody is not None
         clock.advance(timedelta(days=1))

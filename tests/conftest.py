@@ -7,7 +7,7 @@ import asyncio
 import itertools
 import os
 import shutil
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from bidhall.demo import LotPlanDemo, register_and_publish, seed, submit_bids
+from bidhall.demo.steps import enrol as enrol_bidders
 from bidhall.migrate import upgrade
 from tests.support.clients import Client, Ran, app_client, run_cli
 from trading.enums import Category, Method
@@ -134,6 +135,7 @@ def clock(rt: Runtime) -> FixedClock:
 # ---- building blocks for platform tests (real services, real crypto) ---------------------------
 
 PRICES = {"bidder-1": "9100000.00", "bidder-2": "8950000.00", "bidder-3": "9230000.00"}
+DEMO_BIDDERS = ("bidder-1", "bidder-2", "bidder-3", "bidder-4")
 
 
 def construction_plan(**changes: Any) -> LotPlanDemo:
@@ -152,13 +154,18 @@ def construction_plan(**changes: Any) -> LotPlanDemo:
 
 @pytest.fixture
 def publish_lot(rt: Runtime, clock: FixedClock) -> Any:
-    """Register and publish a lawful construction lot: issued now, deadline 21 days later."""
+    """Register and publish a lawful construction lot: issued now, deadline 21 days later.
 
-    async def make(**changes: Any) -> Lot:
+    The demo bidders then register (报名) and lodge the lot's bid security, as submission
+    requires; `enrol=("bidder-1",)` names fewer, `enrol=()` none."""
+
+    async def make(enrol: Iterable[str] = DEMO_BIDDERS, **changes: Any) -> Lot:
         plan = construction_plan(**changes)
-        return await register_and_publish(
+        lot = await register_and_publish(
             rt, plan, issued=clock.now(), deadline=clock.now() + timedelta(days=21)
         )
+        await enrol_bidders(rt, lot, enrol)
+        return lot
 
     return make
 

@@ -11,7 +11,7 @@ from litestar.response import Stream
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.participation import service as participation
-from bidding.participation.models import Question
+from bidding.participation.models import BidSecurity, Question
 from bidding.participation.schemas import (
     AmendmentIn,
     AmendmentOut,
@@ -23,7 +23,9 @@ from bidding.participation.schemas import (
     RegistrationOut,
     SecurityIn,
     SecurityOut,
+    StandingOut,
 )
+from bidding.participation.standing import standing
 from trading.enums import Role
 from trading.kernel.actor import Actor
 from trading.kernel.blobs import LocalBlobStore
@@ -49,7 +51,9 @@ class ParticipationApi(Controller):
         lot_id: int,
         clock: Clock,
     ) -> RegistrationOut:
-        reg = await participation.register(db_session, lot_id, request.user, now=clock.now())
+        reg = await participation.register(
+            db_session, lot_id, request.user, now=clock.now(), clock=clock
+        )
         return RegistrationOut(lot_id=reg.lot_id, registered_at=reg.registered_at)
 
     @post(
@@ -199,12 +203,34 @@ class ParticipationApi(Controller):
             now=clock.now(),
             settings=settings,
         )
-        return SecurityOut(
-            lot_id=s.lot_id,
-            amount=s.amount,
-            form=s.form,
-            reference=s.reference,
-            recorded_at=s.recorded_at,
+        return security_out(s)
+
+    @get("/lots/{lot_id:int}/participation", guards=[requires(Role.BIDDER)])
+    async def standing(
+        self,
+        request: Request[Actor, Any, Any],
+        db_session: AsyncSession,
+        lot_id: int,
+        clock: Clock,
+        settings: Settings,
+    ) -> StandingOut:
+        """Registration (报名) and bid security: what the lot requires (with the rules'
+        citations), what the caller's company has done, and whether it may bid now."""
+        lot = await get_lot(db_session, lot_id, request.user)
+        s = await standing(db_session, lot, request.user, settings, clock.now())
+        rule = s.terms.registration
+        return StandingOut(
+            lot_id=lot.id,
+            registration_required=rule is not None,
+            registration_citation=rule.citation if rule else None,
+            security_required=s.terms.security,
+            security_citation=s.terms.security_citation,
+            registered_at=s.registration.registered_at if s.registration else None,
+            security=security_out(s.security) if s.security else None,
+            registration_open=s.registration_open,
+            registration_closes=s.registration_closes,
+            may_bid=s.refusal is None,
+            refusal=s.refusal,
         )
 
     @get("/me/notices", guards=[requires(Role.BIDDER)])
@@ -229,6 +255,16 @@ async def _chunks(fh: BinaryIO) -> AsyncIterator[bytes]:
 def document_out(doc: Document) -> DocumentOut:
     return DocumentOut(
         id=doc.id, name=doc.name, sha256=doc.sha256, size=doc.size, created_at=doc.created_at
+    )
+
+
+def security_out(s: BidSecurity) -> SecurityOut:
+    return SecurityOut(
+        lot_id=s.lot_id,
+        amount=s.amount,
+        form=s.form,
+        reference=s.reference,
+        recorded_at=s.recorded_at,
     )
 
 

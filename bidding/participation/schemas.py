@@ -76,3 +76,19 @@ class NoticeOut(msgspec.Struct):
     text: str
     created_at: datetime
     href: str | None = None  # an award letter's PDF
+
+
+class StandingOut(msgspec.Struct):
+    """The caller's standing on a lot: what the lot requires and what it has done."""
+
+    lot_id: int
+    registration_required: bool
+    registration_citation: str | None
+    security_required: Decimal
+    security_citation: str
+    registered_at: datetime | None
+    security: SecurityOut | None
+    registration_open: bool
+    registration_closes: datetime
+    may_bid: bool
+    refusal: str | None  # why a bid would be refused now, citing the rule

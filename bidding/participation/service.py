@@ -3,6 +3,7 @@ and answers, amendments that may move the deadline, bid security, and notices.""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
@@ -10,6 +11,7 @@ from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.participation.models import BidSecurity, Notice, Question, Registration
@@ -62,39 +64,72 @@ async def _require_registration(session: AsyncSession, lot: Lot, actor: Actor) -
 # ---- registration --------------------------------------------------------------------------------
 
 
+def registration_closes(lot: Lot) -> datetime:
+    """Registration closes with the documents' availability, at the latest at the deadline."""
+    return min(lot.docs_available_until or lot.bid_deadline, lot.bid_deadline)
+
+
 async def register(
-    session: AsyncSession, lot_id: int, actor: Actor, *, now: datetime
+    session: AsyncSession,
+    lot_id: int,
+    actor: Actor,
+    *,
+    now: datetime,
+    clock: Clock | None = None,
 ) -> Registration:
-    """Register the bidder's organization for a lot; registering again changes nothing."""
+    """Register the bidder's organization for a lot; registering again changes nothing.
+
+    Whether registration is still open is decided inside the writing transaction, holding the
+    lot's row, on the clock read there (`clock`, else `now`): a request that waited past the
+    closing time is refused, and two racing registrations of one company make one row."""
     if not actor.has(Role.BIDDER) or actor.org_id is None or actor.user_id is None:
         raise Forbidden("只有投标人可以报名 / only bidders register")
     lot = await get_lot(session, lot_id, actor)
-    closes = lot.docs_available_until or lot.bid_deadline
-    if lot.state != LotState.ANNOUNCED or now >= min(closes, lot.bid_deadline):
-        raise Conflict("报名已截止 / registration for this lot has closed")
     existing = await _registration(session, lot.id, actor)
-    if existing is not None:
+    if existing is not None:  # registering again changes nothing, even once closed
         return existing
+    closed = Conflict("报名已截止 / registration for this lot has closed")
+    if lot.state != LotState.ANNOUNCED or now >= registration_closes(lot):
+        raise closed
     org = await session.get(Organization, actor.org_id)
     if org is None:
         raise Forbidden("投标人单位不存在 / bidder organization missing")
-    async with writing(session):
-        registration = Registration(
-            lot_id=lot.id, bidder_org_id=actor.org_id, user_id=actor.user_id, registered_at=now
-        )
-        session.add(registration)
-        # Who is interested in a live lot is as secret as who bids on it.
-        masked, commitment = await masked_bidder(session, lot.id, org.uscc)
-        await audit.append(
-            session,
-            masked,
-            "participation.register",
-            "lot",
-            lot.id,
-            at=now,
-            center_id=lot.project.center_id,
-            detail={"bidder": commitment},
-        )
+    lot_ref, center_id, uscc = lot.id, lot.project.center_id, org.uscc
+    try:
+        async with writing(session):
+            row = (
+                await session.execute(
+                    select(Lot.state, Lot.bid_deadline, Lot.docs_available_until)
+                    .where(Lot.id == lot_ref)
+                    .with_for_update()
+                )
+            ).one()
+            now = clock.now() if clock is not None else now
+            closes = min(row.docs_available_until or row.bid_deadline, row.bid_deadline)
+            if row.state != LotState.ANNOUNCED or now >= closes:
+                raise closed
+            registration = Registration(
+                lot_id=lot_ref, bidder_org_id=actor.org_id, user_id=actor.user_id, registered_at=now
+            )
+            session.add(registration)
+            await session.flush()
+            # Who is interested in a live lot is as secret as who bids on it.
+            masked, commitment = await masked_bidder(session, lot_ref, uscc)
+            await audit.append(
+                session,
+                masked,
+                "participation.register",
+                "lot",
+                lot_ref,
+                at=now,
+                center_id=center_id,
+                detail={"bidder": commitment},
+            )
+    except IntegrityError:  # a colleague's registration of the same company won the race
+        existing = await _registration(session, lot_ref, actor)
+        if existing is None:
+            raise
+        return existing
     return registration
 
 
@@ -403,9 +438,17 @@ class InboxItem:
     href: str | None = None
 
 
+# Notices another layer derives from what it published (evaluation's results: candidates,
+# rejection, award), joined by the composition root (bidhall/notices.py): bidding may not
+# import evaluation.
+NoticeSource = Callable[[AsyncSession, Actor], Awaitable[Sequence[InboxItem]]]
+NOTICE_SOURCES: dict[str, NoticeSource] = {}
+
+
 async def notices(session: AsyncSession, actor: Actor) -> list[InboxItem]:
-    """The bidder's notices (answers, amendments, reminders) and its award letters (kind
-    ``award_letter`` / ``result_letter``), newest first: the API and the workspace page."""
+    """The bidder's notices (answers, amendments, reminders), its award letters (kind
+    ``award_letter`` / ``result_letter``) and the NOTICE_SOURCES' notices, newest first: the
+    API and the workspace page."""
     if actor.org_id is None:
         return []
     rows = await session.scalars(select(Notice).where(Notice.bidder_org_id == actor.org_id))
@@ -421,6 +464,8 @@ async def notices(session: AsyncSession, actor: Actor) -> list[InboxItem]:
         )
         for x in await letters_of(session, actor)
     ]
+    for source in NOTICE_SOURCES.values():
+        items += await source(session, actor)
     return sorted(items, key=lambda n: n.created_at, reverse=True)
 
 

@@ -14,21 +14,25 @@ from sqlalchemy.orm import selectinload
 
 from bidding.participation import service as participation
 from bidding.participation.models import Registration
+from bidding.participation.standing import standing
 from bidding.submission import messages as _messages  # noqa: F401  (registers the strings)
 from bidding.submission.models import Bid
 from bidding.submission.service import MAX_BID_BYTES
 from crypto.encoding import b64u_encode
 from crypto.keys import Identity
 from crypto.labels import envelope_lot_id
-from trading.enums import LotState, Role
+from trading.enums import Category, LotState, Role
 from trading.kernel.actor import Actor
 from trading.kernel.clock import Clock
 from trading.kernel.config import Settings
 from trading.kernel.errors import Forbidden
 from trading.kernel.i18n import MESSAGES, pick_lang, translator
+from trading.kernel.money import MAX_AMOUNT
+from trading.kernel.runtime import Runtime
 from trading.kernel.web import page, requires
 from trading.parties.models import Organization
-from trading.projects.models import Document, Lot, Project
+from trading.projects.models import Lot, Project
+from trading.projects.publishing import effective_ruleset
 from trading.projects.service import get_lot, list_lots
 
 
@@ -139,39 +143,34 @@ async def bidder_home(
     )
 
 
-@get("/bidder/lots/{lot_id:int}", name="bidder_lot", guards=[requires(Role.BIDDER)])
-async def bidder_lot(
+async def lot_page(
     request: Request[Actor, Any, Any],
-    db_session: AsyncSession,
+    session: AsyncSession,
     lot_id: int,
-    clock: Clock,
-    platform: Identity,
+    rt: Runtime,
+    *,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    status_code: int = 200,
 ) -> Template:
-    """Seal and submit a bid in the browser (or upload one sealed with the CLI)."""
-    org = await _my_org(db_session, request.user)
-    lot = await get_lot(db_session, lot_id, request.user)
+    """The bidder's lot page; the participation forms re-render it with their errors."""
+    org = await _my_org(session, request.user)
+    lot = await get_lot(session, lot_id, request.user)
     bids = list(
-        await db_session.scalars(
+        await session.scalars(
             select(Bid)
             .where(Bid.lot_id == lot.id, Bid.bidder_org_id == org.id)
             .order_by(Bid.version.desc())
         )
     )
-    registration = await db_session.scalar(
-        select(Registration).where(
-            Registration.lot_id == lot.id, Registration.bidder_org_id == org.id
-        )
-    )
-    documents = list(
-        await db_session.scalars(
-            select(Document).where(Document.lot_id == lot.id).order_by(Document.id)
-        )
-    )
-    now = clock.now()
+    now = rt.clock.now()
     zone = lot.project.center.timezone
+    mine = await standing(session, lot, request.user, rt.settings, now)
+    done = request.query_params.get("done")
     return page(
         request,
         "bidder_lot.html",
+        status_code=status_code,
         org=org,
         lot=lot,
         project=lot.project,
@@ -182,11 +181,54 @@ async def bidder_lot(
         accepting=lot.state == LotState.ANNOUNCED and now < lot.bid_deadline,
         deadline=_in_zone(lot.bid_deadline, zone),
         zone=zone,
-        registration=registration,
-        documents=documents,
+        standing=mine,
+        registration=mine.registration,
+        documents=await participation.documents(session, lot.id, request.user),
+        answered=await participation.public_questions(session, lot.id, request.user),
+        security_forms=participation.SECURITY_FORMS,
         max_bytes=MAX_BID_BYTES,
-        **_common(request, clock, platform),
+        # The amount rule the server reads a sealed price with (trading.kernel.money.amount),
+        # so the page checks before sealing with the same limit.
+        max_amount=MAX_AMOUNT,
+        ceiling=_ceiling(lot, rt.settings),
+        errors=errors or {},
+        values=values or {},
+        done=done if done in DONE else None,
+        **_common(request, rt.clock, rt.platform),
     )
+
+
+def _ceiling(lot: Lot, settings: Settings) -> dict[str, Any]:
+    """The price a bid should not exceed: the control price (最高投标限价) when set, else the
+    budget. Where the ruleset's `price_ceiling` rule rejects a bid above it (条例 51 for the
+    control price; 87号令 63 for a procurement budget too) the page refuses to seal one, else
+    it warns. The platform itself cannot check: the price stays sealed until the opening."""
+    ruleset = effective_ruleset(lot.project, lot.project.center, settings)
+    rule = ruleset.get("price_ceiling")
+    rejects = rule is not None and rule.value >= 1
+    if lot.control_price is not None:
+        amount, kind = lot.control_price, "control_price"
+    else:
+        amount, kind = lot.budget, "budget"
+        rejects = rejects and ruleset.category == Category.PROCUREMENT
+    return {
+        "amount": str(amount),
+        "kind": kind,
+        "rejects": rejects,
+        "citation": rule.citation if rule is not None and rejects else "",
+    }
+
+
+DONE = {"registered", "security", "asked"}
+
+
+@get("/bidder/lots/{lot_id:int}", name="bidder_lot", guards=[requires(Role.BIDDER)])
+async def bidder_lot(
+    request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int, rt: Runtime
+) -> Template:
+    """Register, download the documents, ask, lodge security; seal and submit a bid in the
+    browser (or upload one sealed with the CLI)."""
+    return await lot_page(request, db_session, lot_id, rt)
 
 
 ROUTES = [bidder_home, bidder_lot]

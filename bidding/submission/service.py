@@ -12,6 +12,8 @@ from sqlalchemy import Update, and_, bindparam, exists, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import ReturningInsert
 
+from bidding.participation.models import BidSecurity, Registration
+from bidding.participation.terms import Terms, refusal
 from bidding.submission.admission import (
     BidderFacts,
     bidder_facts,
@@ -102,7 +104,10 @@ async def submit_bid(
         where = (lot.id, lot.center_id)
         if not takes_bids:
             await _refuse_late(session, actor, "bid.submit_refused", where, ctx.now)
-        bidder = await bidder_facts(session, actor, lot.id)
+        bidder = await bidder_facts(session, actor, lot.id, ctx.settings)
+        refused = refusal(bidder.terms, bidder.registered, bidder.security)
+        if refused is not None:  # the web layer's refusal hook records it (电子办法 49)
+            raise refused
         # Reads done: hand the connection back before the slow part, so requests busy with
         # their envelope or their fsync do not hold the pool the write transactions need
         # (commit, not rollback: the caller's loaded objects stay as they are).
@@ -247,9 +252,12 @@ async def _admit(
     }
     mine = and_(Bid.lot_id == lot.id, Bid.bidder_org_id == bidder.org_id)
     # A bidder's first bid on the lot (the rush: almost every one) is one statement: inserted
-    # only if the bidder still has no bid on it, which leaves nothing to replay or replace.
-    bid_id = None if bidder.has_bids else await _insert_first(session, values)
+    # only if the bidder still has no bid on it and meets the lot's terms (registration,
+    # security: read again here, in the write), which leaves nothing to replay or replace.
+    bid_id = None if bidder.has_bids else await _insert_first(session, values, bidder.terms)
     if bid_id is None:
+        if bidder.terms.any:  # the long way asks the terms explicitly, in this transaction
+            await _check_terms(session, lot.id, bidder)
         versions = (await session.execute(select(Bid.version, Bid.status).where(mine))).all()
         last_version = max((v for v, _ in versions), default=None)
         if last_version is not None and header.version <= last_version:
@@ -302,15 +310,30 @@ async def _admit(
 
 
 @cache
-def _first_bid_insert() -> ReturningInsert[tuple[int]]:
-    """INSERT … SELECT :values WHERE NOT EXISTS (a bid of this bidder on this lot) RETURNING id,
-    built once with bound parameters (one per column, named as the column)."""
+def _first_bid_insert(registration: bool, security: bool) -> ReturningInsert[tuple[int]]:
+    """INSERT … SELECT :values WHERE NOT EXISTS (a bid of this bidder on this lot) [AND the
+    bidder registered] [AND its security ≥ :security] RETURNING id, built once per shape with
+    bound parameters (one per column, named as the column)."""
     table = Bid.__table__
     row = select(*(bindparam(c, type_=table.c[c].type).label(c) for c in _BID_COLUMNS))
-    theirs = exists().where(
-        table.c.lot_id == bindparam("lot_id"), table.c.bidder_org_id == bindparam("bidder_org_id")
+    lot_id, org_id = bindparam("lot_id"), bindparam("bidder_org_id")
+    theirs = exists().where(table.c.lot_id == lot_id, table.c.bidder_org_id == org_id)
+    when = [~theirs]
+    if registration:
+        when.append(
+            exists().where(Registration.lot_id == lot_id, Registration.bidder_org_id == org_id)
+        )
+    if security:
+        when.append(
+            exists().where(
+                BidSecurity.lot_id == lot_id,
+                BidSecurity.bidder_org_id == org_id,
+                BidSecurity.amount >= bindparam("security", type_=BidSecurity.amount.type),
+            )
+        )
+    return (
+        insert(table).from_select(list(_BID_COLUMNS), row.where(and_(*when))).returning(table.c.id)
     )
-    return insert(table).from_select(list(_BID_COLUMNS), row.where(~theirs)).returning(table.c.id)
 
 
 _BID_COLUMNS = (
@@ -330,10 +353,31 @@ _BID_COLUMNS = (
 )
 
 
-async def _insert_first(session: AsyncSession, values: dict[str, Any]) -> int | None:
-    """The new bid's id, or None when the bidder has a bid on the lot after all (then the
-    caller takes the long way: replay check, replacement, plain insert)."""
-    return (await session.execute(_first_bid_insert(), values)).scalar_one_or_none()
+async def _insert_first(session: AsyncSession, values: dict[str, Any], terms: Terms) -> int | None:
+    """The new bid's id, or None when the bidder has a bid on the lot after all, or does not
+    meet the lot's terms (then the caller takes the long way: terms, replay check,
+    replacement, plain insert)."""
+    needs_security = terms.security > 0
+    statement = _first_bid_insert(terms.registration is not None, needs_security)
+    params = {**values, "security": terms.security} if needs_security else values
+    return (await session.execute(statement, params)).scalar_one_or_none()
+
+
+async def _check_terms(session: AsyncSession, lot_id: int, bidder: BidderFacts) -> None:
+    """The lot's terms read inside the write transaction (the long way only)."""
+    registered = await session.scalar(
+        select(Registration.id).where(
+            Registration.lot_id == lot_id, Registration.bidder_org_id == bidder.org_id
+        )
+    )
+    security = await session.scalar(
+        select(BidSecurity.amount).where(
+            BidSecurity.lot_id == lot_id, BidSecurity.bidder_org_id == bidder.org_id
+        )
+    )
+    refused = refusal(bidder.terms, registered is not None, security)
+    if refused is not None:
+        raise refused
 
 
 @cache
@@ -391,3 +435,12 @@ async def withdraw_bid(session: AsyncSession, lot_id: int, actor: Actor, ctx: Co
         lot_cache(session).forget(lot.id)
         await _refuse_late(session, actor, "bid.withdraw_refused", where, ctx.clock.now())
     return len(bids)
+
+
+async def my_bid(session: AsyncSession, lot_id: int, bid_id: int, actor: Actor) -> Bid:
+    """One of the actor's company's bids on the lot (its receipt); another's is not found."""
+    org_id = require_bidder(actor)
+    bid = await session.get(Bid, bid_id)
+    if bid is None or bid.lot_id != lot_id or bid.bidder_org_id != org_id:
+        raise NotFound(f"投标 {bid_id} 不存在 / bid not found")
+    return bid

@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import dataclasses
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
 from bidding.client.sealing import seal_bid
 from bidding.opening import flows as openings
+from bidding.participation import service as participation
+from bidding.participation.models import BidSecurity
 from bidding.submission import service as submission
 from bidhall.demo.accounts import demo_identity, demo_uscc, demo_user
 from bidhall.deps import provide_method_check
@@ -48,6 +51,8 @@ class LotPlanDemo:
     sandbox: bool = False
     # What seed_history makes of it: "award", "fail" (too few bids), "cancel", "draft".
     outcome: str = "award"
+    # The lot's evaluation parameters (criteria and deviation share for the committee's scoring).
+    evaluation_params: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 async def register_and_publish(
@@ -93,6 +98,7 @@ async def register(rt: Runtime, plan: LotPlanDemo, *, issued: datetime, deadline
                         ).quantize(Decimal("0.01")),
                         docs_issued_at=issued,
                         bid_deadline=deadline,
+                        evaluation_params=dict(plan.evaluation_params),
                     )
                 ],
             ),
@@ -104,8 +110,34 @@ async def register(rt: Runtime, plan: LotPlanDemo, *, issued: datetime, deadline
         return project.id
 
 
+async def enrol(rt: Runtime, lot: Lot, usernames: Iterable[str]) -> None:
+    """Register (报名) the bidders for the lot and lodge the bid security it requires, as they
+    would before sealing (submission refuses them otherwise); what is done already stays."""
+    async with rt.sessionmaker() as session:
+        for username in usernames:
+            bidder = actor_for(await demo_user(rt, username))
+            await participation.register(session, lot.id, bidder, now=rt.clock.now())
+            lodged = await session.scalar(
+                select(BidSecurity.id).where(
+                    BidSecurity.lot_id == lot.id, BidSecurity.bidder_org_id == bidder.org_id
+                )
+            )
+            if lot.bid_security > 0 and lodged is None:
+                await participation.record_security(
+                    session,
+                    lot.id,
+                    bidder,
+                    amount=lot.bid_security,
+                    form="guarantee",
+                    reference=f"BG-{lot.id}-{username}",
+                    now=rt.clock.now(),
+                    settings=rt.settings,
+                )
+
+
 async def submit_bids(rt: Runtime, lot: Lot, prices: dict[str, str], say: Say) -> None:
     assert lot.opening_pub is not None
+    await enrol(rt, lot, prices)
     with tempfile.TemporaryDirectory() as tmp:
         for username, price in prices.items():
             user = await demo_user(rt, username)

@@ -49,3 +49,30 @@ export function amountInWords(text) {
   if (fen) out += `${DIGITS[fen]}分`;
   return out;
 }
+
+/** An amount as a BigInt of fen, or null when not a plain amount ("12", "12.3", "12.34"). */
+export function toFen(text) {
+  const m = /^(\d+)(?:\.(\d{1,2}))?$/.exec(String(text ?? "").trim());
+  if (!m) return null;
+  return BigInt(m[1]) * 100n + BigInt((m[2] ?? "").padEnd(2, "0"));
+}
+
+/**
+ * The platform's amount rule (trading.kernel.money.amount, which reads the sealed price at the
+ * opening): digits with at most two decimals, greater than zero, at most `maxAmount` — the
+ * limit the server renders into the page, so there is one source. Returns
+ * { ok: true, fen } or { ok: false, reason: "invalid" | "too_large" }.
+ */
+export function checkAmount(text, maxAmount) {
+  const fen = toFen(text);
+  if (fen === null || fen <= 0n) return { ok: false, reason: "invalid" };
+  const max = toFen(maxAmount);
+  if (max !== null && fen > max) return { ok: false, reason: "too_large" };
+  return { ok: true, fen };
+}
+
+/** Fen as yuan with thousands separators: 910000000n → "9,100,000.00". */
+export function formatFen(fen) {
+  const yuan = (fen / 100n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  return `${yuan}.${(fen % 100n).toString().padStart(2, "0")}`;
+}

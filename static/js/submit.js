@@ -106,12 +106,11 @@ export async function sealBid({
   bidderEncPub,
   priceForm,
   files,
+  bundle: prepared,
   onProgress,
   chunkSize,
 }) {
-  const bundle = await prepareBundle(priceForm, files, {
-    onHashProgress: (done, total) => onProgress?.("hash", done, total),
-  });
+  const bundle = prepared ?? (await prepareFiles(priceForm, files, onProgress));
   const recipients = [{ label: "opening", pub: fromB64u(openingPub, 32) }];
   if (bidderEncPub) recipients.push({ label: "bidder", pub: bidderEncPub });
   const sink = await openSink();
@@ -136,6 +135,16 @@ export async function sealBid({
     }
     throw err;
   }
+}
+
+/**
+ * Hash the files and build the bundle's head (prepareBundle) without sealing: what the
+ * confirmation step shows (each file's SHA-256), then passed to sealBid as `bundle`.
+ */
+export async function prepareFiles(priceForm, files, onProgress) {
+  return prepareBundle(priceForm, files, {
+    onHashProgress: (done, total) => onProgress?.("hash", done, total),
+  });
 }
 
 /**

@@ -1,4 +1,8 @@
-"""participation enforced (reserved; empty until that work needs a schema change)
+"""participation enforced: no schema change
+
+Registration and bid security are enforced from rows that exist (registration, bid_security,
+both unique per lot and company) and the lot's ruleset (trading/rules/rulesets.py
+`registration_required`); nothing new is stored.
 
 Revision ID: 0023
 Revises: 0022

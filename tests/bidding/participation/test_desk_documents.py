@@ -115,7 +115,7 @@ async def test_invalid_uploads_rerender_and_write_nothing(
 async def test_amendment_form_shows_the_rule_and_moves_the_deadline(
     rt: Runtime, client: Client, clock: FixedClock, publish_lot: Any
 ) -> None:
-    lot = await publish_lot()
+    lot = await publish_lot(enrol=())  # bidder-1 alone registers below
     path = f"/center/lots/{lot.id}/documents"
     registered = await bearer(client, "bidder-1")
     await client.post(f"/api/v1/lots/{lot.id}/registration", headers=registered)

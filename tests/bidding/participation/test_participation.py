@@ -43,7 +43,7 @@ def blob_count(rt: Runtime) -> int:
 
 
 async def test_registration_rules(client: Client, clock: FixedClock, publish_lot: Any) -> None:
-    lot = await publish_lot()
+    lot = await publish_lot(enrol=())
     bidder = await bearer(client, "bidder-1")
     first = await client.post(f"/api/v1/lots/{lot.id}/registration", headers=bidder)
     again = await client.post(f"/api/v1/lots/{lot.id}/registration", headers=bidder)
@@ -63,7 +63,7 @@ async def test_registration_rules(client: Client, clock: FixedClock, publish_lot
 async def test_documents_upload_list_and_guarded_download(
     rt: Runtime, client: Client, publish_lot: Any
 ) -> None:
-    lot = await publish_lot()
+    lot = await publish_lot(enrol=())
     staff = await bearer(client, "staff-450100")
     body = b"%PDF-1.7 tender documents " * 1000
     r = await upload_doc(client, lot.id, "招标文件（第1标段）.pdf", body, staff)
@@ -86,7 +86,7 @@ async def test_documents_upload_list_and_guarded_download(
 async def test_bad_document_names_leave_nothing(
     rt: Runtime, client: Client, publish_lot: Any, name: str
 ) -> None:
-    lot = await publish_lot()
+    lot = await publish_lot(enrol=())
     before = blob_count(rt)
     r = await upload_doc(client, lot.id, name, b"x" * 10, await bearer(client, "staff-450100"))
     assert r.status_code == 422 and "name" in r.json()["detail"]
@@ -96,7 +96,7 @@ async def test_bad_document_names_leave_nothing(
 async def test_documents_frozen_after_deadline(
     rt: Runtime, client: Client, clock: FixedClock, publish_lot: Any
 ) -> None:
-    lot = await publish_lot()
+    lot = await publish_lot(enrol=())
     staff = await bearer(client, "staff-450100")
     clock.set(lot.bid_deadline)
     before = blob_count(rt)
@@ -110,7 +110,7 @@ async def test_documents_frozen_after_deadline(
 async def test_questions_answered_publicly_without_asker(
     rt: Runtime, client: Client, publish_lot: Any
 ) -> None:
-    lot = await publish_lot()
+    lot = await publish_lot(enrol=())
     bidder = await bearer(client, "bidder-1")
     other = await bearer(client, "bidder-2")
     r = await client.post(
@@ -140,7 +140,7 @@ async def test_questions_answered_publicly_without_asker(
 async def test_an_answer_is_never_overwritten_even_by_a_racing_one(
     client: Client, publish_lot: Any
 ) -> None:
-    lot = await publish_lot()
+    lot = await publish_lot(enrol=())
     bidder = await bearer(client, "bidder-1")
     await client.post(f"/api/v1/lots/{lot.id}/registration", headers=bidder)
     r = await client.post(
@@ -167,7 +167,7 @@ async def test_late_amendment_moves_deadline_and_opening_job(
 ) -> None:
     # APScheduler runs on wall time: put this lot's deadline in the real future.
     clock.set(datetime.now(UTC))
-    lot = await publish_lot()
+    lot = await publish_lot(enrol=())
     bidder = await bearer(client, "bidder-1")
     await client.post(f"/api/v1/lots/{lot.id}/registration", headers=bidder)
     clock.set(lot.bid_deadline - timedelta(days=5))  # 5 days before: inside the 15-day window
@@ -197,7 +197,7 @@ async def test_late_amendment_moves_deadline_and_opening_job(
 async def test_amendments_that_do_not_move_and_bad_ones(
     rt: Runtime, client: Client, clock: FixedClock, publish_lot: Any
 ) -> None:
-    lot = await publish_lot()
+    lot = await publish_lot(enrol=())
     staff = await bearer(client, "staff-450100")
     clock.advance(timedelta(days=1))  # 20 days ahead: outside the 15-day window
     r = await client.post(
@@ -221,7 +221,8 @@ async def test_amendments_that_do_not_move_and_bad_ones(
 
 
 async def test_bid_security_checks_requirement_and_cap(client: Client, publish_lot: Any) -> None:
-    lot = await publish_lot()  # required 95,000.00 (1% of the 9.5M control price); cap 2% = 190,000
+    # Required 95,000.00 (1% of the 9.5M control price); cap 2% = 190,000.
+    lot = await publish_lot(enrol=())
     assert lot.bid_security == Decimal("95000.00")
     bidder = await bearer(client, "bidder-1")
     url = f"/api/v1/lots/{lot.id}/security"

@@ -68,6 +68,13 @@ async def fill_bid(page: Page) -> None:
     )
 
 
+async def review_and_confirm(page: Page) -> None:
+    """The confirmation step: review what will be sealed, then confirm."""
+    await page.click("#seal-submit")
+    await page.wait_for_selector("#seal-confirm:not([hidden])")
+    await page.click("#confirm-seal")
+
+
 OPFS_ENTRIES = """async () => {
   const names = [];
   for await (const name of (await navigator.storage.getDirectory()).keys()) names.push(name);
@@ -115,7 +122,7 @@ async def test_bid_sealed_in_browser_is_ciphertext_until_the_opening(
     assert hashlib.sha256(b64u_decode(key.sign_pub)).hexdigest() in fingerprint
 
     await fill_bid(page)
-    await page.click("#seal-submit")
+    await review_and_confirm(page)
     await page.wait_for_selector("#receipt-verify[data-verified=true]")
     sha = await page.get_attribute("#receipt", "data-sha256")
     assert sha is not None
@@ -229,7 +236,7 @@ async def test_tampered_browser_upload_is_refused_and_leaves_nothing(
 
     await fill_bid(page)
     await page.evaluate(FLIP_A_PAYLOAD_BYTE)
-    await page.click("#seal-submit")
+    await review_and_confirm(page)
     error = page.locator("#submit-error[data-status='422']")
     await error.wait_for()
     assert "签名" in await error.inner_text()  # the signed digest no longer matches
@@ -240,7 +247,7 @@ async def test_tampered_browser_upload_is_refused_and_leaves_nothing(
     # The same bidder, untampered, is accepted as version 1: nothing of the refusal stuck.
     await page.evaluate("() => { delete window.bidhallTestHooks; }")
     await fill_bid(page)
-    await page.click("#seal-submit")
+    await review_and_confirm(page)
     await page.wait_for_selector("#receipt-verify[data-verified=true]")
     assert await page.inner_text("#receipt-version") == "v1"
     assert await bid_count(rt, lot.id) == 1
@@ -254,7 +261,7 @@ async def test_replace_then_withdraw_from_the_workspace(
     await open_lot_with_fresh_keys(page, live_server, lot.id)
     for version in (1, 2):
         await fill_bid(page)
-        await page.click("#seal-submit")
+        await review_and_confirm(page)
         await page.wait_for_selector(f"#receipt-version:text-is('v{version}')")
         await page.wait_for_selector("#receipt-verify[data-verified=true]")
     rows = page.locator("#history tbody tr")
