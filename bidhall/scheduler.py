@@ -25,10 +25,19 @@ def opening_job_id(lot_id: int) -> str:
     return f"lot:{lot_id}:open"
 
 
+def window_job_id(lot_id: int) -> str:
+    return f"lot:{lot_id}:window"
+
+
 class OpeningScheduler:
-    def __init__(self, opener: Opener, due_lots: DueLots, clock: Clock) -> None:
+    def __init__(
+        self, opener: Opener, due_lots: DueLots, clock: Clock, due_windows: DueLots | None = None
+    ) -> None:
         self._opener = opener
         self._due_lots = due_lots
+        # Openings in progress and the end of their bidders' decryption window: the opener,
+        # run again then, decides what is still sealed (the opening always ends).
+        self._due_windows = due_windows
         self._clock = clock
         self.aps = AsyncIOScheduler(timezone=UTC)
 
@@ -66,22 +75,56 @@ class OpeningScheduler:
             coalesce=True,
         )
 
-    async def _run(self, lot_id: int) -> None:
+    def schedule_window(self, lot_id: int, at: datetime) -> None:
+        # The same opener, run again at the window's end: it is idempotent and resumable.
+        self.aps.add_job(
+            self._opener_only,
+            trigger=DateTrigger(run_date=at),
+            args=[lot_id],
+            id=window_job_id(lot_id),
+            replace_existing=True,
+            misfire_grace_time=None,
+            coalesce=True,
+        )
+
+    async def _opener_only(self, lot_id: int) -> None:
         try:
             await self._opener(lot_id)
         except Exception:
-            log.exception("opening of lot %s failed; the next reconciliation retries it", lot_id)
+            log.exception("closing the window of lot %s failed; reconciliation retries", lot_id)
+
+    async def _run(self, lot_id: int) -> None:
+        await self._opener_only(lot_id)
+        # An opening that just started has a window now: end it on time.
+        await self.schedule_windows()
+
+    async def schedule_windows(self) -> int:
+        """Schedule the end of every running decryption window; returns how many."""
+        if self._due_windows is None:
+            return 0
+        now = self._clock.now()
+        count = 0
+        try:
+            for lot_id, ends in await self._due_windows():
+                if ends > now:  # an ended one is run by reconciliation (its lot is overdue)
+                    self.schedule_window(lot_id, ends)
+                    count += 1
+        except Exception:
+            log.exception("listing decryption windows failed; the next reconciliation retries")
+        return count
 
     async def reconcile(self) -> int:
-        """Run every overdue opening now and schedule the rest; returns how many ran."""
+        """Run every overdue opening now (an opening in progress resumes, and ends once its
+        decryption window has) and schedule the rest; returns how many ran."""
         ran = 0
         now = self._clock.now()
         for lot_id, deadline in await self._due_lots():
             if deadline <= now:
-                await self._run(lot_id)
+                await self._opener_only(lot_id)
                 ran += 1
             else:
                 self.schedule_opening(lot_id, deadline)
+        await self.schedule_windows()
         return ran
 
 

@@ -46,6 +46,7 @@ DECRYPT = "decrypt"  # decryption progress: {"done", "total"}
 RECORD = "record"  # the signed record is published: {"record", "signature", "key_id", ...}
 RESPONSE = "response"  # a bidder confirmed or objected, or the center answered
 PRESENCE = "presence"  # connections changed: {"bidders", "viewers"}
+ROSTER = "roster"  # who has acted, by position only: {"sealed": [..], "released": [..], ...}
 
 QUEUE_LIMIT = 256  # a subscriber this far behind is dropped; its browser reconnects
 

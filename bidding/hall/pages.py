@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from litestar import Request, Response, get
-from litestar.response import Template
+from litestar import Request, Response, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.response import Redirect, Template
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.hall import service as objections
 from bidding.hall.record_pdf import RecordContext, render_record_pdf
+from bidding.opening import attendance
+from bidding.opening import window_messages as _window_messages  # noqa: F401 (registers t())
 from bidding.opening.models import Opening
 from trading.centers.models import Center
 from trading.enums import LotState, Role
@@ -22,8 +26,9 @@ from trading.kernel.actor import Actor
 from trading.kernel.cache import public_cache
 from trading.kernel.clock import Clock
 from trading.kernel.config import Settings
-from trading.kernel.errors import NotFound
-from trading.kernel.web import page
+from trading.kernel.errors import DomainError, NotFound
+from trading.kernel.runtime import Runtime
+from trading.kernel.web import check_csrf, page, requires
 from trading.parties.models import Organization
 from trading.projects.models import Lot, Project
 from trading.projects.service import get_lot, manages
@@ -81,16 +86,37 @@ async def hall_page(
     db_session: AsyncSession,
     lot_id: int,
     clock: Clock,
+    settings: Settings,
+) -> Template:
+    return await _hall(request, db_session, lot_id, clock, settings)
+
+
+async def _hall(
+    request: Request[Actor, Any, Any],
+    db_session: AsyncSession,
+    lot_id: int,
+    clock: Clock,
+    settings: Settings,
+    *,
+    error: str = "",
+    status_code: int = 200,
 ) -> Template:
     lot = await get_lot(db_session, lot_id, request.user)
     actor = request.user
     me = ""
+    mine = None
     if actor.has(Role.BIDDER) and actor.org_id is not None:
         org = await db_session.get(Organization, actor.org_id)
         me = org.uscc if org else ""
+        # The bidder's own panel: check-in and decrypting its own bid (不见面开标).
+        mine = await attendance.my_opening(db_session, lot.id, actor, clock.now(), settings)
     return page(
         request,
         "hall.html",
+        status_code=status_code,
+        mine=mine,
+        mine_error=error,
+        key_owner=f"user:{actor.user_id}",
         lot=lot,
         project=lot.project,
         deadline_local=lot_time(lot, lot.bid_deadline),
@@ -138,4 +164,32 @@ async def opening_pdf(
     )
 
 
-ROUTES = [hall_page, opening_record, opening_pdf]
+@post("/lots/{lot_id:int}/hall/check-in", name="hall_check_in", guards=[requires(Role.BIDDER)])
+async def hall_check_in(
+    request: Request[Actor, Any, Any],
+    db_session: AsyncSession,
+    lot_id: int,
+    data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
+    rt: Runtime,
+) -> Template | Redirect:
+    """签到 from the hall page (a plain form: works without script); the same entry point as
+    POST /api/v1/lots/{id}/opening/check-in. A refusal re-renders the hall with the reason."""
+    check_csrf(request, data)
+    try:
+        await attendance.check_in(db_session, lot_id, request.user, rt.context())
+    except DomainError as exc:
+        if db_session.in_transaction():
+            await db_session.rollback()
+        return await _hall(
+            request,
+            db_session,
+            lot_id,
+            rt.clock,
+            rt.settings,
+            error=exc.message,
+            status_code=exc.status,
+        )
+    return Redirect(f"/lots/{lot_id}/hall", status_code=303)
+
+
+ROUTES = [hall_page, hall_check_in, opening_record, opening_pdf]

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.hall import events
 from bidding.hall import service as objections
+from bidding.opening.attendance import roster
 from bidding.opening.models import Opening, ReleasedShare
 from bidding.submission.models import Bid, BidStatus
 from trading.kernel.config import Settings
@@ -63,6 +64,8 @@ async def snapshot(
         "responses": [],
         "window_ends_at": None,
         "online": [],
+        # Who has acted and the decryption window's end, once the opening started.
+        "roster": await roster(session, lot, opening),
     }
     if published:
         assert opening is not None and opening.record is not None

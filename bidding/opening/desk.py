@@ -6,14 +6,14 @@ opening's snapshot, and never with a price (the record publishes prices, 电子�
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bidding.opening.models import Opening, ReleasedShare, Reminder
+from bidding.opening.models import CheckIn, Opening, ReleasedShare, Reminder
 from bidding.participation.models import Notice
 from bidding.submission.models import Bid, BidStatus
 from crypto.custody import CustodyBundle
@@ -53,6 +53,7 @@ class BidderStatus:
     sha256: str
     status: str  # a BidStatus: active = waiting for its file key (or the custodians' key)
     reminded_at: datetime | None
+    checked_in_at: datetime | None = None  # 签到 (a record of attendance, 电子办法 29)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +108,7 @@ class OpeningDesk:
                     "sha256": b.sha256,
                     "status": b.status,
                     "reminded_at": iso(b.reminded_at),
+                    "checked_in_at": iso(b.checked_in_at),
                 }
                 for b in self.bidders
             ],
@@ -193,6 +195,13 @@ async def opening_desk(session: AsyncSession, lot: Lot) -> OpeningDesk:
                 )
             ).all()
         )
+        checked_in = dict(
+            (
+                await session.execute(
+                    select(CheckIn.org_id, CheckIn.checked_in_at).where(CheckIn.lot_id == lot.id)
+                )
+            ).all()
+        )
         bidders = [
             BidderStatus(
                 org_id=int(b["bidder_org_id"]),
@@ -202,6 +211,7 @@ async def opening_desk(session: AsyncSession, lot: Lot) -> OpeningDesk:
                 sha256=str(b["sha256"]),
                 status=status.get(int(b["bid_id"]), BidStatus.ACTIVE),
                 reminded_at=reminded_orgs.get(int(b["bidder_org_id"])),
+                checked_in_at=checked_in.get(int(b["bidder_org_id"])),
             )
             for b in snap
         ]
@@ -224,6 +234,8 @@ class Reminded:
     bidders: list[str]
     # Already reminded within REMIND_EVERY: skipped, with when each may be reminded again.
     skipped: list[tuple[str, datetime]]
+    custodian_ids: list[int] = field(default_factory=list)
+    org_ids: list[int] = field(default_factory=list)
 
 
 async def remind(session: AsyncSession, lot_id: int, actor: Actor, *, now: datetime) -> Reminded:
@@ -235,60 +247,8 @@ async def remind(session: AsyncSession, lot_id: int, actor: Actor, *, now: datet
         raise Forbidden("无权操作该标段 / you may not act on this lot")
     if lot.state not in _REMINDABLE:
         raise Conflict("开标已结束，无需提醒 / the opening is over: nobody to remind")
-    title = f"{lot.project.title} {lot.title}"
     async with writing(session):
-        # Two staff pressing at once send one reminder each person, not two.
-        await advisory_lock(session, _LOCK_BASE + lot.id)
-        desk = await opening_desk(session, lot)
-        since = now - REMIND_EVERY
-        done = Reminded([], [], [])
-        users: list[int] = []
-        orgs: list[int] = []
-        for c in desk.custodians:
-            if c.released_at is not None:
-                continue
-            if c.reminded_at is not None and c.reminded_at > since:
-                done.skipped.append((c.name, c.reminded_at + REMIND_EVERY))
-                continue
-            text = f"请按时释放开标密钥分片：{title}"
-            session.add(
-                Reminder(
-                    lot_id=lot.id,
-                    user_id=c.user_id,
-                    text=text,
-                    sent_by_id=actor.user_id or 0,
-                    created_at=now,
-                )
-            )
-            done.custodians.append(c.name)
-            users.append(c.user_id)
-        for b in desk.bidders or []:
-            if lot.state != LotState.OPENING or b.status != BidStatus.ACTIVE:
-                continue
-            if b.reminded_at is not None and b.reminded_at > since:
-                done.skipped.append((b.name, b.reminded_at + REMIND_EVERY))
-                continue
-            text = f"请尽快提交投标文件密钥完成解密：{title}"
-            session.add(
-                Reminder(
-                    lot_id=lot.id,
-                    org_id=b.org_id,
-                    text=text,
-                    sent_by_id=actor.user_id or 0,
-                    created_at=now,
-                )
-            )
-            session.add(
-                Notice(
-                    lot_id=lot.id,
-                    bidder_org_id=b.org_id,
-                    kind="reminder",
-                    text=text,
-                    created_at=now,
-                )
-            )
-            done.bidders.append(b.name)
-            orgs.append(b.org_id)
+        done = await _send(session, lot, actor.user_id, now)
         if not done.custodians and not done.bidders:
             if done.skipped:
                 again = min(at for _, at in done.skipped)
@@ -298,16 +258,91 @@ async def remind(session: AsyncSession, lot_id: int, actor: Actor, *, now: datet
                     detail={"retry_at": again.isoformat()},
                 )
             raise Conflict("没有需要提醒的人 / everyone has acted: nobody to remind")
-        await audit.append(
-            session,
-            actor,
-            "opening.remind",
-            "lot",
-            lot.id,
-            at=now,
-            center_id=lot.project.center_id,
-            detail={"custodians": users, "bidders": orgs},
+        await _audit(session, actor, lot, now, done)
+    return done
+
+
+async def remind_waiting(
+    session: AsyncSession, lot: Lot, actor: Actor, *, now: datetime
+) -> Reminded:
+    """The platform's own reminder during the decryption window (the scheduler calls it every
+    minute): whoever has not acted and was not reminded in the last REMIND_EVERY."""
+    async with writing(session):
+        done = await _send(session, lot, None, now)
+        if done.custodians or done.bidders:
+            await _audit(session, actor, lot, now, done)
+    return done
+
+
+async def _audit(
+    session: AsyncSession, actor: Actor, lot: Lot, now: datetime, done: Reminded
+) -> None:
+    await audit.append(
+        session,
+        actor,
+        "opening.remind",
+        "lot",
+        lot.id,
+        at=now,
+        center_id=lot.project.center_id,
+        detail={"custodians": done.custodian_ids, "bidders": done.org_ids},
+    )
+
+
+async def _send(session: AsyncSession, lot: Lot, sender_id: int | None, now: datetime) -> Reminded:
+    """Inside the caller's write transaction: one reminder to each person who has not acted,
+    unless reminded within REMIND_EVERY."""
+    title = f"{lot.project.title} {lot.title}"
+    # Two staff pressing at once (or staff and the scheduler) send one reminder each, not two.
+    await advisory_lock(session, _LOCK_BASE + lot.id)
+    desk = await opening_desk(session, lot)
+    since = now - REMIND_EVERY
+    done = Reminded([], [], [])
+    for c in desk.custodians:
+        if c.released_at is not None:
+            continue
+        if c.reminded_at is not None and c.reminded_at > since:
+            done.skipped.append((c.name, c.reminded_at + REMIND_EVERY))
+            continue
+        text = f"请按时释放开标密钥分片：{title}"
+        session.add(
+            Reminder(
+                lot_id=lot.id,
+                user_id=c.user_id,
+                text=text,
+                sent_by_id=sender_id,
+                created_at=now,
+            )
         )
+        done.custodians.append(c.name)
+        done.custodian_ids.append(c.user_id)
+    for b in desk.bidders or []:
+        if lot.state != LotState.OPENING or b.status != BidStatus.ACTIVE:
+            continue
+        if b.reminded_at is not None and b.reminded_at > since:
+            done.skipped.append((b.name, b.reminded_at + REMIND_EVERY))
+            continue
+        text = f"请尽快提交投标文件密钥完成解密：{title}"
+        session.add(
+            Reminder(
+                lot_id=lot.id,
+                org_id=b.org_id,
+                text=text,
+                sent_by_id=sender_id,
+                created_at=now,
+            )
+        )
+        session.add(
+            Notice(
+                lot_id=lot.id,
+                bidder_org_id=b.org_id,
+                kind="reminder",
+                text=text,
+                created_at=now,
+            )
+        )
+        done.bidders.append(b.name)
+        done.org_ids.append(b.org_id)
     return done
 
 

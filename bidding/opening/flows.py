@@ -11,13 +11,21 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from bidding.opening import own_key
 from bidding.opening import service as opening
+from bidding.opening.attendance import publish_roster
+from bidding.opening.desk import remind_waiting
+from bidding.opening.record import SYSTEM_OPENER
+from bidding.opening.window import running_windows
 from trading.audit.service import TamperAlarm, publish_for
 from trading.enums import LotState
 from trading.kernel.actor import SCHEDULER, Actor
 from trading.kernel.errors import Conflict
 from trading.kernel.runtime import Runtime
-from trading.projects.models import Lot
+from trading.projects.models import Lot, Project
 
 log = logging.getLogger("bidhall.openings")
 
@@ -32,6 +40,7 @@ def kick(rt: Runtime, lot_id: int) -> None:
     async def advance() -> None:
         async with rt.sessionmaker() as session:
             state = await opening.advance_opening(session, lot_id, rt.context(), owner=rt.instance)
+            await publish_roster(session, lot_id)
         log.info("lot %s opening advanced: %s", lot_id, state)
         if state == LotState.OPENED:
             # A published opening record is a moment outsiders will want pinned by a head.
@@ -69,8 +78,14 @@ async def start(rt: Runtime, lot_id: int, actor: Actor = SCHEDULER) -> LotState:
                 rt.scheduler.schedule_opening(lot_id, retry)
             raise
     if state == LotState.OPENING:
+        await _roster(rt, lot_id)
         kick(rt, lot_id)
     return state
+
+
+async def _roster(rt: Runtime, lot_id: int) -> None:
+    async with rt.sessionmaker() as session:
+        await publish_roster(session, lot_id)
 
 
 async def run_opening(rt: Runtime, lot_id: int) -> LotState:
@@ -83,6 +98,7 @@ async def release_share(rt: Runtime, lot_id: int, actor: Actor, share: dict[str,
     """A custodian's release is recorded; the job recovers the key once k shares are in."""
     async with rt.sessionmaker() as session:
         state = await opening.release_share(session, lot_id, actor, share, rt.context())
+        await publish_roster(session, lot_id)
     if state == LotState.OPENING:
         kick(rt, lot_id)
     return state
@@ -92,7 +108,8 @@ async def release_file_key(rt: Runtime, lot_id: int, actor: Actor, file_key: str
     """A bidder opens its own bid at the opening (不见面开标); the job publishes the record once
     every bid is decided."""
     async with rt.sessionmaker() as session:
-        state = await opening.release_file_key(session, lot_id, actor, file_key, rt.context())
+        state = await own_key.release_file_key(session, lot_id, actor, file_key, rt.context())
+        await publish_roster(session, lot_id)
     if state == LotState.OPENING:
         kick(rt, lot_id)
     return state
@@ -101,3 +118,31 @@ async def release_file_key(rt: Runtime, lot_id: int, actor: Actor, file_key: str
 async def due_lots(rt: Runtime) -> list[tuple[int, object]]:
     async with rt.sessionmaker() as session:
         return list(await opening.due_openings(session))
+
+
+async def due_windows(rt: Runtime) -> list[tuple[int, datetime]]:
+    """Openings in progress and the end of their decryption window: the scheduler runs the
+    opening again then (run_opening), which decides what is still sealed."""
+    async with rt.sessionmaker() as session:
+        return await running_windows(session)
+
+
+async def remind_due(rt: Runtime) -> int:
+    """The scheduler's minute tick: remind whoever has not acted in a running decryption window
+    (custodians in their workspace, bidders by notice), once per person per 5 minutes."""
+    sent = 0
+    async with rt.sessionmaker() as session:
+        now = rt.clock.now()
+        for lot_id, ends in await running_windows(session):
+            if now >= ends:
+                continue
+            lot = await session.scalar(
+                select(Lot)
+                .where(Lot.id == lot_id)
+                .options(selectinload(Lot.project).selectinload(Project.center))
+            )
+            if lot is None or lot.state != LotState.OPENING:
+                continue
+            done = await remind_waiting(session, lot, SYSTEM_OPENER, now=now)
+            sent += len(done.custodians) + len(done.bidders)
+    return sent

@@ -34,6 +34,10 @@ class Opening(Base):
     opening_priv: Mapped[str | None] = mapped_column(String(128))
     key_recovered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     bid_snapshot: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # The end of the bidders' decryption window (电子办法 30), fixed when the opening starts:
+    # changing the ruleset later moves no running window. What is still sealed then is decided
+    # (电子办法 31), so the opening always ends. None on openings started before the window.
+    decrypt_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     record: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Who is decrypting now, until when: one runner across processes; a crashed one's lease
@@ -67,5 +71,19 @@ class Reminder(IdMixin, Base):
     user_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("user_account.id"))
     org_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("organization.id"))
     text: Mapped[str] = mapped_column(Text)
-    sent_by_id: Mapped[int] = mapped_column(BigId, ForeignKey("user_account.id"))
+    # None: sent by the platform itself (the automatic reminder during the decryption window).
+    sent_by_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CheckIn(IdMixin, Base):
+    """签到: a bidder with a bid on the lot says it attends the opening (电子办法 29). A record of
+    attendance, not a condition for decryption; one per organization and lot."""
+
+    __tablename__ = "opening_checkin"
+    __table_args__ = (UniqueConstraint("lot_id", "org_id"),)
+
+    lot_id: Mapped[int] = mapped_column(BigId, ForeignKey("lot.id"), index=True)
+    org_id: Mapped[int] = mapped_column(BigId, ForeignKey("organization.id"))
+    user_id: Mapped[int] = mapped_column(BigId, ForeignKey("user_account.id"))
+    checked_in_at: Mapped[datetime] = mapped_column(UTCDateTime)

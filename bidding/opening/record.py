@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.hall import events
 from bidding.hall.service import objection_window
-from bidding.opening.models import Opening, OpeningReview
+from bidding.opening.models import CheckIn, Opening, OpeningReview
 from bidding.submission.models import Bid, BidStatus
 from bidding.submission.service import platform_key_id
 from crypto import signing
@@ -51,6 +51,13 @@ async def publish_record(
         )
     }
     salt = await revealed_salt(session, lot.id)
+    checked_in = dict(
+        (
+            await session.execute(
+                select(CheckIn.org_id, CheckIn.checked_in_at).where(CheckIn.lot_id == lot.id)
+            )
+        ).all()
+    )
     rows = [
         {
             "bid_id": b.id,
@@ -67,6 +74,10 @@ async def publish_record(
             "sha256": b.ciphertext_sha256,
             "outcome": b.status,
             "cause": b.failure_cause,
+            # 签到 (电子办法 29): attendance on the record, no condition for decryption.
+            "checked_in_at": (
+                checked_in[b.bidder_org_id].isoformat() if b.bidder_org_id in checked_in else None
+            ),
         }
         for b in bids
     ]
@@ -74,6 +85,11 @@ async def publish_record(
         "lot_id": lot.id,
         "lot": f"{lot.project.code}/{lot.number}",
         "opened_at": ctx.now.isoformat(),
+        # The bidders' decryption window (电子办法 30); bids still sealed at its end were decided
+        # under 电子办法 31, each row's cause saying why.
+        "decrypt_ends_at": (
+            opening.decrypt_ends_at.isoformat() if opening.decrypt_ends_at else None
+        ),
         "control_price": str(lot.control_price) if lot.control_price is not None else None,
         # Revealed now: anyone can match the log's pre-opening commitments to the bidders.
         "bidder_salt": salt,

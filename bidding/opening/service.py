@@ -19,16 +19,16 @@ from bidding.opening.decryption import (
     Sealed,
     decide_all,
     decide_all_at,
-    judge,
-    read_sealed_price_form,
     ready,
     record_outcomes,
 )
 from bidding.opening.lease import drop_lease, renew_lease, take_lease
 from bidding.opening.models import Opening, ReleasedShare
 from bidding.opening.record import SYSTEM_OPENER, publish_record
+from bidding.opening.shares import parse_release
+from bidding.opening.window import decide_unopened, decrypt_window, window_over
 from bidding.submission.models import Bid, BidStatus
-from bidding.submission.service import bidder_org, refuse_attempt
+from bidding.submission.service import refuse_attempt
 from crypto import custody
 from crypto.encoding import b64u_decode, b64u_encode
 from crypto.errors import CryptoError
@@ -39,13 +39,12 @@ from trading.enums import LotState, Role
 from trading.kernel.actor import Actor
 from trading.kernel.config import Settings
 from trading.kernel.db import writing
-from trading.kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from trading.kernel.errors import Conflict, Forbidden, NotFound
 from trading.kernel.runtime import Context
 from trading.parties.models import Organization
 from trading.projects import lifecycle
 from trading.projects.models import Lot, Project
 from trading.projects.publishing import effective_ruleset
-from trading.projects.service import get_lot
 from trading.rules.engine import check_bid_count
 
 log = logging.getLogger("bidhall.openings")
@@ -178,7 +177,14 @@ async def _take_snapshot(
         center_id=center_id,
         detail={"bids": snapshot},
     )
-    session.add(Opening(lot_id=lot.id, started_at=ctx.now, bid_snapshot=snapshot))
+    session.add(
+        Opening(
+            lot_id=lot.id,
+            started_at=ctx.now,
+            bid_snapshot=snapshot,
+            decrypt_ends_at=ctx.now + decrypt_window(ruleset),
+        )
+    )
     # Signed in the same transaction: the set of sealed bids is fixed in public before any
     # custodian can release a share (shares are accepted only once this commits).
     await audit.publish_head(session, ctx.platform, ctx.now)
@@ -200,10 +206,7 @@ async def release_share(
         raise Conflict("开标时间未到，不接受密钥分片 / key shares are accepted only at the opening")
     if lot.state != LotState.OPENING:
         return LotState(lot.state)
-    try:
-        released = custody.ReleasedShare.from_dict(share)
-    except (CryptoError, KeyError, TypeError, ValueError) as exc:
-        raise ValidationFailed(f"密钥分片格式错误 / malformed key share: {exc}") from exc
+    released = parse_release(lot, actor.user_id, share)  # 422 with a sentence, nothing kept
     async with writing(session):
         exists = await session.scalar(
             select(ReleasedShare.id).where(
@@ -280,7 +283,12 @@ async def _advance(session: AsyncSession, lot: Lot, ctx: Context, owner: str) ->
     pending = await _pending(session, opening)
     if pending:
         if opening.opening_priv is None and not await _recover_key(session, lot, opening, ctx):
-            return LotState.OPENING
+            # No custodians' key: wait for it or for the bidders, until the window ends.
+            if not window_over(opening, ctx.now):
+                return LotState.OPENING
+            if not await decide_unopened(session, lot, opening, pending, ctx, owner):
+                return LotState.OPENING
+            return await publish_record(session, lot, opening, ctx)
         assert opening.opening_priv is not None
         priv = b64u_decode(opening.opening_priv, length=32)
         if not await _decrypt_all(session, lot, opening, pending, priv, ctx, owner):
@@ -399,66 +407,6 @@ async def _recover_key(session: AsyncSession, lot: Lot, opening: Opening, ctx: C
         )
     events.publish(lot.id, events.KEY, {"recovered": True})
     return True
-
-
-async def release_file_key(
-    session: AsyncSession, lot_id: int, actor: Actor, file_key: str, ctx: Context
-) -> LotState:
-    """不见面开标: at the opening a bidder decrypts its own stanza on its machine and releases
-    the bid's file key; the platform opens that bid with it, no custodian needed. When every
-    bid is decided this way the record is published at once."""
-    org = await bidder_org(session, actor)
-    await get_lot(session, lot_id, actor)  # a lot the bidder cannot see is absent (404)
-    lot = await _lot_for_update(session, lot_id)
-    if lot.state == LotState.ANNOUNCED or ctx.now < lot.bid_deadline:
-        raise Conflict("开标时间未到，不接受解密 / bids are decrypted only at the opening")
-    if lot.state != LotState.OPENING:
-        return LotState(lot.state)
-    bid = await session.scalar(
-        select(Bid)
-        .where(Bid.lot_id == lot.id, Bid.bidder_org_id == org.id, Bid.status == BidStatus.ACTIVE)
-        .execution_options(populate_existing=True)
-    )
-    if bid is None:
-        opened_first = await session.scalar(
-            select(Bid.id).where(
-                Bid.lot_id == lot.id,
-                Bid.bidder_org_id == org.id,
-                Bid.status.in_([BidStatus.DECRYPTED, BidStatus.REVOKED, BidStatus.FAILED]),
-            )
-        )
-        if opened_first is None:
-            raise NotFound("没有待解密的本单位投标 / no bid of yours is waiting to be decrypted")
-        return LotState.OPENING  # the opening decided it first: nothing is left to do
-    try:
-        key = b64u_decode(file_key, length=32, what="file_key")
-        form = await asyncio.to_thread(
-            read_sealed_price_form,
-            ctx.blobs,
-            Sealed.of(bid, org.uscc),
-            envelope_lot_id(lot.id),
-            file_key=key,
-        )
-    except CryptoError as exc:
-        # A wrong key changes nothing: the bidder may try again, or custodians open it.
-        raise ValidationFailed(
-            f"该密钥无法解密本单位投标 / that key does not open your bid: {exc}"
-        ) from exc
-    async with writing(session):
-        decided = await record_outcomes(
-            session, lot, [(Sealed.of(bid, org.uscc), judge(form))], actor, ctx
-        )
-    if not decided:
-        log.info("lot %s: bid %s was decided by the opening first", lot.id, bid.id)
-    opening = await session.get(Opening, lot.id)
-    if opening is not None:
-        total = len(opening.bid_snapshot)
-        events.publish(
-            lot.id,
-            events.DECRYPT,
-            {"done": total - len(await _pending(session, opening)), "total": total},
-        )
-    return LotState.OPENING
 
 
 async def due_openings(session: AsyncSession) -> list[tuple[int, datetime]]:

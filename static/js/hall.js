@@ -150,6 +150,7 @@ function showRecord(signed) {
 
 function upsertResponse(r) {
   responses.set(r.id, r);
+  updateRespond();
   const body = $("response-rows");
   body.textContent = "";
   const list = [...responses.values()].sort((a, b) => a.id - b.id);
@@ -207,6 +208,15 @@ function updateRespond() {
   const mineInRecord = record && ME && record.record.rows.some((r) => r.uscc === ME);
   const open = windowEnd && Date.now() + skew < windowEnd;
   $("respond").hidden = !(mineInRecord && open);
+  // Confirm or object, not both (条例 44); an answered objection may then be confirmed.
+  const mine = [...responses.values()].filter((x) => x.uscc === ME);
+  const confirmed = mine.some((x) => x.kind === "confirm");
+  const objection = mine.find((x) => x.kind === "objection");
+  $("confirm-row").hidden = confirmed || (objection !== undefined && !objection.answer);
+  $("object-row").hidden = confirmed || objection !== undefined;
+  const state = confirmed ? T["you.confirmed"] : objection ? T[objection.answer ? "you.answered" : "you.objected"] : "";
+  $("respond-state").textContent = state;
+  $("respond-state").hidden = !state;
   if (windowEnd) {
     $("window").hidden = false;
     $("window-end").textContent = local(new Date(windowEnd).toISOString()) + (open ? "" : `（${T.closed}）`);
@@ -255,7 +265,14 @@ function applySnapshot(s) {
 
 function connect() {
   const es = new EventSource(`/lots/${LOT}/hall/events`);
-  const on = (kind, fn) => es.addEventListener(kind, (e) => fn(JSON.parse(e.data)));
+  // Each event is also dispatched on the document ("hall:<kind>") for the page's other
+  // modules (decrypt-own.js: the roster and the bidder's own panel).
+  const on = (kind, fn) =>
+    es.addEventListener(kind, (e) => {
+      const data = JSON.parse(e.data);
+      fn(data);
+      document.dispatchEvent(new CustomEvent(`hall:${kind}`, { detail: data }));
+    });
   on("snapshot", (s) => {
     applySnapshot(s);
     $("conn").textContent = T.live;
@@ -288,6 +305,7 @@ function connect() {
     log("response", `${d.bidder} ${T[`kind.${d.kind}`]}`, d.at);
   });
   on("presence", (d) => setPresence(d, d.online));
+  on("roster", () => {});
   es.addEventListener("error", () => {
     $("conn").textContent = T.reconnecting;
     $("conn").className = "down";

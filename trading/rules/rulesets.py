@@ -45,9 +45,23 @@ def _rules(*rules: Rule) -> dict[str, Rule]:
 # formatter is told to leave them alone.
 # fmt: off
 
+# --- the electronic opening (电子招标投标办法, 2013), shared by every sealed-bid method ----
+
+E_BIDDING = "电子招标投标办法"
+_E_OPENING = _rules(
+    _rule("checkin_window_minutes", 30, "count", f"{E_BIDDING} 第29条",
+          "所有投标人均应当准时在线参加开标；开标前30分钟起可在线签到，签到仅作出席记录，不是解密的条件",
+          "Bidders attend the opening online; check-in opens 30 minutes before it and records "
+          "attendance only (it is no condition for decryption)"),
+    _rule("decrypt_window_minutes", 30, "count", f"{E_BIDDING} 第30条、第31条",
+          "开标开始后30分钟内投标人在线解密；逾期未解密的，以开标密钥解密，无法解密的按第31条处理",
+          "Bidders decrypt online within 30 minutes of the opening's start; what is still sealed "
+          "then is opened with the custodians' key or decided under Art. 31"),
+)
+
 # --- construction works (招标投标法 and its regulation) ---------------------------------
 
-_CONSTRUCTION = _rules(
+_CONSTRUCTION = _E_OPENING | _rules(
     _rule("bid_period_days", 20, "days", f"{LAW} 第24条",
           "自招标文件开始发出之日起至投标截止之日止，最短不得少于20日",
           "At least 20 days from issuing the tender documents to the bid deadline"),
@@ -65,6 +79,16 @@ _CONSTRUCTION = _rules(
     _rule("objection_answer_days", 3, "days", f"{LAW_REG} 第22条",
           "招标人应自收到异议之日起3日内答复，答复前暂停招标投标活动",
           "The tenderer answers an objection within 3 days; the procedure pauses meanwhile"),
+    # 1: a bidder registers (报名) before it bids; a center may configure 0 (not required).
+    _rule("registration_required", 1, "count", f"{E_BIDDING} 第24条；{LAW_REG} 第16条",
+          "投标人应当在招标公告载明的电子招标投标交易平台注册登记并报名，获取招标文件后方可投标",
+          "Bidders register for the lot (baoming) on the platform named in the announcement "
+          "and obtain the tender documents before bidding"),
+    # 1: a bid above the control price (最高投标限价) is rejected; the bidder page refuses to
+    # seal one (the platform cannot read a sealed price before the opening).
+    _rule("price_ceiling", 1, "count", f"{LAW_REG} 第27条、第51条",
+          "投标报价高于招标文件设定的最高投标限价的，评标委员会应当否决其投标",
+          "A bid priced above the published maximum price (control price) is rejected"),
     _rule("min_bidders", 3, "count", f"{LAW} 第28条；{LAW_REG} 第44条",
           "投标人少于3个的，不得开标，招标人应当依法重新招标",
           "With fewer than 3 bids the bids are not opened and the lot is re-tendered"),
@@ -96,7 +120,7 @@ _INVITED_CONSTRUCTION = _CONSTRUCTION | _rules(
 
 # --- government procurement by tender (政府采购法, its regulation, 87号令) -----------------
 
-_PROCUREMENT_TENDER = _rules(
+_PROCUREMENT_TENDER = _E_OPENING | _rules(
     _rule("bid_period_days", 20, "days", f"{GPL} 第35条",
           "自招标文件开始发出之日起至投标人提交投标文件截止之日止，不得少于20日",
           "At least 20 days from issuing the tender documents to the bid deadline"),
@@ -113,6 +137,15 @@ _PROCUREMENT_TENDER = _rules(
     _rule("challenge_answer_working_days", 7, "working_days", f"{GPL} 第53条",
           "采购人应在收到质疑后7个工作日内作出答复",
           "A challenge is answered within 7 working days"),
+    # 条号待核: 87号令 第18条 (documents provided as the announcement states).
+    _rule("registration_required", 1, "count", f"{E_BIDDING} 第24条；{ORDER_87} 第18条",
+          "供应商应当在公告载明的电子交易平台注册登记并报名，获取招标文件后方可投标",
+          "Suppliers register for the lot (baoming) on the platform named in the announcement "
+          "and obtain the tender documents before bidding"),
+    # 1: a bid above the budget or maximum price is invalid (the bidder page refuses to seal it).
+    _rule("price_ceiling", 1, "count", f"{ORDER_87} 第63条",
+          "投标报价超过招标文件中规定的预算金额或者最高限价的，投标无效",
+          "A bid priced above the budget or the maximum price in the tender documents is invalid"),
     _rule("min_bidders", 3, "count", f"{ORDER_87} 第43条；{GPL} 第36条",
           "投标截止时提交投标文件的供应商不足3家的，不得开标",
           "With fewer than 3 bids at the deadline the bids are not opened"),
@@ -153,7 +186,7 @@ _INVITED_PROCUREMENT = _PROCUREMENT_TENDER | _rules(
 
 # --- government procurement, non-tender methods ---------------------------------------
 
-_NON_TENDER_COMMON = _rules(
+_NON_TENDER_COMMON = _E_OPENING | _rules(
     _rule("result_publish_working_days", 2, "working_days", f"{GPL_REG} 第43条",
           "自成交供应商确定之日起2个工作日内发出成交通知书并公告成交结果",
           "The result is published within 2 working days of choosing the supplier"),
@@ -164,6 +197,15 @@ _NON_TENDER_COMMON = _rules(
     _rule("bid_security_max_percent", Decimal(2), "percent", f"{ORDER_74} 第14条",
           "保证金数额不得超过采购项目预算的2%",
           "Security may not exceed 2% of the budget"),
+)
+
+# Non-tender procurement (negotiation, inquiry, consultation) issues its documents on the
+# platform the same way. 条号待核.
+_NON_TENDER_COMMON = _NON_TENDER_COMMON | _rules(
+    _rule("registration_required", 1, "count", f"{E_BIDDING} 第24条",
+          "供应商应当在公告载明的电子交易平台注册登记并报名，获取采购文件后方可响应",
+          "Suppliers register for the lot (baoming) on the platform and obtain the documents "
+          "before responding"),
 )
 
 _NEGOTIATION = _NON_TENDER_COMMON | _rules(

@@ -57,7 +57,12 @@ async def test_stream_follows_the_opening_and_reveals_prices_only_with_the_recor
         await release_shares(rt, lot.id, lambda _m: None)
         seen = await until(events, "record")
         after = await next_event(events, "presence")
-    opening = [e for e in seen if e.kind != "presence"]
+    opening = [e for e in seen if e.kind not in ("presence", "roster")]
+    # Who has acted, by position only (no names before the record), as absolute lists.
+    rosters = [body(e) for e in seen if e.kind == "roster"]
+    assert rosters[0]["sealed"] == [1, 2, 3] and rosters[0]["released"] == []
+    assert rosters[0]["decrypt_ends_at"] == (lot.bid_deadline + timedelta(minutes=30)).isoformat()
+    assert rosters[-1]["released"] == [1, 2] and rosters[-1]["custodians"] == 3
     assert [e.kind for e in opening] == [
         "state",
         "share",
