@@ -4,6 +4,7 @@ change behind it without touching the evaluation packages."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -11,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.opening.models import Opening
-from bidding.participation.models import Registration
+from bidding.participation.models import Notice, Registration
 from bidding.submission.models import Bid, BidStatus
 from trading.parties.models import Organization
 
@@ -89,3 +90,25 @@ async def participant_usccs(session: AsyncSession, lot_id: int) -> set[str]:
         .where(Bid.lot_id == lot_id)
     )
     return set((await session.scalars(registered.union(bidding))).all())
+
+
+async def notify_bidder(
+    session: AsyncSession, lot_id: int, org_id: int, kind: str, text: str, now: datetime
+) -> None:
+    """Inside the caller's write transaction: one line in the bidder's notices (its workspace
+    inbox): evaluation's way to tell a bidder, e.g. of a clarification request."""
+    session.add(Notice(lot_id=lot_id, bidder_org_id=org_id, kind=kind, text=text, created_at=now))
+
+
+async def decided_lots(session: AsyncSession, org_id: int) -> list[int]:
+    """The lots where the organization had a bid the opening decided (decrypted, revoked or
+    failed): the lots whose result it is told (evaluation.outcome)."""
+    rows = await session.scalars(
+        select(Bid.lot_id)
+        .where(
+            Bid.bidder_org_id == org_id,
+            Bid.status.in_([BidStatus.DECRYPTED, BidStatus.REVOKED, BidStatus.FAILED]),
+        )
+        .distinct()
+    )
+    return sorted(rows.all())

@@ -8,6 +8,7 @@ import msgspec
 from litestar import Controller, Request, get, post
 from sqlalchemy.ext.asyncio import AsyncSession
 
+import bidding.hall.messages  # noqa: F401  (registers the form's and the notice's strings)
 from bidding.hall import service as objections
 from bidding.hall.models import ResponseKind
 from bidding.opening.models import Opening

@@ -15,20 +15,28 @@ class ResponseKind:
     OBJECTION = "objection"  # raised at the opening, answered by the center on the record
 
 
+LIVE = "kind = 'confirm' OR answer IS NULL"  # the rows that hold a bidder's live slot
+
+
 class OpeningResponse(IdMixin, Base):
     """A bidder's confirmation of, or objection to, the opening record, and the answer."""
 
     __tablename__ = "opening_response"
     __table_args__ = (
         Index("ix_opening_response_lot_created", "lot_id", "created_at"),
-        # A bidder confirms a record once: the second of two racing confirmations fails here.
+        # One response of each kind per bidder: a second objection fails here, and so does the
+        # second of two racing confirmations.
+        Index("uq_opening_response_kind", "lot_id", "bidder_org_id", "kind", unique=True),
+        # Confirm or object, not both (条例 44): a confirmation and an unanswered objection hold
+        # the bidder's one "live" slot, so of a racing confirmation and objection one fails here;
+        # the answer frees the slot, and then the bidder may confirm.
         Index(
-            "uq_opening_response_confirm",
+            "uq_opening_response_live",
             "lot_id",
             "bidder_org_id",
             unique=True,
-            sqlite_where=text("kind = 'confirm'"),
-            postgresql_where=text("kind = 'confirm'"),
+            sqlite_where=text(LIVE),
+            postgresql_where=text(LIVE),
         ),
     )
 

@@ -7,28 +7,31 @@ its end is stored with the record, so a later change of the setting moves no
 running window. The signed record itself never changes: confirmations,
 objections and answers are rows beside it, each written to the audit log, shown
 in the hall, on the record page and in the PDF.
+
+A bidder confirms or objects, not both: one objection, answered on the record, after
+which it may confirm; nothing after a confirmation. Checked inside the writing
+transaction and held by two unique indexes (models.py), so of racing requests one wins
+and the other is a 409 citing 条例 44 with nothing written.
 """
 
 from __future__ import annotations
 
-import json
 import os
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.hall import events
 from bidding.hall.models import OpeningResponse, ResponseKind
+from bidding.hall.record_view import RecordView as RecordView  # re-exported for callers
+from bidding.hall.record_view import record_view as record_view
 from bidding.opening.models import Opening, OpeningReview
+from bidding.participation.models import Notice
 from trading.audit import service as audit
 from trading.enums import Role
-from trading.kernel import present
 from trading.kernel.actor import Actor
 from trading.kernel.config import Settings
 from trading.kernel.db import writing
@@ -36,9 +39,12 @@ from trading.kernel.errors import Conflict, Forbidden, NotFound, ValidationFaile
 from trading.parties.models import Organization
 from trading.projects.models import Lot
 from trading.projects.service import get_lot, manages
+from trading.rules.rulesets import LAW_REG
 
 DEFAULT_WINDOW_MINUTES = 30
 MAX_TEXT = 2000
+OBJECTION_RULE = f"{LAW_REG} 第44条"  # objections to the opening: raised and answered there
+OBJECTION_ANSWERED = "objection_answered"  # the objecting bidder's notice of the answer
 
 
 def objection_window(settings: Settings) -> timedelta:
@@ -79,16 +85,42 @@ def _clean(text: str, what: str) -> str:
     return text
 
 
-async def _confirmation(
-    session: AsyncSession, lot_id: int, org_id: int | None
-) -> OpeningResponse | None:
-    return await session.scalar(
-        select(OpeningResponse).where(
-            OpeningResponse.lot_id == lot_id,
-            OpeningResponse.bidder_org_id == org_id,
-            OpeningResponse.kind == ResponseKind.CONFIRM,
+async def _mine(session: AsyncSession, lot_id: int, org_id: int | None) -> list[OpeningResponse]:
+    return list(
+        await session.scalars(
+            select(OpeningResponse).where(
+                OpeningResponse.lot_id == lot_id, OpeningResponse.bidder_org_id == org_id
+            )
         )
     )
+
+
+def _refusal(kind: str, mine: list[OpeningResponse]) -> str | None:
+    """Why this bidder may not respond so now (条例 44: confirm or object, not both; an
+    objection is raised once and answered on the record, and then the bidder may confirm)."""
+    if any(r.kind == ResponseKind.CONFIRM for r in mine):
+        return (
+            "贵方已确认开标记录，确认后不能再提出异议"
+            " / the opening record was confirmed: no objection can follow a confirmation"
+        )
+    objection = next((r for r in mine if r.kind == ResponseKind.OBJECTION), None)
+    if objection is None:
+        return None
+    if kind == ResponseKind.OBJECTION:
+        return (
+            "贵方已对开标记录提出异议，每位投标人只能提出一次"
+            " / an objection to this record was already raised"
+        )
+    if objection.answer is None:
+        return (
+            "贵方的异议尚未答复，答复后方可确认开标记录"
+            " / the objection awaits its answer: confirm once it is answered"
+        )
+    return None
+
+
+def _refused(message: str) -> Conflict:
+    return Conflict(message, detail={"rule": "opening_objection", "citation": OBJECTION_RULE})
 
 
 async def respond(
@@ -101,10 +133,11 @@ async def respond(
     now: datetime,
     settings: Settings,
 ) -> OpeningResponse:
-    """A bidder of the lot confirms the record or objects, inside the window."""
+    """A bidder of the lot confirms the record or objects, inside the window; not both."""
     if kind not in (ResponseKind.CONFIRM, ResponseKind.OBJECTION):
         raise ValidationFailed(f"unknown response kind {kind!r}")
     lot = await get_lot(session, lot_id, actor)
+    center_id = lot.project.center_id
     opening = await _published(session, lot)
     if not actor.has(Role.BIDDER) or actor.org_id not in bidder_org_ids(opening):
         raise Forbidden(
@@ -115,17 +148,19 @@ async def respond(
         raise Conflict(
             f"异议及确认期限已于 {ends.isoformat()} 截止 / the window closed at {ends.isoformat()}"
         )
-    if kind == ResponseKind.OBJECTION:
-        text = _clean(text, "异议内容")
-    else:
-        text = ""
-        existing = await _confirmation(session, lot.id, actor.org_id)
-        if existing is not None:  # confirming twice confirms once
-            return existing
+    text = _clean(text, "异议内容") if kind == ResponseKind.OBJECTION else ""
     try:
         async with writing(session):
+            # Checked inside the writing transaction; the unique indexes decide a race.
+            mine = await _mine(session, lot_id, actor.org_id)
+            confirmed = next((r for r in mine if r.kind == ResponseKind.CONFIRM), None)
+            if kind == ResponseKind.CONFIRM and confirmed is not None:
+                return confirmed  # confirming twice confirms once
+            refusal = _refusal(kind, mine)
+            if refusal is not None:
+                raise _refused(refusal)
             response = OpeningResponse(
-                lot_id=lot.id,
+                lot_id=lot_id,
                 bidder_org_id=actor.org_id or 0,
                 user_id=actor.user_id or 0,
                 kind=kind,
@@ -139,21 +174,21 @@ async def respond(
                 actor,
                 "opening.confirmed" if kind == ResponseKind.CONFIRM else "opening.objection",
                 "lot",
-                lot.id,
+                lot_id,
                 at=now,
-                center_id=lot.project.center_id,
+                center_id=center_id,
                 detail={"response_id": response.id, "text": text},
             )
     except IntegrityError:
-        # A racing confirmation won (uq_opening_response_confirm); it is this one's answer too.
-        # (The rollback expired `lot`: its id is read from the path.)
-        existing = None
-        if kind == ResponseKind.CONFIRM:
-            existing = await _confirmation(session, lot_id, actor.org_id)
-        if existing is None:
-            raise
-        return existing
-    events.publish(lot.id, events.RESPONSE, await response_json(session, response))
+        # A racing response won (uq_opening_response_kind / _live): nothing of this one stays.
+        mine = await _mine(session, lot_id, actor.org_id)
+        confirmed = next((r for r in mine if r.kind == ResponseKind.CONFIRM), None)
+        if kind == ResponseKind.CONFIRM and confirmed is not None:
+            return confirmed  # the racing confirmation is this one's answer too
+        raise _refused(
+            _refusal(kind, mine) or "与已有记录冲突 / conflicts with an existing record"
+        ) from None
+    events.publish(lot_id, events.RESPONSE, await response_json(session, response))
     return response
 
 
@@ -166,31 +201,50 @@ async def answer(
     *,
     now: datetime,
 ) -> OpeningResponse:
-    """The center's staff answer an objection on the record (once; the answer stands)."""
+    """The center's staff answer an objection on the record (once; the answer stands), and the
+    objecting bidder finds the answer among its notices."""
     lot = await get_lot(session, lot_id, actor)
+    center_id = lot.project.center_id
     if not (actor.has(Role.STAFF) and manages(actor, lot.project)):
         raise Forbidden("只有本交易中心工作人员可以答复异议 / only the center's staff answer")
     await _published(session, lot)
     response = await session.get(OpeningResponse, response_id)
     if response is None or response.lot_id != lot.id or response.kind != ResponseKind.OBJECTION:
         raise NotFound(f"异议 {response_id} 不存在 / objection {response_id} not found")
-    if response.answer is not None:
-        raise Conflict("该异议已答复 / this objection has been answered")
     text = _clean(text, "答复内容")
+    answered = Conflict("该异议已答复 / this objection has been answered")
+    if response.answer is not None:
+        raise answered
     async with writing(session):
-        response.answer, response.answered_at, response.answered_by_id = text, now, actor.user_id
-        session.add(response)
+        # Compare-and-set: of two racing answers, the first stands.
+        done = await session.execute(
+            update(OpeningResponse)
+            .where(OpeningResponse.id == response_id, OpeningResponse.answer.is_(None))
+            .values(answer=text, answered_at=now, answered_by_id=actor.user_id)
+        )
+        if done.rowcount != 1:  # type: ignore[attr-defined]
+            raise answered
+        session.add(
+            Notice(
+                lot_id=lot_id,
+                bidder_org_id=response.bidder_org_id,
+                kind=OBJECTION_ANSWERED,
+                text=text,
+                created_at=now,
+            )
+        )
         await audit.append(
             session,
             actor,
             "opening.objection_answered",
             "lot",
-            lot.id,
+            lot_id,
             at=now,
-            center_id=lot.project.center_id,
-            detail={"response_id": response.id, "answer": text},
+            center_id=center_id,
+            detail={"response_id": response_id, "answer": text},
         )
-    events.publish(lot.id, events.RESPONSE, await response_json(session, response))
+    await session.refresh(response)
+    events.publish(lot_id, events.RESPONSE, await response_json(session, response))
     return response
 
 
@@ -231,129 +285,3 @@ async def responses(session: AsyncSession, lot_id: int) -> list[dict[str, Any]]:
         else {}
     )
     return [_as_json(r, orgs.get(r.bidder_org_id)) for r in rows]
-
-
-# ---- the record as a center prints it (page and PDF read the same view) ------------------------
-
-
-@dataclass(frozen=True)
-class Column:
-    """One price-form column (开标一览表): its key in the sealed form and its labels."""
-
-    key: str
-    zh: str
-    en: str
-    numeric: bool = False
-
-
-# The form's fixed fields (crypto.bundle.make_price_form), in a center's order; whatever else
-# a bidder's form carries follows under its own key, so no sealed column goes unread.
-PRICE_COLUMNS = (
-    Column("price", "投标报价(元)", "Bid price (yuan)", numeric=True),
-    Column("price_capital", "投标报价(大写)", "Bid price in words"),
-    Column("duration_days", "工期(日历天)", "Duration (days)", numeric=True),
-    Column("quality", "质量", "Quality"),
-)
-CURRENCY = Column("currency", "币种", "Currency")
-EXTRA_LABELS = {
-    "discount_rate": ("下浮率", "Discount rate"),
-    "warranty_months": ("质保期(月)", "Warranty (months)"),
-    "project_manager": ("项目经理", "Project manager"),
-    "delivery_days": ("交货期(日历天)", "Delivery (days)"),
-    "remarks": ("备注", "Remarks"),
-}
-
-
-@dataclass(frozen=True)
-class RecordRow:
-    index: int
-    bidder: str
-    uscc: str
-    outcome: str
-    cause: str
-    sha256: str
-    cells: dict[str, str]
-
-
-@dataclass(frozen=True)
-class RecordView:
-    """The signed record, formatted: times in the center's zone, amounts with separators and
-    大写. ``opening_at`` is the opening itself (the bid deadline); ``signed_at`` is when the
-    platform signed the record after the last bid was decided."""
-
-    lot: str
-    opening_at: str
-    started_at: str
-    signed_at: str
-    zone: str
-    control_price: str
-    control_price_capital: str
-    columns: tuple[Column, ...]
-    rows: tuple[RecordRow, ...]
-
-
-def _amount(raw: object) -> Decimal | None:
-    try:
-        value = Decimal(str(raw))
-    except (InvalidOperation, ValueError):
-        return None
-    return value if value.is_finite() else None
-
-
-def _cell(value: object) -> str:
-    if value is None or value == "":
-        return present.DASH
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-def record_view(
-    signed: dict[str, Any],
-    *,
-    zone: str,
-    opening_at: datetime | None,
-    started_at: datetime | None = None,
-) -> RecordView:
-    """What the record page and PDF print of a signed record {record, signature, key_id}."""
-    tz = ZoneInfo(zone)
-    record = signed["record"]
-    forms = [row.get("price_form") or {} for row in record["rows"]]
-    fixed = {c.key for c in PRICE_COLUMNS} | {"currency"}
-    extras: list[str] = []
-    for form in forms:
-        extras += [key for key in form if key not in fixed and key not in extras]
-    columns = list(PRICE_COLUMNS)
-    # Every form says CNY today: the header's (元) says it; another currency gets its column.
-    if any(form.get("currency", "CNY") != "CNY" for form in forms):
-        columns.append(CURRENCY)
-    columns += [Column(key, *EXTRA_LABELS.get(key, (key, key))) for key in extras]
-    rows = []
-    for index, (row, form) in enumerate(zip(record["rows"], forms, strict=True), start=1):
-        price = _amount(row.get("price")) if row.get("price") is not None else None
-        cells = {key: _cell(form.get(key)) for key in [c.key for c in columns]}
-        cells["price"] = present.yuan(price)
-        cells["price_capital"] = present.capital(price) if price is not None else present.DASH
-        rows.append(
-            RecordRow(
-                index=index,
-                bidder=row["bidder"],
-                uscc=row["uscc"],
-                outcome=row["outcome"],
-                cause=row.get("cause") or "",
-                sha256=row["sha256"],
-                cells=cells,
-            )
-        )
-    control = _amount(record.get("control_price")) if record.get("control_price") else None
-    return RecordView(
-        lot=record["lot"],
-        opening_at=present.when(opening_at, tz, seconds=True),
-        started_at=present.when(started_at, tz, seconds=True),
-        signed_at=present.when(datetime.fromisoformat(record["opened_at"]), tz, seconds=True),
-        zone=zone,
-        control_price=present.yuan(control),
-        control_price_capital=present.capital(control) if control is not None else present.DASH,
-        columns=tuple(columns),
-        rows=tuple(rows),
-    )

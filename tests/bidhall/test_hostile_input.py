@@ -27,7 +27,6 @@ from trading.audit.models import AuditEntry
 from trading.auth.models import User
 from trading.kernel.bodies import JsonBody
 from trading.kernel.clock import FixedClock
-from trading.kernel.codes import uscc_check_char
 from trading.kernel.content_type import takes_json
 from trading.kernel.money import MAX_AMOUNT
 from trading.kernel.runtime import Runtime
@@ -404,20 +403,11 @@ async def test_concurrent_registrations_get_consecutive_project_codes(
 async def test_concurrent_signups_for_one_username_one_wins_others_409(
     rt: Runtime, http: httpx.AsyncClient
 ) -> None:
-    def uscc(i: int) -> str:
-        body17 = f"9144030{i:02d}MA5FXY1W"
-        return body17 + uscc_check_char(body17)
-
     bodies = [
-        {
-            "org_name": f"并发投标公司{i}",
-            "uscc": uscc(i),
-            "username": "racer",
-            "password": "a-long-password-1",
-        }
+        {"username": "racer", "display_name": f"并发用户{i}", "password": "a-long-password-1"}
         for i in range(5)
     ]
-    responses = await asyncio.gather(*(http.post("/api/v1/auth/bidders", json=b) for b in bodies))
+    responses = await asyncio.gather(*(http.post("/api/v1/auth/signup", json=b) for b in bodies))
     statuses = sorted(r.status_code for r in responses)
     assert statuses == [201, 409, 409, 409, 409], [r.text for r in responses]
     for r in responses:
@@ -426,13 +416,7 @@ async def test_concurrent_signups_for_one_username_one_wins_others_409(
     winner = next(r.json() for r in responses if r.status_code == 201)
     async with rt.sessionmaker() as session:
         users = list(await session.scalars(select(User).where(User.username == "racer")))
-        orgs = list(
-            await session.scalars(
-                select(Organization).where(Organization.uscc.in_([b["uscc"] for b in bodies]))
-            )
-        )
     assert [u.id for u in users] == [winner["user_id"]]
-    assert [o.id for o in orgs] == [winner["org_id"]]  # the losers' organisations rolled back
 
 
 async def test_concurrent_confirmations_confirm_once(
@@ -466,36 +450,37 @@ async def test_concurrent_confirmations_confirm_once(
 async def test_duplicate_confirmation_row_is_refused_by_the_database(
     rt: Runtime, clock: FixedClock, publish_lot: Any
 ) -> None:
-    """The constraint itself, without the service's check in front of it."""
+    """The constraints themselves, without the service's check in front of them: one response of
+    each kind per bidder, and a confirmation never beside an unanswered objection (条例 44)."""
     lot = await publish_lot()
     async with rt.sessionmaker() as session:
         org = await session.scalar(select(Organization.id).limit(1))
         user = await session.scalar(select(User.id).limit(1))
         assert org is not None and user is not None
-        for kind in (ResponseKind.OBJECTION, ResponseKind.OBJECTION, ResponseKind.CONFIRM):
-            session.add(
-                OpeningResponse(
-                    lot_id=lot.id,
-                    bidder_org_id=org,
-                    user_id=user,
-                    kind=kind,
-                    text="",
-                    created_at=clock.now(),
-                )
-            )
-        await session.commit()  # objections may be many, one confirmation is fine
-        session.add(
-            OpeningResponse(
+
+        def response(kind: ResponseKind) -> OpeningResponse:
+            return OpeningResponse(
                 lot_id=lot.id,
                 bidder_org_id=org,
                 user_id=user,
-                kind=ResponseKind.CONFIRM,
+                kind=kind,
                 text="",
                 created_at=clock.now(),
             )
+
+        session.add(response(ResponseKind.OBJECTION))
+        await session.commit()  # one objection is fine
+        for kind in (ResponseKind.OBJECTION, ResponseKind.CONFIRM):
+            session.add(response(kind))
+            with pytest.raises(IntegrityError):
+                await session.commit()
+            await session.rollback()
+        count = await session.scalar(
+            select(func.count())
+            .select_from(OpeningResponse)
+            .where(OpeningResponse.lot_id == lot.id)
         )
-        with pytest.raises(IntegrityError):
-            await session.commit()
+        assert count == 1
 
 
 async def test_an_integrity_error_is_a_409_problem_that_leaks_no_sql() -> None:

@@ -1,0 +1,1 @@
+"""Each bidder's own result after the opening: outcome, qualification, rank, award, notices."""
