@@ -8,6 +8,7 @@ from litestar import Controller, Request, get, post
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from evaluation.award import service
+from evaluation.report import service as reports
 from trading.enums import LotState, Role
 from trading.kernel.actor import Actor
 from trading.kernel.clock import Clock
@@ -72,12 +73,18 @@ class EvaluationApi(Controller):
 async def published_evaluation(
     request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int
 ) -> dict[str, Any]:
-    """Input and ranking, public from the publicity on: recompute with `bidhall evaluate`."""
+    """Input and ranking, public from the publicity on: recompute with `bidhall evaluate`
+    (`input` → `ranking`; per-expert scores are listed in seat order). `committee` names the
+    seats: their positions only, and the experts' names once the result is published (法 44:
+    the committee stays secret until then)."""
     lot = await get_lot(db_session, lot_id, request.user)
     result = await service.latest_result(db_session, lot.id)
     if result is None or lot.state not in PUBLIC_AFTER:
         raise NotFound("评标结果尚未公布 / the evaluation is not published yet")
-    return {"input": result.input_doc, "ranking": result.ranking}
+    committee = await reports.published_committee(
+        db_session, lot.id, named=lot.state == LotState.AWARDED
+    )
+    return {"input": result.input_doc, "ranking": result.ranking, "committee": committee}
 
 
 ROUTES = [EvaluationApi, published_evaluation]

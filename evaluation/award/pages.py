@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import evaluation.award.messages  # noqa: F401  (registers the tab's strings)
 from evaluation.award import service
+from evaluation.report import service as reports
 from trading.enums import LotState, Role
 from trading.kernel import present
 from trading.kernel.actor import Actor
@@ -94,6 +95,7 @@ async def _evaluation_tab(
         publicity_over=ends is not None and now >= ends,
         error=error,
         done=done if done in ACTIONS else "",
+        report=await reports.latest_report(session, lot.id),
         local=local,
         tz=lot.project.center.timezone,
     )

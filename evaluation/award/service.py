@@ -14,9 +14,10 @@ from crypto.canonical import canonical_json, sha256_hex
 from evaluation.award.models import EvaluationResult
 from evaluation.methods.ties import SEED_FROM, SEED_LABEL, seed_from_record
 from evaluation.offline import evaluate_document
-from evaluation.scoring.service import committee_input
+from evaluation.scoring.service import committee_input, refuse_while_re_evaluating
 from trading.announcements import builders as announcements
 from trading.announcements.letters import Addressee, issue_letters
+from trading.audit import service as audit
 from trading.enums import LotState
 from trading.kernel.actor import Actor
 from trading.kernel.config import Settings
@@ -72,60 +73,83 @@ async def evaluate_lot(
         if lot.state in (LotState.EVALUATED, LotState.PUBLICITY, LotState.AWARDED, LotState.FAILED):
             return LotState(lot.state)
         raise Conflict(f"标段尚未开标 / lot {lot.id} is {lot.state}, not opened")
+    async with writing(session):
+        return await _rank(session, lot, actor, now=now, settings=settings)
+
+
+async def rerank(
+    session: AsyncSession, lot: Lot, actor: Actor, *, now: datetime, settings: Settings
+) -> LotState:
+    """A ranked (evaluated) lot ranked again from its committee's corrected scores after a
+    re-evaluation, inside the caller's transaction (evaluation/report/service.finalise)."""
+    if lot.state != LotState.EVALUATED:
+        raise Conflict(f"标段状态为 {lot.state} / lot {lot.id} is {lot.state}, not evaluated")
+    return await _rank(session, lot, actor, now=now, settings=settings)
+
+
+async def _rank(
+    session: AsyncSession, lot: Lot, actor: Actor, *, now: datetime, settings: Settings
+) -> LotState:
     # With a finalised committee evaluation: its qualification results and per-expert scores.
     doc = await committee_input(session, lot, await input_document(session, lot))
     ranking = evaluate_document(doc)
     valid = [b for b in ranking["bids"] if not b["excluded"]]
     ruleset = effective_ruleset(lot.project, lot.project.center, settings)
     too_few = check_bid_count(len(valid), ruleset)
-    async with writing(session):
-        session.add(
-            EvaluationResult(
-                lot_id=lot.id, method=doc["method"], input_doc=doc, ranking=ranking, created_at=now
-            )
+    session.add(
+        EvaluationResult(
+            lot_id=lot.id, method=doc["method"], input_doc=doc, ranking=ranking, created_at=now
         )
-        if too_few is not None:
-            # Not the deadline's "too few bids": these were opened; rejections left too few valid.
-            rejected = [
-                {"bidder": b["bidder"], "reasons": b["reasons"]}
-                for b in ranking["bids"]
-                if b["excluded"]
-            ]
-            opened = len(ranking["bids"])
-            reason = announcements.evaluation_reason(ruleset, opened, len(rejected))
-            await lifecycle.move(
-                session,
-                lot,
-                LotState.FAILED,
-                actor,
-                now=now,
-                action="evaluation.failed",
-                center_id=lot.project.center_id,
-                detail={"rule": str(too_few), "valid": len(valid), "opened": opened},
-                values={"failure_reason": reason},
-            )
-            await announcements.failure_after_evaluation(
-                session,
-                lot,
-                actor,
-                at=now,
-                project=lot.project,
-                ruleset=ruleset,
-                opened=opened,
-                rejected=rejected,
-                attachments=await _evidence(session, lot.id, doc),
-            )
-            return LotState.FAILED
+    )
+    if too_few is not None:
+        # Not the deadline's "too few bids": these were opened; rejections left too few valid.
+        rejected = [
+            {"bidder": b["bidder"], "reasons": b["reasons"]}
+            for b in ranking["bids"]
+            if b["excluded"]
+        ]
+        opened = len(ranking["bids"])
+        reason = announcements.evaluation_reason(ruleset, opened, len(rejected))
         await lifecycle.move(
             session,
             lot,
-            LotState.EVALUATED,
+            LotState.FAILED,
             actor,
             now=now,
-            action="evaluation.ranked",
+            action="evaluation.failed",
             center_id=lot.project.center_id,
-            detail={"method": doc["method"], "ranking": [b["bid_id"] for b in valid]},
+            detail={"rule": str(too_few), "valid": len(valid), "opened": opened},
+            values={"failure_reason": reason},
         )
+        await announcements.failure_after_evaluation(
+            session,
+            lot,
+            actor,
+            at=now,
+            project=lot.project,
+            ruleset=ruleset,
+            opened=opened,
+            rejected=rejected,
+            attachments=await _evidence(session, lot.id, doc),
+        )
+        return LotState.FAILED
+    detail = {"method": doc["method"], "ranking": [b["bid_id"] for b in valid]}
+    if lot.state == LotState.EVALUATED:  # ranked again after a re-evaluation
+        await audit.append(
+            session, actor, "evaluation.reranked", "lot", lot.id, at=now,
+            center_id=lot.project.center_id, detail=detail,
+        )  # fmt: skip
+        return LotState.EVALUATED
+    await lifecycle.move(
+        session,
+        lot,
+        LotState.EVALUATED,
+        actor,
+        now=now,
+        action="evaluation.ranked",
+        center_id=lot.project.center_id,
+        detail=detail,
+    )
     return LotState.EVALUATED
 
 
@@ -173,6 +197,7 @@ async def publish_candidates(
             center_id=lot.project.center_id,
             detail={"candidates": [b["bid_id"] for b in candidates]},
         )
+        await refuse_while_re_evaluating(session, lot.id)
         await announcements.candidates(
             session,
             lot,

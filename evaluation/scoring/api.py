@@ -7,6 +7,7 @@ from typing import Any
 from litestar import Controller, Request, get, post
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from evaluation.report import service as report
 from evaluation.scoring import service
 from evaluation.scoring.schemas import (
     BidOut,
@@ -20,6 +21,7 @@ from evaluation.scoring.schemas import (
 from trading.enums import Role
 from trading.kernel.actor import Actor
 from trading.kernel.clock import Clock
+from trading.kernel.config import Settings
 from trading.kernel.web import requires
 
 
@@ -31,24 +33,35 @@ def desk_out(d: service.Desk) -> DeskOut:
         is_chair=s.is_chair,
         finalised=s.final is not None,
         declaration_text=service.DECLARATION,
+        declaration_statement=s.declaration,
         criteria=[
             {"id": c.id, "name": c.name, "max_score": format(c.max_score, "f")} for c in d.criteria
         ],
         bids=[
-            BidOut(str(b.bid_id), b.bidder, format(b.price, "f"), d.price_forms.get(b.bid_id, {}))
+            BidOut(
+                d.key(b.bid_id),
+                b.bidder,
+                "" if d.masked else format(b.price, "f"),  # 暗标: no price before finalising
+                d.price_forms.get(b.bid_id, {}),
+            )
             for b in d.bids
         ],
         sheet=SheetOut(
             declared=sheet is not None,
             submitted=bool(sheet and sheet.submitted_at),
-            qualification=dict(sheet.qualification) if sheet else {},
-            scores=dict(sheet.scores) if sheet else {},
-            deviation_reasons=dict(sheet.deviation_reasons) if sheet else {},
+            qualification={d.key(k): v for k, v in sheet.qualification.items()} if sheet else {},
+            scores={d.key(k): v for k, v in sheet.scores.items()} if sheet else {},
+            deviation_reasons={
+                f"{d.key(k.partition('/')[0])}/{k.partition('/')[2]}": v
+                for k, v in sheet.deviation_reasons.items()
+            }
+            if sheet
+            else {},
         ),
         all_submitted=d.all_submitted,
         progress=[{"position": p, "submitted": done} for p, done in d.progress],
         my_deviations=[
-            FlagOut(f.bid_id, f.criterion_id, format(f.score, "f"), format(f.mean, "f"))
+            FlagOut(d.key(f.bid_id), f.criterion_id, format(f.score, "f"), format(f.mean, "f"))
             for f in d.my_flags
         ],
         outstanding_deviations=d.outstanding,
@@ -73,8 +86,12 @@ class ScoringApi(Controller):
         self, request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int,
         data: DeclareIn, clock: Clock,
     ) -> DeskOut:  # fmt: skip
-        """Declare no conflict with the declaration's exact text (audited)."""
-        await service.declare(db_session, request.user, lot_id, data.declaration, now=clock.now())
+        """Declare no conflict: the declaration's exact text and the caller's Ed25519 signature
+        over the canonical JSON of `declaration_statement`, verified against their registered
+        key (PUT /api/v1/me/keys); audited with the signature."""
+        await service.declare(
+            db_session, request.user, lot_id, data.declaration, data.signature, now=clock.now()
+        )
         return desk_out(await service.desk(db_session, request.user, lot_id))
 
     @post("/sheet", status_code=200)
@@ -109,11 +126,12 @@ class ScoringApi(Controller):
     @post("/finalise", status_code=200)
     async def finalise(
         self, request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int,
-        clock: Clock,
+        clock: Clock, settings: Settings,
     ) -> DeskOut:  # fmt: skip
-        """The chair closes the evaluation: every seated member submitted, every deviation
-        explained. Nothing changes afterwards."""
-        await service.finalise(db_session, request.user, lot_id, now=clock.now())
+        """The chair closes the evaluation (or an open re-evaluation): every seated member
+        submitted, every deviation explained; the evaluation report's next version is built
+        for the members to sign. Nothing changes afterwards but through a re-evaluation."""
+        await report.finalise(db_session, request.user, lot_id, now=clock.now(), settings=settings)
         return desk_out(await service.desk(db_session, request.user, lot_id))
 
 

@@ -60,12 +60,44 @@ MESSAGES = {
         "{n} deviating scores lack a reason.",
     ),
     "expert.finalise": ("定稿", "Finalise"),
-    "expert.finalised": ("评审已定稿，不可更改。", "The evaluation is finalised; nothing changes."),
     "expert.done.declared": ("声明已记录。", "Declaration recorded."),
     "expert.done.saved": ("草稿已保存。", "Draft saved."),
     "expert.done.submitted": ("您的评审已提交。", "Your evaluation is submitted."),
     "expert.done.explained": ("偏离说明已保存。", "Reasons saved."),
     "expert.done.finalised": ("评审已定稿。", "The evaluation is finalised."),
     "expert.back": ("返回评标室", "Back to the evaluation room"),
+    "expert.finalised": (
+        "评审已定稿；仅可通过重新评审（财政部令第87号第六十四条）更改。",
+        "The evaluation is finalised; only a recorded re-evaluation (Order 87, Art. 64)"
+        " changes it.",
+    ),
+    "expert.reopened": (
+        "重新评审进行中：请更正评分后重新提交，主任委员再次定稿。",
+        "A re-evaluation is open: correct and resubmit your sheet; the chair finalises again.",
+    ),
+    "expert.declare.sign_note": (
+        "声明由您在本浏览器中以已登记的签名密钥（Ed25519）签署，平台核验签名后记录。",
+        "You sign the declaration in this browser with your registered Ed25519 key; the"
+        " platform verifies the signature before recording it.",
+    ),
+    "expert.report.link": ("评标报告", "Evaluation report"),
+    "expert.js.key_ok": (
+        "本浏览器的签名密钥已在平台登记，可以签署。",
+        "This browser's key is registered: you can sign.",
+    ),
+    "expert.js.key_none": (
+        "尚未登记签名密钥。请先生成并登记，再签署声明与评标报告。",
+        "No signing key registered yet: generate and register one, then sign.",
+    ),
+    "expert.js.key_other": (
+        "平台登记的是其他设备的密钥。在本浏览器签署须生成并登记新密钥（原密钥将被吊销，"
+        "已签署的内容不受影响）。",
+        "The platform holds a key from another device. Signing here needs a new key;"
+        " registering it revokes the old one (what you signed stays valid).",
+    ),
+    "expert.js.digest_mismatch": (
+        "报告内容与平台给出的摘要不一致，拒绝签署",
+        "The report shown does not match the platform's digest; not signing",
+    ),
 }
 register(MESSAGES)

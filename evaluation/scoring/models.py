@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Text
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from trading.kernel.db import JSON, Base, BigId, IdMixin, UTCDateTime
@@ -24,6 +24,10 @@ class ScoreSheet(IdMixin, Base):
     committee_id: Mapped[int] = mapped_column(BigId, ForeignKey("committee.id"), index=True)
     declaration: Mapped[str] = mapped_column(Text)
     declared_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The member's Ed25519 signature (base64url) over the declaration statement's canonical
+    # JSON (evaluation/scoring/signed.py), verified against their registered key.
+    declaration_signature: Mapped[str] = mapped_column(String(128), default="")
+    declaration_key_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("party_key.id"))
     qualification: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     scores: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     deviation_reasons: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
@@ -32,7 +36,8 @@ class ScoreSheet(IdMixin, Base):
 
 
 class ScoringFinal(Base):
-    """The chair closed the committee's work: from here on nothing changes."""
+    """The chair closed the committee's work: from here on nothing changes except through a
+    recorded re-evaluation (`ReEvaluation`); `finalised_at` is the latest closing."""
 
     __tablename__ = "scoring_final"
 
@@ -41,3 +46,20 @@ class ScoringFinal(Base):
     )
     finalised_by_id: Mapped[int] = mapped_column(BigId, ForeignKey("user_account.id"))
     finalised_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ReEvaluation(IdMixin, Base):
+    """A recorded re-evaluation after finalising (87号令 第64条): one of the allowed cases,
+    the reason, who opened it; open until the chair finalises again (`closed_at`).
+    Numbered per committee: two openings racing collide on the unique (committee, number)."""
+
+    __tablename__ = "re_evaluation"
+    __table_args__ = (UniqueConstraint("committee_id", "number"),)
+
+    committee_id: Mapped[int] = mapped_column(BigId, ForeignKey("committee.id"), index=True)
+    number: Mapped[int]
+    case: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text)
+    opened_by_id: Mapped[int] = mapped_column(BigId, ForeignKey("user_account.id"))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

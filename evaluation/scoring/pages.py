@@ -12,15 +12,38 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import evaluation.scoring.messages  # noqa: F401  (registers the pages' strings)
+from crypto.encoding import b64u_encode
+from evaluation.report import service as report
 from evaluation.scoring import service
 from trading.enums import Role
 from trading.kernel.actor import Actor
 from trading.kernel.clock import Clock
+from trading.kernel.config import Settings
 from trading.kernel.errors import Conflict, ValidationFailed
-from trading.kernel.web import check_csrf, page, requires
+from trading.kernel.i18n import MESSAGES, pick_lang, translator
+from trading.kernel.web import check_csrf, page, requires, runtime_of
 
 GUARD = [requires(Role.EVALUATOR)]
 DONE = {"declared", "saved", "submitted", "explained", "finalised"}
+
+
+def key_context(request: Request[Actor, Any, Any]) -> dict[str, Any]:
+    """What the bidders' key card (templates/bidder_keys.html, static/js/keys-ui.js) needs on
+    an expert's page, its wording for experts: the member signs with the same key machinery."""
+    rt = runtime_of(request)
+    t = translator(pick_lang(request.query_params.get("lang"), request.cookies.get("lang")))
+    text = {key: t(key) for key in MESSAGES if key.startswith(("bidder.js.", "expert.js."))}
+    text.update({key: t(f"expert.js.{key[10:]}") for key in EXPERT_KEY_TEXT})
+    return {
+        "server_now": rt.clock.now().isoformat(),
+        "platform_pub": b64u_encode(rt.platform.sign_pub),
+        "js_text": text,
+        "key_owner": f"user:{request.user.user_id}",
+    }
+
+
+# The key card's bidder wording that experts read differently (expert.js.* in messages.py).
+EXPERT_KEY_TEXT = ("bidder.js.key_ok", "bidder.js.key_none", "bidder.js.key_other")
 
 
 @get("/expert", name="expert_home", guards=GUARD)
@@ -41,16 +64,17 @@ async def _desk(
     d = await service.desk(session, request.user, lot_id)
     sheet = d.seat.sheet
     values: dict[str, str] = {}
-    if sheet is not None:  # the saved sheet, as the form's field names
+    if sheet is not None:  # the saved sheet, as the form's field names (d.key: 暗标 letters)
         for bid_id, q in sheet.qualification.items():
-            values[f"q-{bid_id}"] = "pass" if q["pass"] else "fail"
-            values[f"r-{bid_id}"] = q["reason"]
+            values[f"q-{d.key(bid_id)}"] = "pass" if q["pass"] else "fail"
+            values[f"r-{d.key(bid_id)}"] = q["reason"]
         for bid_id, per in sheet.scores.items():
             for cid, mark in per.items():
-                values[f"s-{bid_id}-{cid}"] = mark["score"]
-                values[f"c-{bid_id}-{cid}"] = mark["comment"]
+                values[f"s-{d.key(bid_id)}-{cid}"] = mark["score"]
+                values[f"c-{d.key(bid_id)}-{cid}"] = mark["comment"]
         for key, reason in sheet.deviation_reasons.items():
-            values[f"d-{key}"] = reason
+            bid_id, _, cid = key.partition("/")
+            values[f"d-{d.key(bid_id)}/{cid}"] = reason
     values.update(form or {})
     done = request.query_params.get("done")
     return page(
@@ -65,6 +89,8 @@ async def _desk(
         declaration=service.DECLARATION,
         error=error,
         done=done if done in DONE else "",
+        report=await report.latest_report(session, lot_id) if d.seat.final else None,
+        **(key_context(request) if sheet is None else {}),
     )
 
 
@@ -87,8 +113,9 @@ async def declare_form(
     check_csrf(request, form)
     try:
         await service.declare(
-            db_session, request.user, lot_id, str(form.get("declaration") or ""), now=clock.now()
-        )
+            db_session, request.user, lot_id, str(form.get("declaration") or ""),
+            str(form.get("signature") or ""), now=clock.now(),
+        )  # fmt: skip
     except (ValidationFailed, Conflict) as exc:
         return await _desk(request, db_session, lot_id, error=exc.message, status_code=exc.status)
     return _back(lot_id, "declared")
@@ -153,15 +180,16 @@ async def explain_form(
 
 @post("/expert/lots/{lot_id:int}/finalise", guards=GUARD, status_code=200)
 async def finalise_form(
-    request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int, clock: Clock
-) -> Template | Redirect:
+    request: Request[Actor, Any, Any], db_session: AsyncSession, lot_id: int, clock: Clock,
+    settings: Settings,
+) -> Template | Redirect:  # fmt: skip
     form = await request.form()
     check_csrf(request, form)
     try:
-        await service.finalise(db_session, request.user, lot_id, now=clock.now())
+        await report.finalise(db_session, request.user, lot_id, now=clock.now(), settings=settings)
     except Conflict as exc:
         return await _desk(request, db_session, lot_id, error=exc.message, status_code=exc.status)
-    return _back(lot_id, "finalised")
+    return Redirect(f"/expert/lots/{lot_id}/report?done=finalised", status_code=303)
 
 
 ROUTES = [home, lot_desk, declare_form, sheet_form, explain_form, finalise_form]

@@ -12,7 +12,11 @@ Text = Annotated[str, msgspec.Meta(max_length=2000)]
 
 
 class DeclareIn(JsonBody, forbid_unknown_fields=True):
+    """The declaration's exact text and the member's Ed25519 signature (base64url) over the
+    canonical JSON of `declaration_statement` (GET the desk), made with their registered key."""
+
     declaration: Annotated[str, msgspec.Meta(max_length=500)]
+    signature: Annotated[str, msgspec.Meta(max_length=128)]
 
 
 class QualificationIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -68,6 +72,7 @@ class DeskOut(msgspec.Struct):
     is_chair: bool
     finalised: bool
     declaration_text: str
+    declaration_statement: dict[str, object]  # what the member signs to declare
     criteria: list[dict[str, str]]
     bids: list[BidOut]
     sheet: SheetOut

@@ -5,8 +5,13 @@ qualification per bid (a fail needs a reason) and scores each criterion of every
 maximum, with a comment; drafts are saved until the member submits. Each member sees only their
 own sheet; the chair (the first seated member by position) sees who has submitted, never the
 numbers. Once every seated member has submitted, a score deviating from the committee mean by
-more than the lot's share needs its expert's written reason; then the chair finalises and nothing
-changes any more (409). Re-evaluation after finalising is not built here.
+more than the lot's share needs its expert's written reason; then the chair finalises
+(evaluation/report/service.finalise builds the report in the same transaction) and nothing
+changes any more (409) except through a recorded re-evaluation (evaluation/report/reevaluation.py):
+while one is open, the members correct and resubmit and the chair finalises again.
+
+The declaration is signed: the member's Ed25519 signature over `Seat.declaration`
+(evaluation/scoring/signed.py), checked against their registered key.
 
 The lot's criteria and deviation share live in `lot.evaluation_params` beside the method's
 parameters: {"criteria": [{"id", "name", "max_score"}], "deviation_share": "0.20", ...}.
@@ -14,20 +19,25 @@ parameters: {"criteria": [{"id", "name", "max_score"}], "deviation_share": "0.20
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.queries import OpenedBid, opened_bids, opened_price_forms
+from crypto.canonical import canonical_json
+from evaluation.clarify import anonymity
 from evaluation.experts.models import Committee, CommitteeMember, Expert
 from evaluation.methods.base import BidInput, Criterion, EvaluationError
 from evaluation.methods.deviation import DeviationFlag, deviation_flags
-from evaluation.scoring.models import ScoreSheet, ScoringFinal
+from evaluation.scoring import signed
+from evaluation.scoring.models import ReEvaluation, ScoreSheet, ScoringFinal
+from evaluation.scoring.sheet import MAX_COMMENT, clean_sheet
 from trading.audit import service as audit
 from trading.enums import LotState, Role
 from trading.kernel.actor import Actor
@@ -47,7 +57,6 @@ DECLARATION = (
 # Lots whose committee works: opened (scoring) and afterwards (read only).
 WORKING = {LotState.OPENED}
 READABLE = {LotState.OPENED, LotState.EVALUATED, LotState.PUBLICITY, LotState.AWARDED}
-MAX_COMMENT = 2000
 
 
 def criteria_of(lot: Lot) -> list[Criterion]:
@@ -71,7 +80,7 @@ def share_of(lot: Lot) -> Decimal:
     )
 
 
-def _seated(members: list[CommitteeMember]) -> list[CommitteeMember]:
+def seated_of(members: list[CommitteeMember]) -> list[CommitteeMember]:
     return sorted(
         (m for m in members if not m.declined_reason and m.declined_at is None),
         key=lambda m: m.position,
@@ -88,6 +97,14 @@ class Seat:
     seated: list[CommitteeMember]  # in position order: the order of the published score lists
     sheet: ScoreSheet | None
     final: ScoringFinal | None
+    reopened: ReEvaluation | None = None  # an open re-evaluation
+
+    @property
+    def declaration(self) -> dict[str, Any]:
+        """The statement this member signs to declare no conflict."""
+        return signed.declaration_statement(
+            self.lot.id, self.committee.id, self.member.id, self.member.position, DECLARATION
+        )
 
     @property
     def is_chair(self) -> bool:
@@ -96,6 +113,19 @@ class Seat:
     @property
     def index(self) -> int:
         return next(i for i, m in enumerate(self.seated) if m.id == self.member.id)
+
+    @property
+    def audit_actor(self) -> Actor:
+        """Who this member's audit entries name: the seat, not the person. A lot's entries are
+        public once it is opened, experts' names only once the result is; the published
+        committee document then says who sat where."""
+        return seat_actor(self.lot.id, self.member.position)
+
+
+def seat_actor(lot_id: int, position: int) -> Actor:
+    return Actor(
+        user_id=None, name=f"expert:{lot_id}:{position}", roles=frozenset({Role.EVALUATOR})
+    )
 
 
 async def _expert_of(session: AsyncSession, actor: Actor) -> Expert:
@@ -125,17 +155,26 @@ async def seat(session: AsyncSession, actor: Actor, lot_id: int) -> Seat:
     lot = await get_lot(session, lot_id, actor) if mine and committee else None
     if lot is None or committee is None or mine is None or lot.state not in READABLE:
         raise NotFound(f"标段 {lot_id} 不存在 / lot {lot_id} not found")
-    seated = _seated(members)
+    seated = seated_of(members)
     if mine not in seated:
         raise Forbidden("您已回避本标段 / you declined this lot")
-    sheets = await _sheets(session, committee.id)
+    sheets = await sheets_of(session, committee.id)
     return Seat(
         lot, committee, mine, seated, sheets.get(mine.id),
         await session.get(ScoringFinal, committee.id),
+        await open_re_evaluation(session, committee.id),
     )  # fmt: skip
 
 
-async def _sheets(session: AsyncSession, committee_id: int) -> dict[int, ScoreSheet]:
+async def open_re_evaluation(session: AsyncSession, committee_id: int) -> ReEvaluation | None:
+    return await session.scalar(
+        select(ReEvaluation).where(
+            ReEvaluation.committee_id == committee_id, ReEvaluation.closed_at.is_(None)
+        )
+    )
+
+
+async def sheets_of(session: AsyncSession, committee_id: int) -> dict[int, ScoreSheet]:
     rows = await session.scalars(select(ScoreSheet).where(ScoreSheet.committee_id == committee_id))
     return {s.member_id: s for s in rows}
 
@@ -169,9 +208,9 @@ async def my_committees(session: AsyncSession, actor: Actor) -> list[CommitteeRo
                 select(CommitteeMember).where(CommitteeMember.committee_id == committee.id)
             )
         )
-        sheet = (await _sheets(session, committee.id)).get(member.id)
+        sheet = (await sheets_of(session, committee.id)).get(member.id)
         final = await session.get(ScoringFinal, committee.id)
-        chair = _seated(members)[0].id == member.id
+        chair = seated_of(members)[0].id == member.id
         submitted = bool(sheet and sheet.submitted_at)
         found.append(
             CommitteeRow(lot, member.position, chair, sheet is not None, submitted, bool(final))
@@ -194,6 +233,15 @@ class Desk:
     all_submitted: bool = False
     my_flags: list[DeviationFlag] = field(default_factory=list)
     outstanding: int = 0  # chair: deviations still lacking a reason (counted, not shown)
+    # 暗标 (evaluation/clarify/anonymity.py): bid id → letter; `masked` until the chair finalises,
+    # when bids are shown and addressed by letter only (a bid id is the order of submission, and
+    # the public opening record pairs it, its price and its digest with the company).
+    labels: dict[int, str] = field(default_factory=dict)
+    masked: bool = False
+
+    def key(self, bid_id: int | str) -> str:
+        """How the caller's views address a bid: its letter while masked, else its id."""
+        return self.labels.get(int(bid_id), str(bid_id)) if self.masked else str(bid_id)
 
 
 async def desk(session: AsyncSession, actor: Actor, lot_id: int) -> Desk:
@@ -203,7 +251,7 @@ async def desk(session: AsyncSession, actor: Actor, lot_id: int) -> Desk:
         return d  # nothing is visible before the declaration
     d.bids = await opened_bids(session, lot_id)
     d.price_forms = await opened_price_forms(session, lot_id)
-    sheets = await _sheets(session, s.committee.id)
+    sheets = await sheets_of(session, s.committee.id)
     d.all_submitted = all(
         m.id in sheets and sheets[m.id].submitted_at is not None for m in s.seated
     )
@@ -212,14 +260,48 @@ async def desk(session: AsyncSession, actor: Actor, lot_id: int) -> Desk:
             (m.position, m.id in sheets and sheets[m.id].submitted_at is not None) for m in s.seated
         ]
     if d.all_submitted:
-        flags = _flags(s, sheets, d.bids, d.criteria)
+        flags = flags_of(s, sheets, d.bids, d.criteria)
         d.my_flags = [f for f in flags if f.expert_index == s.index]
         if s.is_chair:
-            d.outstanding = len(_unexplained(s, sheets, flags))
+            d.outstanding = len(unexplained_of(s, sheets, flags))
+    await _anonymise(session, d)
     return d
 
 
-def _flags(
+async def _anonymise(session: AsyncSession, d: Desk) -> None:
+    """An 暗标 lot: letters instead of companies, no price or price form (both public in the
+    opening record) until the chair finalises; afterwards each letter beside its company."""
+    if not d.seat.lot.anonymous_technical:
+        return
+    d.labels = await anonymity.labels(session, d.seat.lot.id)
+    d.masked = d.seat.final is None
+    if d.masked:
+        d.price_forms = {}
+        d.bids = [
+            replace(b, bidder=anonymity.display(d.labels.get(b.bid_id, "?")), price=Decimal(0))
+            for b in d.bids
+        ]
+    else:
+        d.bids = [
+            replace(b, bidder=f"{anonymity.display(d.labels[b.bid_id])} · {b.bidder}")
+            if b.bid_id in d.labels
+            else b
+            for b in d.bids
+        ]
+
+
+async def unmask_keys(
+    session: AsyncSession, lot: Lot, final: bool, keys: list[str]
+) -> dict[str, str]:
+    """A masked view's bid keys (letters) → bid ids; on an 暗标 lot before finalising a bid id
+    given as such is not a key at all (it would pair letters with ids)."""
+    if not lot.anonymous_technical or final:
+        return {k: k for k in keys}
+    by_letter = {x: str(b) for b, x in (await anonymity.labels(session, lot.id)).items()}
+    return {k: by_letter.get(k, f"?{k}") for k in keys}
+
+
+def flags_of(
     s: Seat, sheets: Mapping[int, ScoreSheet], bids: list[OpenedBid], criteria: list[Criterion]
 ) -> list[DeviationFlag]:
     inputs = [
@@ -239,7 +321,7 @@ def _scores(
     }
 
 
-def _unexplained(
+def unexplained_of(
     s: Seat, sheets: Mapping[int, ScoreSheet], flags: list[DeviationFlag]
 ) -> list[DeviationFlag]:
     return [
@@ -255,16 +337,29 @@ def _unexplained(
 
 
 def _open_for_work(s: Seat) -> None:
-    if s.final is not None:
-        raise Conflict("评标已定稿，不可更改 / the evaluation is finalised; nothing changes")
-    if s.lot.state not in WORKING:
+    if s.final is not None and s.reopened is None:
+        raise Conflict(
+            "评标已定稿，仅可通过重新评审更改 / the evaluation is finalised; only a recorded"
+            " re-evaluation changes it"
+        )
+    # A re-evaluation may also run after the ranking (before the candidates' publicity).
+    working = WORKING | {LotState.EVALUATED} if s.reopened else WORKING
+    if s.lot.state not in working:
         raise Conflict(f"标段状态为 {s.lot.state}，不在评标中 / the lot is not being evaluated")
 
 
+async def declaration_statement(session: AsyncSession, actor: Actor, lot_id: int) -> dict[str, Any]:
+    """What the caller signs to declare no conflict on this lot (`Seat.declaration`)."""
+    return (await seat(session, actor, lot_id)).declaration
+
+
 async def declare(
-    session: AsyncSession, actor: Actor, lot_id: int, text: str, *, now: datetime
-) -> ScoreSheet:
-    """Record the no-conflict declaration (audited, with its text). Idempotent once made."""
+    session: AsyncSession, actor: Actor, lot_id: int, text: str, signature: str, *,
+    now: datetime,
+) -> ScoreSheet:  # fmt: skip
+    """Record the no-conflict declaration: its exact text and the member's Ed25519 signature
+    over `Seat.declaration`, verified against their registered key (audited, with the
+    signature). Idempotent once made."""
     async with writing(session):
         s = await seat(session, actor, lot_id)
         if s.sheet is not None:
@@ -273,79 +368,22 @@ async def declare(
         text = text.strip()
         if text != DECLARATION:
             raise ValidationFailed("declaration: 请确认承诺书原文 / confirm the declaration's text")
+        assert actor.user_id is not None  # seat() requires a signed-in expert
+        key = await signed.verify_member(session, actor.user_id, s.declaration, signature)
         sheet = ScoreSheet(
             member_id=s.member.id, committee_id=s.committee.id, declaration=text,
             declared_at=now, qualification={}, scores={}, deviation_reasons={}, updated_at=now,
+            declaration_signature=signature, declaration_key_id=key.id,
         )  # fmt: skip
         session.add(sheet)
+        await anonymity.assign(session, actor, s.lot, now=now)
         await audit.append(
-            session, actor, "scoring.declared", "lot", lot_id, at=now,
+            session, s.audit_actor, "scoring.declared", "lot", lot_id, at=now,
             center_id=s.lot.project.center_id,
-            detail={"position": s.member.position, "declaration": text},
+            detail={"position": s.member.position, "declaration": text,
+                    "signature": signature, "sign_pub": key.sign_pub},
         )  # fmt: skip
     return sheet
-
-
-def _clean(
-    bids: list[OpenedBid],
-    criteria: list[Criterion],
-    qualification: Mapping[str, Any],
-    scores: Mapping[str, Any],
-    *,
-    complete: bool,
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Check a sheet; with `complete`, every bid decided and every criterion scored."""
-    known = {str(b.bid_id) for b in bids}
-    by_id = {c.id: c for c in criteria}
-    errors: list[str] = []
-    quals: dict[str, Any] = {}
-    for key, q in qualification.items():
-        if key not in known:
-            errors.append(f"qualification.{key}: 无此投标 / no such bid")
-            continue
-        passed = q.get("pass") if isinstance(q, Mapping) else None
-        if passed is None:
-            continue  # undecided draft
-        reason = str(q.get("reason") or "").strip()[:MAX_COMMENT]
-        if not passed and not reason:
-            errors.append(f"qualification.{key}.reason: 不通过须写明理由 / a fail needs a reason")
-        quals[key] = {"pass": bool(passed), "reason": reason}
-    marks: dict[str, Any] = {}
-    for key, per in scores.items():
-        if key not in known or not isinstance(per, Mapping):
-            errors.append(f"scores.{key}: 无此投标 / no such bid")
-            continue
-        for cid, entry in per.items():
-            criterion = by_id.get(cid)
-            raw = entry.get("score") if isinstance(entry, Mapping) else None
-            if criterion is None:
-                errors.append(f"scores.{key}.{cid}: 无此评分因素 / no such criterion")
-                continue
-            if raw in (None, ""):
-                continue
-            try:
-                score = as_decimal(raw, "score", strings=True)
-            except EvaluationError:
-                errors.append(f"scores.{key}.{cid}: 应为数字 / must be a number")
-                continue
-            if not 0 <= score <= criterion.max_score:
-                errors.append(
-                    f"scores.{key}.{cid}: 应在 0–{criterion.max_score} 之间"
-                    f" / must be within 0..{criterion.max_score}"
-                )
-                continue
-            comment = str(entry.get("comment") or "").strip()[:MAX_COMMENT]
-            marks.setdefault(key, {})[cid] = {"score": format(score, "f"), "comment": comment}
-    if complete:
-        for key in sorted(known):
-            if key not in quals:
-                errors.append(f"qualification.{key}: 尚未判定 / not decided")
-            for c in criteria:
-                if c.id not in marks.get(key, {}):
-                    errors.append(f"scores.{key}.{c.id}: 尚未评分 / not scored")
-    if errors:
-        raise ValidationFailed("; ".join(errors), detail={"errors": errors})
-    return quals, marks
 
 
 async def save(
@@ -366,15 +404,25 @@ async def save(
             raise Conflict("请先声明无利害关系 / declare no conflict first")
         if s.sheet.submitted_at is not None:
             raise Conflict("评分已提交，不可更改 / your scores are submitted")
+        keys = await unmask_keys(session, s.lot, s.final is not None, [*qualification, *scores])
+        qualification = {keys[k]: v for k, v in qualification.items()}
+        scores = {keys[k]: v for k, v in scores.items()}
         bids = await opened_bids(session, lot_id)
-        quals, marks = _clean(bids, criteria_of(s.lot), qualification, scores, complete=submit)
+        try:
+            quals, marks = clean_sheet(
+                bids, criteria_of(s.lot), qualification, scores, complete=submit
+            )
+        except ValidationFailed as exc:
+            if not s.lot.anonymous_technical:
+                raise
+            raise anonymity.relabel(exc, await anonymity.labels(session, lot_id)) from None
         s.sheet.qualification = quals
         s.sheet.scores = marks
         s.sheet.updated_at = now
         if submit:
             s.sheet.submitted_at = now
             await audit.append(
-                session, actor, "scoring.submitted", "lot", lot_id, at=now,
+                session, s.audit_actor, "scoring.submitted", "lot", lot_id, at=now,
                 center_id=s.lot.project.center_id, detail={"position": s.member.position},
             )  # fmt: skip
     return s.sheet
@@ -390,8 +438,14 @@ async def explain(
         _open_for_work(s)
         if not d.all_submitted or s.sheet is None:
             raise Conflict("全体专家提交后方可说明偏离 / explain once all have submitted")
+        split = {k: k.partition("/") for k in reasons}  # "letter/criterion" while masked
+        bid_keys = await unmask_keys(
+            session, s.lot, not d.masked, [b for b, _, _ in split.values()]
+        )
+        given = {f"{bid_keys[b]}/{c}": k for k, (b, _, c) in split.items()}
+        reasons = {key: reasons[k] for key, k in given.items()}
         mine = {f"{f.bid_id}/{f.criterion_id}" for f in d.my_flags}
-        unknown = sorted(set(reasons) - mine)
+        unknown = sorted(given[k] for k in set(reasons) - mine)  # as given: ids stay hidden
         if unknown:
             raise ValidationFailed(f"reasons: 这些评分未被标记偏离 / not flagged: {unknown}")
         s.sheet.deviation_reasons = {
@@ -400,40 +454,63 @@ async def explain(
         }
         s.sheet.updated_at = now
         await audit.append(
-            session, actor, "scoring.deviation_explained", "lot", lot_id, at=now,
+            session, s.audit_actor, "scoring.deviation_explained", "lot", lot_id, at=now,
             center_id=s.lot.project.center_id,
-            detail={"position": s.member.position, "reasons": dict(reasons)},
+            # A digest, not the text: the lot's entries are public once it is opened, and a
+            # reason tells of a score (the text is in the report once finalised).
+            detail={"position": s.member.position, "reasons_sha256": hashlib.sha256(
+                canonical_json({k: str(v) for k, v in reasons.items()})).hexdigest()},
         )  # fmt: skip
     return s.sheet
 
 
-async def finalise(session: AsyncSession, actor: Actor, lot_id: int, *, now: datetime) -> None:
-    """The chair closes the committee's work: all seated members submitted, every deviation
-    explained by its expert."""
-    async with writing(session):
-        s = await seat(session, actor, lot_id)
-        _open_for_work(s)
-        if not s.is_chair:
-            raise Forbidden("仅评标委员会主任可定稿 / only the chair finalises")
-        sheets = await _sheets(session, s.committee.id)
-        waiting = [
-            m.position for m in s.seated if m.id not in sheets or sheets[m.id].submitted_at is None
-        ]
-        if waiting:
-            raise Conflict(f"尚有专家未提交：{waiting} / members not submitted yet: {waiting}")
-        bids = await opened_bids(session, lot_id)
-        unexplained = _unexplained(s, sheets, _flags(s, sheets, bids, criteria_of(s.lot)))
-        if unexplained:
-            raise Conflict(
-                f"{len(unexplained)} 项偏离评分尚无书面理由"
-                f" / {len(unexplained)} deviating scores lack a written reason"
-            )
-        session.add(ScoringFinal(committee_id=s.committee.id, finalised_by_id=actor.user_id,
-                                 finalised_at=now))  # fmt: skip
-        await audit.append(
-            session, actor, "scoring.finalised", "lot", lot_id, at=now,
-            center_id=s.lot.project.center_id, detail={"members": len(s.seated)},
-        )  # fmt: skip
+async def close(session: AsyncSession, actor: Actor, lot_id: int, *, now: datetime) -> Seat:
+    """The chair closes the committee's work (or an open re-evaluation): all seated members
+    submitted, every deviation explained by its expert. Runs inside the caller's transaction:
+    evaluation/report/service.finalise, the one entry point, builds the report with it."""
+    s = await seat(session, actor, lot_id)
+    _open_for_work(s)
+    if not s.is_chair:
+        raise Forbidden("仅评标委员会主任可定稿 / only the chair finalises")
+    sheets = await sheets_of(session, s.committee.id)
+    waiting = [
+        m.position for m in s.seated if m.id not in sheets or sheets[m.id].submitted_at is None
+    ]
+    if waiting:
+        raise Conflict(f"尚有专家未提交：{waiting} / members not submitted yet: {waiting}")
+    bids = await opened_bids(session, lot_id)
+    unexplained = unexplained_of(s, sheets, flags_of(s, sheets, bids, criteria_of(s.lot)))
+    if unexplained:
+        raise Conflict(
+            f"{len(unexplained)} 项偏离评分尚无书面理由"
+            f" / {len(unexplained)} deviating scores lack a written reason"
+        )
+    if s.reopened is None:
+        # The primary key makes a second, racing finalisation fail (409).
+        s.final = ScoringFinal(
+            committee_id=s.committee.id, finalised_by_id=actor.user_id, finalised_at=now
+        )
+        session.add(s.final)
+    else:
+        # Compare-and-set: of two racing closings of one re-evaluation, one wins.
+        closed = await session.execute(
+            update(ReEvaluation)
+            .where(ReEvaluation.id == s.reopened.id, ReEvaluation.closed_at.is_(None))
+            .values(closed_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if closed.rowcount != 1:  # type: ignore[attr-defined]
+            raise Conflict("重新评审已结束 / the re-evaluation is already closed")
+        assert s.final is not None and actor.user_id is not None
+        s.final.finalised_at, s.final.finalised_by_id = now, actor.user_id
+    await session.flush()
+    await audit.append(
+        session, s.audit_actor, "scoring.finalised", "lot", lot_id, at=now,
+        center_id=s.lot.project.center_id,
+        detail={"members": len(s.seated),
+                "re_evaluation": s.reopened.number if s.reopened else None},
+    )  # fmt: skip
+    return s
 
 
 # ---- the ranking's input -----------------------------------------------------------------------
@@ -450,13 +527,15 @@ async def committee_input(session: AsyncSession, lot: Lot, doc: dict[str, Any]) 
     if await session.get(ScoringFinal, committee.id) is None:
         # A drawn committee ranks the lot: a price-only ranking must not overtake its work.
         raise Conflict("评标委员会尚未定稿 / the committee has not finalised its evaluation")
+    if await open_re_evaluation(session, committee.id) is not None:
+        raise Conflict("重新评审进行中 / a re-evaluation is in progress")
     members = list(
         await session.scalars(
             select(CommitteeMember).where(CommitteeMember.committee_id == committee.id)
         )
     )
-    seated = _seated(members)
-    sheets = await _sheets(session, committee.id)
+    seated = seated_of(members)
+    sheets = await sheets_of(session, committee.id)
     criteria = criteria_of(lot)
     bids = []
     for b in doc["bids"]:
@@ -479,3 +558,10 @@ async def committee_input(session: AsyncSession, lot: Lot, doc: dict[str, Any]) 
         ],
         "bids": bids,
     }
+
+
+async def refuse_while_re_evaluating(session: AsyncSession, lot_id: int) -> None:
+    """For the candidates' publicity: not while the committee re-evaluates the lot."""
+    committee = await session.scalar(select(Committee).where(Committee.lot_id == lot_id))
+    if committee is not None and await open_re_evaluation(session, committee.id) is not None:
+        raise Conflict("重新评审进行中 / a re-evaluation is in progress")

@@ -4,7 +4,7 @@ and a lot scoring criteria set: the world of the remote scoring tests."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -14,9 +14,14 @@ from bidding.opening.flows import run_opening
 from bidding.queries import opened_bids
 from bidhall.demo import release_shares
 from bidhall.demo.accounts import DEMO_PASSWORD, demo_user
+from crypto.canonical import canonical_json
+from crypto.encoding import b64u_encode
+from crypto.keys import Identity, generate_identity
+from crypto.signing import sign
 from evaluation.experts import service as experts
 from evaluation.experts.draw import Demand
 from evaluation.experts.models import Committee, CommitteeMember, Expert
+from evaluation.scoring import service as scoring
 from tests.conftest import PRICES
 from tests.evaluation.experts.test_pool_and_committee import pool_csv
 from trading.auth.models import User
@@ -26,6 +31,7 @@ from trading.enums import LotState
 from trading.kernel.actor import Actor
 from trading.kernel.clock import FixedClock
 from trading.kernel.runtime import Runtime
+from trading.parties.service import register_keys
 from trading.projects.models import Lot
 
 CRITERIA = [
@@ -42,6 +48,35 @@ class World:
     usernames: list[str]
     bids: dict[str, str]  # bidder org name → bid id
     outsider: Actor  # an expert of the pool not on this committee
+    keys: list[Identity]  # each seat's registered signing key (the browser's, in real life)
+
+    def sign(self, n: int, statement: dict[str, Any]) -> str:
+        """Seat n's Ed25519 signature over a statement's canonical JSON, as the browser makes."""
+        return sign_statement(self.keys[n], statement)
+
+
+def sign_statement(identity: Identity, statement: dict[str, Any]) -> str:
+    return b64u_encode(sign(identity.sign_priv, canonical_json(statement)))
+
+
+async def register_key(rt: Runtime, actor: Actor, now: datetime) -> Identity:
+    identity = generate_identity()
+    async with rt.sessionmaker() as session:
+        await register_keys(
+            session, actor, identity.public().to_dict(), now=now,
+            platform_sign_priv=rt.platform.sign_priv,
+        )  # fmt: skip
+    return identity
+
+
+async def declare(rt: Runtime, world: World, n: int, now: datetime) -> None:
+    """Seat n declares no conflict, signed with its registered key."""
+    async with rt.sessionmaker() as session:
+        statement = await scoring.declaration_statement(session, world.seats[n], world.lot_id)
+        await scoring.declare(
+            session, world.seats[n], world.lot_id, scoring.DECLARATION, world.sign(n, statement),
+            now=now,
+        )  # fmt: skip
 
 
 async def build_world(rt: Runtime, clock: FixedClock, publish_lot: Any, bid: Any) -> World:
@@ -88,13 +123,9 @@ async def build_world(rt: Runtime, clock: FixedClock, publish_lot: Any, bid: Any
         )
     async with rt.sessionmaker() as session:
         bids = {b.bidder: str(b.bid_id) for b in await opened_bids(session, lot.id)}
-    return World(
-        lot.id,
-        [actor_for(u) for u in users],
-        [u.username for u in users],
-        bids,
-        actor_for(others[0]),
-    )
+    seats = [actor_for(u) for u in users]
+    keys = [await register_key(rt, seat, clock.now()) for seat in seats]
+    return World(lot.id, seats, [u.username for u in users], bids, actor_for(others[0]), keys)
 
 
 @pytest.fixture

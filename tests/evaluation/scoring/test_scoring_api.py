@@ -4,6 +4,7 @@ expert of no seat on the lot never read an expert's numbers before finalising.""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from evaluation.scoring.service import DECLARATION
@@ -21,8 +22,9 @@ def api(world: World, rest: str = "") -> str:
 async def submit_all(client: Client, world: World) -> list[dict[str, str]]:
     heads = [await bearer(client, name) for name in world.usernames]
     for n, head in enumerate(heads):
-        r = await client.post(api(world, "/declaration"), json={"declaration": DECLARATION},
-                              headers=head)  # fmt: skip
+        statement = (await client.get(api(world), headers=head)).json()["declaration_statement"]
+        signed = {"declaration": DECLARATION, "signature": world.sign(n, statement)}
+        r = await client.post(api(world, "/declaration"), json=signed, headers=head)
         assert r.status_code == 200, r.text
         q, s = sheet_for(world, n)
         r = await client.post(api(world, "/sheet"), json={"qualification": q, "scores": s,
@@ -53,7 +55,8 @@ async def test_api_flow_and_secrecy_until_finalised(client: Client, world: World
     outsider = await bearer(client, world.outsider.name)  # on the pool, not on this committee
     r = await client.get(api(world), headers=outsider)
     assert r.status_code == 404 and "bidder" not in r.text.lower()
-    r = await client.post(api(world, "/declaration"), json={"declaration": DECLARATION},
+    r = await client.post(api(world, "/declaration"),
+                          json={"declaration": DECLARATION, "signature": "A" * 86},
                           headers=outsider)  # fmt: skip
     assert r.status_code == 404
 
@@ -87,9 +90,17 @@ async def test_pages_declare_score_and_refuse(client: Client, world: World) -> N
     page = (await client.get(lot, headers=HTML)).text
     assert 'id="declare-form"' in page and 'data-bid="' not in page  # nothing before declaring
     csrf = csrf_of(page)
-    r = await client.post(f"{lot}/declaration", data={"declaration": DECLARATION}, headers=HTML)
+    statement = json.loads(page.split('id="declaration-statement">')[1].split("</script>")[0])
+    signed = {"declaration": DECLARATION, "signature": world.sign(2, statement)}
+    r = await client.post(f"{lot}/declaration", data=signed, headers=HTML)
     assert r.status_code == 403  # no CSRF token
-    r = await client.post(f"{lot}/declaration", data={"_csrf": csrf, "declaration": DECLARATION},
+    unsigned = {"_csrf": csrf, "declaration": DECLARATION}
+    r = await client.post(f"{lot}/declaration", data=unsigned, headers=HTML)
+    assert r.status_code == 422 and 'id="error"' in r.text and 'data-bid="' not in r.text
+    forged = {**unsigned, "signature": world.sign(1, statement)}  # another member's key
+    r = await client.post(f"{lot}/declaration", data=forged, headers=HTML)
+    assert r.status_code == 422 and "signature" in r.text
+    r = await client.post(f"{lot}/declaration", data={**signed, "_csrf": csrf},
                           headers=HTML, follow_redirects=False)  # fmt: skip
     assert r.status_code == 303
     page = (await client.get(lot, headers=HTML)).text

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from bidhall.demo.accounts import demo_user
 from evaluation.award.service import evaluate_lot, latest_result
 from evaluation.offline import evaluate_document
+from evaluation.report.service import finalise
 from evaluation.scoring import service as scoring
 from tests.evaluation.scoring.conftest import World, sheet_for
 from trading.audit.models import AuditEntry
@@ -33,9 +34,12 @@ async def test_full_flow_ranks_the_lot_from_the_committees_scores(
         with pytest.raises(Conflict):
             await scoring.save(session, seats[1], lot_id, {}, {}, now=now)
         with pytest.raises(ValidationFailed):
-            await scoring.declare(session, seats[1], lot_id, "我保证", now=now)
-        for seat in seats:
-            await scoring.declare(session, seat, lot_id, scoring.DECLARATION, now=now)
+            await scoring.declare(session, seats[1], lot_id, "我保证", "", now=now)
+        for n, seat in enumerate(seats):
+            statement = await scoring.declaration_statement(session, seat, lot_id)
+            await scoring.declare(
+                session, seat, lot_id, scoring.DECLARATION, world.sign(n, statement), now=now
+            )
         assert len((await scoring.desk(session, seats[1], lot_id)).bids) == 4
 
         q, s = sheet_for(world, 1)
@@ -59,7 +63,7 @@ async def test_full_flow_ranks_the_lot_from_the_committees_scores(
         assert chair.progress == [(1, True), (2, True), (3, True), (4, True), (5, False)]
         assert (await scoring.desk(session, seats[2], lot_id)).progress == []  # chair only
         with pytest.raises(Conflict, match="not submitted"):
-            await scoring.finalise(session, seats[0], lot_id, now=now)
+            await finalise(session, seats[0], lot_id, now=now, settings=rt.settings)
         staff = actor_for(await demo_user(rt, "staff-450100"))
         with pytest.raises(Conflict, match="not finalised"):  # no price-only ranking meanwhile
             await evaluate_lot(session, lot_id, staff, now=now, settings=rt.settings)
@@ -72,21 +76,23 @@ async def test_full_flow_ranks_the_lot_from_the_committees_scores(
         ]
         assert (await scoring.desk(session, seats[0], lot_id)).outstanding == 1
         with pytest.raises(Forbidden):
-            await scoring.finalise(session, seats[1], lot_id, now=now)  # not the chair
+            await finalise(
+                session, seats[1], lot_id, now=now, settings=rt.settings
+            )  # not the chair
         with pytest.raises(Conflict, match="lack a written reason"):
-            await scoring.finalise(session, seats[0], lot_id, now=now)
+            await finalise(session, seats[0], lot_id, now=now, settings=rt.settings)
         with pytest.raises(ValidationFailed):  # one explains only one's own flagged scores
             await scoring.explain(session, seats[1], lot_id, {f"{ids[2]}/tech": "x"}, now=now)
         await scoring.explain(
             session, seats[4], lot_id, {f"{ids[2]}/tech": "方案缺少关键工序"}, now=now
         )
-        await scoring.finalise(session, seats[0], lot_id, now=now)
+        await finalise(session, seats[0], lot_id, now=now, settings=rt.settings)
 
         # Nothing changes after finalising.
         with pytest.raises(Conflict):
             await scoring.explain(session, seats[4], lot_id, {f"{ids[2]}/tech": "改"}, now=now)
         with pytest.raises(Conflict):
-            await scoring.finalise(session, seats[0], lot_id, now=now)
+            await finalise(session, seats[0], lot_id, now=now, settings=rt.settings)
         with pytest.raises(Conflict):
             await scoring.save(session, seats[4], lot_id, q, s, now=now)
 
@@ -138,7 +144,7 @@ async def test_only_seated_members_reach_the_desk(
         await experts.decline(session, staff, world.lot_id, str(code), "身体原因", now=clock.now())
         with pytest.raises(Forbidden):  # a declined member cannot score
             await scoring.declare(
-                session, world.seats[3], world.lot_id, scoring.DECLARATION, now=clock.now()
+                session, world.seats[3], world.lot_id, scoring.DECLARATION, "", now=clock.now()
             )
         assert world.lot_id not in [
             r.lot.id for r in await scoring.my_committees(session, world.seats[3])
