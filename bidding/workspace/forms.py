@@ -96,6 +96,7 @@ def from_project(project: Project, tenderer_uscc: str, lots: list[Lot], zone: Zo
             lot_key(i, "bid_security"): str(lot.bid_security),
             lot_key(i, "evaluation_method"): lot.evaluation_method,
             lot_key(i, "evaluation_params"): json.dumps(lot.evaluation_params, ensure_ascii=False),
+            lot_key(i, "anonymous_technical"): "on" if lot.anonymous_technical else "",
         }
         values |= {lot_key(i, name): _local(getattr(lot, name), zone) for name in LOT_TIMES}
     return Form(values, len(lots))
@@ -172,6 +173,7 @@ def read(form: Form, zone: ZoneInfo, center_code: str) -> ProjectIn | None:
             "title": v.get(lot_key(i, "lot_title"), ""),
             "price_basis": v.get(lot_key(i, "price_basis")) or PriceBasis.BUDGET.value,
             "evaluation_method": v.get(lot_key(i, "evaluation_method")) or "low_price",
+            "anonymous_technical": bool(v.get(lot_key(i, "anonymous_technical"))),
         }
         for name in ("lot_title", "budget", "docs_issued_at", "bid_deadline"):
             if not v.get(lot_key(i, name)):

@@ -106,6 +106,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ws.pf.f.evaluation_at": ("预计评标时间", "Expected evaluation"),
     "ws.pf.f.evaluation_method": ("评标办法", "Evaluation method"),
     "ws.pf.f.evaluation_params": ("评标参数（JSON）", "Evaluation parameters (JSON)"),
+    "ws.pf.f.anonymous_technical": (
+        "暗标：技术部分匿名评审（评标专家只见投标人A/B/C…）",
+        "Anonymous technical bids: experts see Bidder A/B/C… only",
+    ),
     "ws.pf.required": ("必填", "Required"),
     "ws.pf.bad_amount": ("金额应为不超过两位小数的数字", "An amount in yuan, at most 2 decimals"),
     "ws.pf.bad_time": ("时间格式应为 年-月-日T时:分", "A time as YYYY-MM-DDTHH:MM"),

@@ -94,6 +94,8 @@ class Lot(IdMixin, Base):
     evaluation_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     evaluation_method: Mapped[str] = mapped_column(String(40), default="low_price")
     evaluation_params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # 暗标: the committee reads the technical part without knowing whose it is (evaluation/clarify).
+    anonymous_technical: Mapped[bool] = mapped_column(default=False)
     state: Mapped[LotState] = mapped_column(String(16), default=LotState.DRAFT)
     state_changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Opening key: public half (hex) and the custody bundle (only wrapped material).

@@ -30,6 +30,7 @@ class LotIn(msgspec.Struct, forbid_unknown_fields=True):
     # A method's name (checked against the registry when the lot is evaluated); the column is 40.
     evaluation_method: Annotated[str, msgspec.Meta(min_length=1, max_length=40)] = "low_price"
     evaluation_params: dict[str, Any] = msgspec.field(default_factory=dict)
+    anonymous_technical: bool = False  # 暗标: technical part evaluated anonymously
 
 
 class ProjectIn(JsonBody, forbid_unknown_fields=True):

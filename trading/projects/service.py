@@ -362,6 +362,7 @@ def _lot_values(lot_in: LotIn) -> dict[str, Any]:
         "evaluation_at": lot_in.evaluation_at,
         "evaluation_method": lot_in.evaluation_method,
         "evaluation_params": lot_in.evaluation_params,
+        "anonymous_technical": lot_in.anonymous_technical,
     }
 
 
