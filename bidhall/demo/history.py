@@ -1,5 +1,6 @@
 """Completed tenders in every center (awarded, failed, cancelled, draft), for the
-portal's lists and statistics: seed_history() on a simulated clock."""
+portal's lists and statistics: seed_history() on a simulated clock. Every awarded lot is ranked
+from the scores of a committee drawn from the demo experts' pools (bidhall.demo.committee)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from bidding.opening.flows import run_opening
+from bidhall.demo import committee
 from bidhall.demo.accounts import demo_user
+from bidhall.demo.experts import EXPERTS, seed_experts
 from bidhall.demo.steps import (
     LotPlanDemo,
     Say,
@@ -25,7 +28,7 @@ from trading.kernel.clock import FixedClock
 from trading.kernel.runtime import Runtime
 from trading.projects import service as projects
 
-HISTORY = [
+_PLANS = [
     LotPlanDemo(
         "450000",
         "G72泉南高速公路南宁段改扩建工程",
@@ -112,6 +115,13 @@ HISTORY = [
         outcome="draft",
     ),
 ]
+# Each lot registers its committee's criteria (checked with its method at registration).
+HISTORY = [dataclasses.replace(p, evaluation_params=committee.scoring_params(p.category))
+           for p in _PLANS]  # fmt: skip
+# A large works contract gets a committee of 7 (more than the law's 5); one lot shows a
+# deviating score with its expert's written reason.
+COMMITTEE_SIZE = {"G72泉南高速公路南宁段改扩建工程": 7}
+WITH_DEVIATION = "柳州市人民医院医疗设备采购"
 
 
 async def seed_history(rt: Runtime, now: datetime, say: Say) -> None:
@@ -119,6 +129,8 @@ async def seed_history(rt: Runtime, now: datetime, say: Say) -> None:
     # Each tender takes about a month; run them one after another so time only moves forward.
     clock = FixedClock(now - timedelta(days=40 * len(HISTORY)))
     sim = dataclasses.replace(rt, clock=clock, scheduler=None)
+    if await seed_experts(sim, clock.now()):
+        say(f"  专家库：{EXPERTS}名评标专家（expert-1…expert-{EXPERTS}）")
     for plan in HISTORY:
         issued = clock.now()
         deadline = issued + timedelta(days=21)
@@ -151,6 +163,12 @@ async def seed_history(rt: Runtime, now: datetime, say: Say) -> None:
                     )
             say(f"  流标：{plan.title}（{state}）")
         else:
+            # Drawn on the day of the evaluation (远程异地评标: the pools above reach too).
+            size = COMMITTEE_SIZE.get(plan.title, 0)
+            await committee.draw(sim, lot.id, plan.center, plan.category, size)
+            clock.advance(timedelta(hours=2))
+            await committee.evaluate(sim, lot.id, deviation=plan.title == WITH_DEVIATION)
+            clock.advance(timedelta(hours=1))
             lot = await evaluate_and_award(sim, lot.id, plan.center, clock.advance)
             say(f"  已中标：{plan.title} 中标价 {lot.award_price}")
         clock.advance(timedelta(days=5))

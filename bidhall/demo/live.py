@@ -1,12 +1,15 @@
-"""The live sandbox lot: published with bids in, its opening still ahead for the running
-server's scheduler."""
+"""The live sandbox lot: published with bids in and its committee drawn, its opening still
+ahead for the running server's scheduler; once opened, the demo experts evaluate it at /expert."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from bidhall.demo import committee
+from bidhall.demo.experts import save_expert_key, seed_experts
 from bidhall.demo.steps import LotPlanDemo, Say, register_and_publish, submit_bids
 from trading.enums import Category, Method
 from trading.kernel.runtime import Runtime
@@ -22,6 +25,7 @@ LIVE = LotPlanDemo(
     None,
     {"bidder-1": "2215000.00", "bidder-2": "2189000.00", "bidder-4": "2260500.00"},
     sandbox=True,
+    evaluation_params=committee.scoring_params(Category.PROCUREMENT),
 )
 
 
@@ -35,11 +39,19 @@ LIVE_ACCELERATOR = 14400
 
 
 async def seed_live(rt: Runtime, say: Say, margin: timedelta) -> Lot:
-    """A sandbox lot whose opening is still ahead: the running server's scheduler opens it."""
+    """A sandbox lot whose opening is still ahead: the running server's scheduler opens it.
+    Its committee is drawn now; its members' key files are written for their browsers."""
     rt = dataclasses.replace(rt, settings=rt.settings.with_(sandbox_factor=LIVE_ACCELERATOR))
     issued = rt.clock.now()
     lot = await register_and_publish(
         rt, LIVE, issued=issued, deadline=sandbox_deadline(rt, issued, margin)
     )
     await submit_bids(rt, lot, LIVE.prices, say)
+    await seed_experts(rt, issued)
+    await committee.draw(rt, lot.id, LIVE.center, LIVE.category)
+    seated = await committee.members(rt, lot.id)
+    for member in seated:
+        await asyncio.to_thread(save_expert_key, rt, member.user.username)
+    names = ", ".join(m.user.username for m in seated)
+    say(f"  评标委员会已抽取：{names}（首位为主任委员），开标后在 /expert 远程评标")
     return lot

@@ -37,6 +37,7 @@ async def walking_skeleton(rt: Runtime, say: Say) -> dict[str, Any]:
         budget=Decimal("1500000.00"),
         control_price=Decimal("1460000.00"),
         prices={"bidder-1": "1388000.00", "bidder-2": "1402500.00", "bidder-3": "1375900.00"},
+        evaluation_params={},  # no committee: ranked on price alone
     )
     deadline = sandbox_deadline(rt, issued, timedelta(seconds=3))
     lot = await register_and_publish(rt, plan, issued=issued, deadline=deadline)
