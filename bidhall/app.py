@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import ModuleType
 
@@ -26,17 +26,25 @@ import bidding.hall.api
 import bidding.hall.pages
 import bidding.hall.stream
 import bidding.opening.api
+import bidding.opening.attendance_api
 import bidding.opening.pages
 import bidding.participation.api
 import bidding.participation.pages
 import bidding.portal.pages
 import bidding.submission.api
+import bidding.submission.lot_forms
 import bidding.submission.pages
 import bidding.workspace.pages
 import evaluation.award.api
 import evaluation.award.pages
+import evaluation.clarify.api
+import evaluation.clarify.pages
 import evaluation.experts.api
 import evaluation.experts.pages
+import evaluation.outcome.api
+import evaluation.outcome.pages
+import evaluation.report.api
+import evaluation.report.pages
 import evaluation.scoring.api
 import evaluation.scoring.pages
 import trading.announcements.api
@@ -48,12 +56,14 @@ import trading.auth.pages
 import trading.centers.api
 import trading.centers.pages
 import trading.parties.api
+import trading.parties.key_pages
 import trading.parties.pages
 import trading.projects.api
-from bidding.opening.flows import due_lots, run_opening
+from bidding.opening.flows import due_lots, due_windows, remind_due, run_opening
 from bidding.opening.service import start_decryptors, stop_decryptors
 from bidhall.deps import DEPENDENCIES
 from bidhall.migrate import ensure_migrated
+from bidhall.notices import install_result_notices
 from bidhall.scheduler import Leadership, OpeningScheduler
 from trading.audit.refusals import audit_refusal
 from trading.audit.service import publish_for
@@ -75,6 +85,7 @@ ROUTE_MODULES: tuple[ModuleType, ...] = (
     trading.auth.pages,
     trading.parties.api,
     trading.parties.pages,
+    trading.parties.key_pages,
     trading.projects.api,
     bidding.portal.pages,
     trading.centers.api,
@@ -85,9 +96,11 @@ ROUTE_MODULES: tuple[ModuleType, ...] = (
     bidding.participation.pages,
     bidding.submission.api,
     bidding.submission.pages,
+    bidding.submission.lot_forms,
     bidding.workspace.pages,
     bidding.opening.api,
     bidding.opening.pages,
+    bidding.opening.attendance_api,
     bidding.hall.api,
     bidding.hall.pages,
     bidding.hall.stream,
@@ -95,12 +108,19 @@ ROUTE_MODULES: tuple[ModuleType, ...] = (
     evaluation.award.pages,
     evaluation.experts.api,
     evaluation.experts.pages,
+    evaluation.outcome.api,
+    evaluation.outcome.pages,
     evaluation.scoring.api,
     evaluation.scoring.pages,
+    evaluation.clarify.api,
+    evaluation.clarify.pages,
+    evaluation.report.api,
+    evaluation.report.pages,
 )
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 log = logging.getLogger("bidhall")
 TREE_HEAD_EVERY = timedelta(minutes=5)
+OPENING_REMINDERS_EVERY = timedelta(minutes=1)  # each person at most once per 5 minutes
 LEADER_RETRY = timedelta(seconds=30)
 SHUTDOWN_GRACE = timedelta(seconds=30)
 
@@ -115,8 +135,15 @@ def attach_scheduler(rt: Runtime) -> OpeningScheduler:
     async def tree_head() -> None:
         await publish_for(rt)
 
-    rt.scheduler = OpeningScheduler(opener, due, rt.clock)  # type: ignore[arg-type]
+    async def windows() -> list[tuple[int, datetime]]:
+        return await due_windows(rt)
+
+    async def reminders() -> None:
+        await remind_due(rt)
+
+    rt.scheduler = OpeningScheduler(opener, due, rt.clock, windows)  # type: ignore[arg-type]
     rt.scheduler.every(tree_head, "tree-head", TREE_HEAD_EVERY)
+    rt.scheduler.every(reminders, "opening-reminders", OPENING_REMINDERS_EVERY)
     return rt.scheduler
 
 
@@ -144,6 +171,7 @@ def create_app(
 ) -> Litestar:
     settings = settings or Settings.from_env()
     rt = runtime or Runtime.build(settings, clock)
+    install_result_notices()  # the bidder's inbox tells the results evaluation publishes
 
     @asynccontextmanager
     async def lifespan(_app: Litestar) -> AsyncIterator[None]:

@@ -7,7 +7,9 @@ from bidding.opening import models as opening_models
 from bidding.participation import models as participation_models
 from bidding.submission import models as submission_models
 from evaluation.award import models as evaluation_models
+from evaluation.clarify import models as clarify_models
 from evaluation.experts import models as expert_models
+from evaluation.report import models as evaluation_report_models
 from evaluation.scoring import models as scoring_models
 from trading.announcements import models as announcement_models
 from trading.audit import models as audit_models
@@ -33,6 +35,8 @@ MODEL_MODULES = (
     evaluation_models,
     expert_models,
     scoring_models,
+    clarify_models,
+    evaluation_report_models,
     report_models,
 )
 metadata = Base.metadata

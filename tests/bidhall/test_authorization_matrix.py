@@ -452,6 +452,9 @@ MATRIX: dict[tuple[str, str], Row] = {
         body=json_body({"amount": "1000.00", "form": "保函", "reference": "BG-1"}),
     ),
     ("GET", "/api/v1/me/notices"): row(Case(None, None, BIDDER)),
+    ("GET", "/api/v1/lots/{lot_id:int}/participation"): row(
+        Case("own", "live", BIDDER), Case("other", "live", BIDDER), Case("own", "draft", NOBODY)
+    ),
     # -- submission and supervision of bids
     ("POST", "/api/v1/lots/{lot_id:int}/bids"): row(
         Case("own", "live", BIDDER), Case("own", "draft", NOBODY), body=lambda _p: SEALED
@@ -460,6 +463,13 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/bidder"): row(Case(None, None, BIDDER)),
     ("GET", "/bidder/lots/{lot_id:int}"): row(
         Case("own", "live", BIDDER), Case("own", "draft", NOBODY)
+    ),
+    # A bidder's own result: only where its bid was decided at the opening (none on a live lot).
+    ("GET", "/bidder/lots/{lot_id:int}/result"): row(
+        Case("own", "opened", BIDDER), Case("own", "live", NOBODY), Case("own", "draft", NOBODY)
+    ),
+    ("GET", "/api/v1/me/lots/{lot_id:int}/result"): row(
+        Case("own", "opened", BIDDER), Case("own", "live", NOBODY), Case("own", "draft", NOBODY)
     ),
     # -- the opening
     ("POST", "/api/v1/lots/{lot_id:int}/bids/mine/file-key"): row(
@@ -474,6 +484,17 @@ MATRIX: dict[tuple[str, str], Row] = {
         Case("own", "live", CUSTODIAN),
         Case("other", "live", NOBODY),
         body=json_body({"share": {}}),
+    ),
+    # 签到 and the bidder's own part in the opening (before/after/twice/no bid/raced:
+    # tests/bidding/opening/test_opening_window.py); a bidder's own bid only.
+    ("POST", "/api/v1/lots/{lot_id:int}/opening/check-in"): row(
+        Case("own", "live", BIDDER), Case("own", "draft", NOBODY)
+    ),
+    ("GET", "/api/v1/lots/{lot_id:int}/opening/mine"): row(
+        Case("own", "live", BIDDER), Case("own", "draft", NOBODY)
+    ),
+    ("GET", "/api/v1/lots/{lot_id:int}/bids/mine/header"): row(
+        Case("own", "live", BIDDER), Case("own", "draft", NOBODY)
     ),
     ("POST", "/api/v1/lots/{lot_id:int}/opening"): row(
         Case("own", "opened", OWN_STAFF), Case("other", "opened", OTHER_STAFF)
@@ -498,6 +519,14 @@ MATRIX: dict[tuple[str, str], Row] = {
         Case("own", "draft", OWN_CENTER_DRAFTS), Case("other", "draft", OTHER_CENTER_DRAFTS)
     ),
     ("GET", "/center/orgs"): row(Case(None, None, DESK)),
+    # Company claims: listed for the claim's center's staff and the supervisors above it (this
+    # world has none, so every desk reader sees an empty list); who decides, per center, is in
+    # tests/trading/parties/test_claims.py.
+    ("GET", "/center/claims"): row(Case(None, None, DESK)),
+    ("GET", "/api/v1/claims"): row(Case(None, None, DESK)),
+    # The caller's own company: bidders (bidder-1 administers its demo company).
+    ("GET", "/bidder/company"): row(Case(None, None, BIDDER)),
+    ("GET", "/api/v1/me/company"): row(Case(None, None, BIDDER)),
     ("GET", "/api/v1/organizations"): row(Case(None, None, DESK | {"tenderer"})),
     ("GET", "/center/projects/new"): row(Case(None, None, ALL_STAFF)),
     ("GET", "/center/projects/{project_id:int}/edit"): row(
@@ -601,6 +630,7 @@ MATRIX: dict[tuple[str, str], Row] = {
     ),
     # -- accounts, platform
     ("GET", "/api/v1/me/keys"): row(Case(None, None, BIDDER | CUSTODIAN)),
+    ("GET", "/keys"): row(Case(None, None, BIDDER | CUSTODIAN | {"expert"})),
     ("GET", "/api/v1/platform/key"): row(Case(None, None, EVERYONE)),
     ("GET", "/healthz"): row(Case(None, None, EVERYONE)),
     ("GET", "/login"): row(Case(None, None, EVERYONE)),
@@ -621,10 +651,43 @@ MATRIX: dict[tuple[str, str], Row] = {
 # Routes that read or change no center's material, each with the reason it is not in MATRIX.
 NOT_CENTER_SCOPED: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/auth/token"): "signing in",
-    ("POST", "/api/v1/auth/bidders"): "a bidder's self-registration",
+    ("POST", "/api/v1/auth/signup"): "signing up (an account with no rights until approved)",
+    ("GET", "/signup"): "the sign-up form",
+    ("POST", "/signup"): "signing up; its tests are in tests/trading/parties/test_signup_pages.py",
+    ("GET", "/account"): "the caller's own account and claims",
+    ("POST", "/account/claims"): "form; twin POST /api/v1/me/claims",
+    ("GET", "/api/v1/me/claims"): "the caller's own claims",
+    ("POST", "/api/v1/me/claims"): "the caller's own claim; see test_claims.py",
+    # A claim is decided by its center's staff (supervisors above read it and its licence); this
+    # world has no claims: who may, per center, is in tests/trading/parties/test_claims.py.
+    ("GET", "/api/v1/claims/{claim_id:int}/licence"): "claim-scoped; see test_claims.py",
+    ("POST", "/api/v1/claims/{claim_id:int}/approve"): "claim-scoped; see test_claims.py",
+    ("POST", "/api/v1/claims/{claim_id:int}/reject"): "claim-scoped; see test_claims.py",
+    ("POST", "/center/claims/{claim_id:int}/{decision:str}"): "form; twins .../approve, /reject",
+    # The company's administrator manages its users (tests/trading/parties/test_company.py);
+    # inviting or removing would change bidder-1's company for the rows above.
+    ("POST", "/api/v1/me/company/invitations"): "the caller's own company; see test_company.py",
+    ("POST", "/api/v1/me/company/invitations/{invitation_id:int}/revoke"): "own company",
+    ("DELETE", "/api/v1/me/company/members/{user_id:int}"): "own company; see test_company.py",
+    ("POST", "/bidder/company/invitations"): "form; twin POST /api/v1/me/company/invitations",
+    ("POST", "/bidder/company/invitations/{invitation_id:int}/revoke"): "form; twin .../revoke",
+    ("POST", "/bidder/company/members/{user_id:int}/remove"): "form; twin DELETE .../members/{id}",
+    # The bidder lot page's forms (CSRF-bound) and its receipt downloads (the caller's own bid;
+    # another's is 404): tests/bidding/participation/test_enforcement.py, test_receipts.py.
+    ("POST", "/bidder/lots/{lot_id:int}/registration"): "form; twin POST .../registration",
+    ("POST", "/bidder/lots/{lot_id:int}/security"): "form; twin PUT .../security",
+    ("POST", "/bidder/lots/{lot_id:int}/questions"): "form; twin POST .../questions",
+    ("GET", "/bidder/lots/{lot_id:int}/bids/{bid_id:int}/receipt.json"): "own bid's receipt",
+    ("GET", "/bidder/lots/{lot_id:int}/bids/{bid_id:int}/receipt.pdf"): "own bid's receipt",
     ("POST", "/login"): "signing in",
     ("POST", "/logout"): "signing out",
     ("PUT", "/api/v1/me/keys"): "the caller's own keys (rotating them would end the world)",
+    ("POST", "/api/v1/me/keys/{key_id:int}/revoke"): (
+        "the caller's own keys (revoking them would end the world); another's key is 404:"
+        " tests/trading/parties/test_key_revocation.py"
+    ),
+    ("POST", "/keys/revoke"): "form; twin POST /api/v1/me/keys/{key_id:int}/revoke",
+    ("POST", "/lots/{lot_id:int}/hall/check-in"): "form; twin POST .../opening/check-in",
     ("POST", "/custodian/lots/{lot_id:int}/release"): (
         "the page's form, bound to a browser session's CSRF token; its API twin"
         " POST /api/v1/lots/{lot_id:int}/custody/release is in MATRIX"
@@ -684,6 +747,39 @@ NOT_CENTER_SCOPED: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/expert/lots/{lot_id:int}/sheet"): "seat-scoped; see its tests",
     ("POST", "/api/v1/expert/lots/{lot_id:int}/deviations"): "seat-scoped; see its tests",
     ("POST", "/api/v1/expert/lots/{lot_id:int}/finalise"): "seat-scoped (the chair); see its tests",
+    # The evaluation report: read by a seated member or the lot desk (its center's staff act,
+    # supervisors above read), signed by members, a re-evaluation opened by the chair or the
+    # lot's staff. This world has no committee; who may, as attacks, is in
+    # tests/evaluation/report/test_report_pages.py, test_report_service.py, test_re_evaluation.py.
+    ("GET", "/expert/lots/{lot_id:int}/report"): "seat-scoped; see tests/evaluation/report",
+    ("GET", "/expert/lots/{lot_id:int}/report.pdf"): "seat-scoped; see tests/evaluation/report",
+    ("POST", "/expert/lots/{lot_id:int}/report/sign"): "form; twin POST .../report/signatures",
+    ("POST", "/expert/lots/{lot_id:int}/report/re-evaluation"): "form; twin .../re-evaluations",
+    ("GET", "/center/lots/{lot_id:int}/evaluation/report"): "desk rule; see its tests",
+    ("GET", "/center/lots/{lot_id:int}/evaluation/report.pdf"): "desk rule; see its tests",
+    ("POST", "/center/lots/{lot_id:int}/evaluation/report/re-evaluation"): "form; twin below",
+    ("GET", "/api/v1/lots/{lot_id:int}/evaluation/report"): "seat or desk; see its tests",
+    ("POST", "/api/v1/expert/lots/{lot_id:int}/report/signatures"): "seat-scoped; see its tests",
+    ("POST", "/api/v1/lots/{lot_id:int}/evaluation/re-evaluations"): "chair or desk; its tests",
+    # Clarifications (澄清): the committee's side is seat-scoped like the desk; the bidder's side
+    # is the caller's own company's (another company's is a 404). Who-may tests (outsider expert,
+    # member vs chair, other bidder, staff, supervisor, the public, CSRF, late, twice, raced) in
+    # tests/evaluation/clarify/test_clarify.py.
+    ("GET", "/expert/lots/{lot_id:int}/clarifications"): "seat-scoped; see its tests",
+    ("POST", "/expert/lots/{lot_id:int}/clarifications"): "form; twin POST .../clarifications",
+    ("POST", "/expert/lots/{lot_id:int}/clarifications/{clarification_id:int}/send"): "form; twin",
+    ("GET", "/expert/lots/{lot_id:int}/clarifications/{clarification_id:int}/file"): "seat-scoped",
+    ("GET", "/api/v1/expert/lots/{lot_id:int}/clarifications"): "seat-scoped; see its tests",
+    ("POST", "/api/v1/expert/lots/{lot_id:int}/clarifications"): "seat-scoped; see its tests",
+    ("POST", "/api/v1/expert/lots/{lot_id:int}/clarifications/{clarification_id:int}/send"): (
+        "seat-scoped (the chair); see its tests"
+    ),
+    ("GET", "/bidder/clarifications"): "the caller's own company's clarifications",
+    ("POST", "/bidder/clarifications/{clarification_id:int}/answer"): "form; twin POST .../answer",
+    ("GET", "/api/v1/bidder/clarifications"): "the caller's own company's clarifications",
+    ("POST", "/api/v1/bidder/clarifications/{clarification_id:int}/answer"): (
+        "the clarification's own company only; see tests/evaluation/clarify"
+    ),
 }
 FRAMEWORK = ("/static/", "/schema/")  # static files and the OpenAPI documents
 
