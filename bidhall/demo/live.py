@@ -10,7 +10,13 @@ from decimal import Decimal
 
 from bidhall.demo import committee
 from bidhall.demo.experts import save_expert_key, seed_experts
-from bidhall.demo.steps import LotPlanDemo, Say, register_and_publish, submit_bids
+from bidhall.demo.steps import (
+    LotPlanDemo,
+    Say,
+    register_and_publish,
+    submit_bids,
+    tender_documents,
+)
 from trading.enums import Category, Method
 from trading.kernel.runtime import Runtime
 from trading.projects.models import Lot
@@ -46,6 +52,12 @@ async def seed_live(rt: Runtime, say: Say, margin: timedelta) -> Lot:
     lot = await register_and_publish(
         rt, LIVE, issued=issued, deadline=sandbox_deadline(rt, issued, margin)
     )
+    await tender_documents(
+        rt, lot, "staff-450000", "bidder-2",
+        "服务器是否接受国产化CPU平台？",
+        "接受，须满足招标文件第三章技术参数，并提供适配证明。",
+        say,
+    )  # fmt: skip
     await submit_bids(rt, lot, LIVE.prices, say)
     await seed_experts(rt, issued)
     await committee.draw(rt, lot.id, LIVE.center, LIVE.category)

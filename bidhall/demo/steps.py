@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -165,6 +165,35 @@ async def submit_bids(rt: Runtime, lot: Lot, prices: dict[str, str], say: Say) -
                 f"  {org.name} 提交密封投标 sha256={bid.ciphertext_sha256[:16]}…"
                 f" 回执#{bid.receipt['audit_index']}"
             )
+
+
+async def tender_documents(
+    rt: Runtime, lot: Lot, staff: str, asker: str, question: str, reply: str, say: Say
+) -> None:
+    """The tender document a new bidder downloads (and verifies by its SHA-256) and one
+    question answered in public, as the center's staff and a registered bidder would."""
+    text = (
+        f"{lot.title} 招标文件\n\n第一章 投标人须知\n投标截止时间以公告为准；投标文件须在平台"
+        "加密后提交，开标前任何人（包括平台运营方）无法解密。\n\n第二章 评标办法\n综合评分法。\n"
+    )
+
+    async def body() -> AsyncIterator[bytes]:
+        yield text.encode("utf-8")
+
+    staff_actor = actor_for(await demo_user(rt, staff))
+    async with rt.sessionmaker() as session:
+        staged = await rt.blobs.stage(body(), max_size=participation.MAX_DOCUMENT_BYTES)
+        doc = await participation.add_document(
+            session, lot.id, staff_actor, "招标文件.txt", staged, rt.blobs,
+            now=rt.clock.now(), content_type="text/plain; charset=utf-8",
+        )  # fmt: skip
+        say(f"  招标文件已上传 sha256={doc.sha256[:16]}…")
+    await enrol(rt, lot, [asker])
+    async with rt.sessionmaker() as session:
+        asked = await participation.ask(
+            session, lot.id, actor_for(await demo_user(rt, asker)), question, now=rt.clock.now()
+        )
+        await participation.answer(session, asked.id, staff_actor, reply, now=rt.clock.now())
 
 
 def _doc(tmp: str, text: str) -> Path:

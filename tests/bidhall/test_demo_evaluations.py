@@ -5,6 +5,7 @@ lot's committee is drawn and its experts can sign in with the demo password."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import timedelta
 from pathlib import Path
@@ -110,6 +111,15 @@ async def test_the_live_lot_has_a_committee_whose_experts_sign_in_and_evaluate(
     rt: Runtime, clock: FixedClock, client: Client
 ) -> None:
     lot = await seed_live(rt, quiet, timedelta(minutes=1))
+    # A new bidder finds a tender document to download and verify, and an answered question.
+    r = await client.get(f"/api/v1/lots/{lot.id}/documents")
+    docs = r.json()
+    assert r.status_code == 200 and [d["name"] for d in docs] == ["招标文件.txt"]
+    body = await client.get(
+        f"/api/v1/documents/{docs[0]['id']}", headers=await bearer(client, "bidder-2")
+    )
+    assert body.status_code == 200 and hashlib.sha256(body.content).hexdigest() == docs[0]["sha256"]
+    assert "国产化CPU" in (await client.get(f"/lots/{lot.id}")).text
     members = await demo_committee.members(rt, lot.id)
     assert len(members) == 5
     for member in members:
