@@ -5,6 +5,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Minutes the live demo lot stays open for bids beyond its 2-minute accelerated period: time
+# for a new bidder to sign up, be approved and seal in the browser (LIVE_MINUTES=1: open soon).
+LIVE_MINUTES ?= 20
 
 .PHONY: run test setup browser format demo clean bench
 
@@ -22,7 +25,7 @@ setup: $(STAMP)
 ## Set up, migrate, load demo data (once) and serve on http://$(HOST):$(PORT)
 run: setup
 	$(BIN)/bidhall db upgrade
-	$(BIN)/bidhall seed
+	$(BIN)/bidhall seed --live-minutes $(LIVE_MINUTES)
 	@echo "bidhall: open http://$(HOST):$(PORT)/ (portal) and http://$(HOST):$(PORT)/schema (API);"
 	@echo "         demo accounts and password are listed in README.md. Ctrl-C to stop."
 	$(BIN)/bidhall serve --host $(HOST) --port $(PORT)

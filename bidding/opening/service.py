@@ -182,7 +182,7 @@ async def _take_snapshot(
             lot_id=lot.id,
             started_at=ctx.now,
             bid_snapshot=snapshot,
-            decrypt_ends_at=ctx.now + decrypt_window(ruleset),
+            decrypt_ends_at=ctx.now + decrypt_window(ruleset, lot.decrypt_window_minutes),
         )
     )
     # Signed in the same transaction: the set of sealed bids is fixed in public before any

@@ -1,6 +1,8 @@
 """The bidders' decryption window (电子办法 30) and what ends it (电子办法 31).
 
-The window is fixed when the opening starts (stored on the opening row). Until it ends each
+The window's length is the lot's own (`Lot.decrypt_window_minutes`, set at registration within
+the ruleset's bounds) or the ruleset's; it is fixed when the opening starts (stored on the
+opening row). Until it ends each
 bidder may open its own bid with its own key, and the custodians' key opens what is left as
 soon as k shares are in. When it ends, a bid still sealed is decided, so the opening always
 ends: the custodians' key opens it if enough shares were released; otherwise it is
@@ -21,6 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.hall import events
+from bidding.opening import lot_window_messages as _messages  # noqa: F401 (registers t())
 from bidding.opening.decryption import Outcome, Sealed, record_outcomes
 from bidding.opening.lease import renew_lease
 from bidding.opening.models import Opening, ReleasedShare
@@ -35,12 +38,13 @@ from trading.kernel.blobs import LocalBlobStore
 from trading.kernel.db import writing
 from trading.kernel.runtime import Context
 from trading.parties.models import Organization
+from trading.projects import windows
 from trading.projects.models import Lot
 from trading.rules.base import Ruleset
 
 E_BIDDING = "电子招标投标办法"
 # Used where a ruleset has no such rule (a method without a sealed opening of its own).
-DEFAULT_DECRYPT_MINUTES = 30
+DEFAULT_DECRYPT_MINUTES = windows.DEFAULT_MINUTES
 DEFAULT_CHECKIN_MINUTES = 30
 
 
@@ -49,8 +53,9 @@ def _minutes(ruleset: Ruleset, rule_id: str, default: int) -> timedelta:
     return timedelta(minutes=int(rule.value) if rule is not None else default)
 
 
-def decrypt_window(ruleset: Ruleset) -> timedelta:
-    return _minutes(ruleset, "decrypt_window_minutes", DEFAULT_DECRYPT_MINUTES)
+def decrypt_window(ruleset: Ruleset, lot_minutes: int | None = None) -> timedelta:
+    """The lot's own window when it set one, else the ruleset's."""
+    return timedelta(minutes=windows.minutes(lot_minutes, ruleset))
 
 
 def checkin_window(ruleset: Ruleset) -> timedelta:

@@ -17,8 +17,10 @@ from bidding.workspace.service import Finding
 from trading.enums import Category, Method, PriceBasis
 from trading.kernel.errors import ValidationFailed
 from trading.kernel.money import InputError, amount
+from trading.projects import windows
 from trading.projects.models import Lot, Project
 from trading.projects.schemas import ProjectIn
+from trading.rules import RuleConfigError, get_ruleset
 
 PROJECT_TEXT = ("title", "location", "contact_name", "contact_phone", "region_code")
 PROJECT_LONG = ("description", "qualification")
@@ -47,6 +49,15 @@ class Form:
 
     def add(self, finding: Finding) -> None:
         self.errors.setdefault(finding.field, []).append(finding)
+
+    def window_hint(self) -> tuple[int, int, int, str]:
+        """(default, least, most minutes, citation) of the decryption window for the chosen
+        category and method, shown next to each lot's field."""
+        try:
+            ruleset = get_ruleset(self.values.get("category", ""), self.values.get("method", ""))
+        except RuleConfigError:
+            ruleset = None  # an unknown pair: the form says so next to the method
+        return windows.minutes(None, ruleset), *windows.bounds(ruleset)
 
 
 def lot_key(i: int, name: str) -> str:
@@ -97,6 +108,9 @@ def from_project(project: Project, tenderer_uscc: str, lots: list[Lot], zone: Zo
             lot_key(i, "evaluation_method"): lot.evaluation_method,
             lot_key(i, "evaluation_params"): json.dumps(lot.evaluation_params, ensure_ascii=False),
             lot_key(i, "anonymous_technical"): "on" if lot.anonymous_technical else "",
+            lot_key(i, windows.FIELD): ""
+            if lot.decrypt_window_minutes is None
+            else str(lot.decrypt_window_minutes),
         }
         values |= {lot_key(i, name): _local(getattr(lot, name), zone) for name in LOT_TIMES}
     return Form(values, len(lots))
@@ -151,6 +165,16 @@ def _amount(form: Form, key: str, *, positive: bool) -> str | None:
     return raw
 
 
+def _minutes(form: Form, key: str) -> int | None:
+    raw = form.values.get(key, "")
+    if not raw:
+        return None
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 6:
+        form.add(_message(key, "应为整数分钟", "whole minutes"))
+        return None
+    return int(raw)
+
+
 def _field_of_path(path: str) -> str:
     found = _PATH.match(path)
     if found is None:
@@ -183,6 +207,7 @@ def read(form: Form, zone: ZoneInfo, center_code: str) -> ProjectIn | None:
         lot["bid_security"] = lot["bid_security"] or "0"
         for name in LOT_TIMES:
             lot[name] = _time(form, lot_key(i, name), zone)
+        lot[windows.FIELD] = _minutes(form, lot_key(i, windows.FIELD))
         params = v.get(lot_key(i, "evaluation_params")) or "{}"
         try:
             lot["evaluation_params"] = json.loads(params)
@@ -206,7 +231,7 @@ def read(form: Form, zone: ZoneInfo, center_code: str) -> ProjectIn | None:
         **{name: v.get(name, "") for name in PROJECT_LONG},
     }
     try:
-        return msgspec.convert(body, ProjectIn)
+        data = msgspec.convert(body, ProjectIn)
     except msgspec.ValidationError as exc:
         text = str(exc)
         key = _field_of_path(text.rpartition(" - at `")[2].rstrip("`")) or FORM
@@ -214,6 +239,10 @@ def read(form: Form, zone: ZoneInfo, center_code: str) -> ProjectIn | None:
     except ValidationFailed as exc:
         key = _field_of_path(str(exc.detail.get("field", ""))) or FORM
         form.add(_message(key, exc.message, exc.message))
+    else:
+        for i, v in windows.violations(data):  # the bounds registration enforces, cited
+            form.add(Finding(lot_key(i, windows.FIELD), v.message_zh, v.message_en, v.citation))
+        return None if form.errors else data
     return None
 
 

@@ -110,6 +110,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "暗标：技术部分匿名评审（评标专家只见投标人A/B/C…）",
         "Anonymous technical bids: experts see Bidder A/B/C… only",
     ),
+    "ws.pf.f.decrypt_window": ("解密时限（分钟）", "Decryption window (minutes)"),
+    "ws.pf.decrypt_window_hint": (
+        "开标后投标人在线解密的时限；留空按规则集的{default}分钟，可设{low}至{high}分钟",
+        "How long bidders have to decrypt after the opening starts; empty: the ruleset's "
+        "{default} minutes, {low} to {high} allowed",
+    ),
     "ws.pf.required": ("必填", "Required"),
     "ws.pf.bad_amount": ("金额应为不超过两位小数的数字", "An amount in yuan, at most 2 decimals"),
     "ws.pf.bad_time": ("时间格式应为 年-月-日T时:分", "A time as YYYY-MM-DDTHH:MM"),

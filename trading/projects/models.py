@@ -12,6 +12,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from trading.enums import Category, LotState, Method, PriceBasis
 from trading.kernel.db import JSON, Base, BigId, IdMixin, UTCDateTime
 from trading.kernel.errors import ValidationFailed
+from trading.projects import windows
+from trading.rules import RuleConfigError, get_ruleset
 
 if TYPE_CHECKING:
     from trading.centers.models import Center
@@ -96,6 +98,9 @@ class Lot(IdMixin, Base):
     evaluation_params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # 暗标: the committee reads the technical part without knowing whose it is (evaluation/clarify).
     anonymous_technical: Mapped[bool] = mapped_column(default=False)
+    # The bidders' decryption window in minutes (电子办法 30); None: the ruleset's
+    # decrypt_window_minutes. Fixed on the opening row when the opening starts.
+    decrypt_window_minutes: Mapped[int | None]
     state: Mapped[LotState] = mapped_column(String(16), default=LotState.DRAFT)
     state_changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Opening key: public half (hex) and the custody bundle (only wrapped material).
@@ -111,6 +116,16 @@ class Lot(IdMixin, Base):
     @property
     def opening_at(self) -> datetime:
         return self.bid_deadline
+
+    @property
+    def decrypt_minutes(self) -> int:
+        """The bidders' decryption window: the lot's own, else its ruleset's (a center's
+        override applies when the opening fixes it; needs `project` loaded)."""
+        try:
+            ruleset = get_ruleset(self.project.category, self.project.method)
+        except RuleConfigError:
+            ruleset = None
+        return windows.minutes(self.decrypt_window_minutes, ruleset)
 
     @property
     def reference_price(self) -> Decimal:

@@ -31,6 +31,9 @@ class LotIn(msgspec.Struct, forbid_unknown_fields=True):
     evaluation_method: Annotated[str, msgspec.Meta(min_length=1, max_length=40)] = "low_price"
     evaluation_params: dict[str, Any] = msgspec.field(default_factory=dict)
     anonymous_technical: bool = False  # 暗标: technical part evaluated anonymously
+    # The bidders' decryption window (minutes, 电子招标投标办法 第30条) within the ruleset's
+    # bounds (422 with the citation otherwise); None: the ruleset's decrypt_window_minutes.
+    decrypt_window_minutes: int | None = None
 
 
 class ProjectIn(JsonBody, forbid_unknown_fields=True):

@@ -26,7 +26,7 @@ from trading.kernel.db import is_sqlite, writing
 from trading.kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from trading.parties.models import Organization
 from trading.parties.service import LIKE_ESCAPE, contains_pattern
-from trading.projects import lifecycle
+from trading.projects import lifecycle, windows
 from trading.projects.models import Lot, Project, ProjectCounter
 from trading.projects.schemas import LotIn, ProjectIn
 from trading.rules import RuleConfigError, Ruleset, get_ruleset
@@ -169,6 +169,7 @@ async def register_project(
         )
     uscc = _checked_uscc(data.tenderer_uscc)
     _check_methods(data, method_check)
+    windows.check(data)
     async with writing(session):
         center = await _actor_center(session, actor, data.center_code)
         region = _checked_region(data.region_code or center.code)
@@ -363,6 +364,7 @@ def _lot_values(lot_in: LotIn) -> dict[str, Any]:
         "evaluation_method": lot_in.evaluation_method,
         "evaluation_params": lot_in.evaluation_params,
         "anonymous_technical": lot_in.anonymous_technical,
+        "decrypt_window_minutes": lot_in.decrypt_window_minutes,
     }
 
 
@@ -420,6 +422,7 @@ async def update_draft(
         )
     uscc = _checked_uscc(data.tenderer_uscc)
     _check_methods(data, method_check)
+    windows.check(data)
     region = _checked_region(data.region_code or project.region_code)
     async with writing(session):
         lots = await _lock_draft_lots(session, project.id)

@@ -57,6 +57,14 @@ _E_OPENING = _rules(
           "开标开始后30分钟内投标人在线解密；逾期未解密的，以开标密钥解密，无法解密的按第31条处理",
           "Bidders decrypt online within 30 minutes of the opening's start; what is still sealed "
           "then is opened with the custodians' key or decided under Art. 31"),
+    # A lot may set its own window (Lot.decrypt_window_minutes), within these bounds.
+    _rule("decrypt_window_min_minutes", 15, "count", f"{E_BIDDING} 第30条",
+          "招标文件规定的解密时限不得少于15分钟，使投标人有足够时间在线解密",
+          "A lot's decryption window is at least 15 minutes, so bidders have time to decrypt"),
+    _rule("decrypt_window_max_minutes", 120, "count", f"{E_BIDDING} 第30条、第31条",
+          "招标文件规定的解密时限不得超过120分钟，开标不得无限期等待解密",
+          "A lot's decryption window is at most 120 minutes: the opening never waits "
+          "indefinitely"),
 )
 
 # --- construction works (招标投标法 and its regulation) ---------------------------------

@@ -1,4 +1,7 @@
-"""keys and custody in browser (reserved; empty until that work needs a schema change)
+"""lot decryption window
+
+`lot.decrypt_window_minutes`: the bidders' decryption window a lot sets (电子招标投标办法
+第30条), within the ruleset's bounds; NULL keeps the ruleset's `decrypt_window_minutes`.
 
 Revision ID: 0024
 Revises: 0023
@@ -9,6 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
+from alembic import op
+
 revision: str = "0024"
 down_revision: str | None = "0023"
 branch_labels: str | Sequence[str] | None = None
@@ -16,8 +22,10 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table("lot") as batch:
+        batch.add_column(sa.Column("decrypt_window_minutes", sa.Integer(), nullable=True))
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table("lot") as batch:
+        batch.drop_column("decrypt_window_minutes")
