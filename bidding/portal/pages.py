@@ -302,6 +302,7 @@ async def lot_detail(
         documents=await public.lot_documents(db_session, lot.id),
         questions=await public.lot_questions(db_session, lot.id),
         savings=public.award_savings(lot),
+        decrypt_minutes=public.decrypt_minutes(lot),
     )
 
 

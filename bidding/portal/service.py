@@ -27,8 +27,10 @@ from trading.audit.models import AuditEntry
 from trading.centers.models import Center
 from trading.enums import LotState
 from trading.parties.models import Organization
+from trading.projects import windows
 from trading.projects.models import Document, Lot, Project
 from trading.reports.savings import savings, savings_rate
+from trading.rules import RuleConfigError, get_ruleset
 
 PAGE_SIZES = (20, 50, 100)
 PAGE_SIZE = PAGE_SIZES[0]
@@ -315,6 +317,7 @@ _LOT_VIEW = (
         Lot.clarification_deadline,
         Lot.bid_deadline,
         Lot.evaluation_at,
+        Lot.decrypt_window_minutes,
         Project.code.label("project_code"),
         Project.title.label("project_title"),
         Project.sandbox,
@@ -376,6 +379,15 @@ _LOT_QUESTIONS = (
 async def lot_view(session: AsyncSession, lot_id: int) -> Row[Any] | None:
     """One lot with the project, parties, contact and center columns the lot page shows."""
     return (await session.execute(_LOT_VIEW, {"lot_id": lot_id})).one_or_none()
+
+
+def decrypt_minutes(lot: Row[Any]) -> int:
+    """The lot's decryption window as the hall will apply it: its own, else its ruleset's."""
+    try:
+        ruleset = get_ruleset(lot.category, lot.method)
+    except RuleConfigError:
+        ruleset = None
+    return windows.minutes(lot.decrypt_window_minutes, ruleset)
 
 
 async def lot_history(session: AsyncSession, lot_id: int) -> Sequence[Row[Any]]:

@@ -37,6 +37,7 @@ def lot_out(lot: Lot) -> LotOut:
         bid_deadline=lot.bid_deadline,
         opening_pub=lot.opening_pub,
         award_price=lot.award_price,
+        decrypt_window_minutes=lot.decrypt_window_minutes,
     )
 
 

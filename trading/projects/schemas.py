@@ -65,6 +65,7 @@ class LotOut(msgspec.Struct):
     bid_deadline: datetime
     opening_pub: str | None
     award_price: Decimal | None
+    decrypt_window_minutes: int | None = None  # None: the ruleset's
 
 
 class ProjectOut(msgspec.Struct):

@@ -170,6 +170,11 @@ async def test_a_45_minute_lot_opens_for_45_minutes_through_the_scheduler(
     hall = await client.get(f"/lots/{lot.id}/hall", headers=HTML)
     shown = hall.text.split('id="lot-window"')[1].split("</div>")[0]
     assert 'data-minutes="45"' in shown and "开标后45分钟" in shown and "本标段设定" in shown
+    portal = await client.get(f"/lots/{lot.id}", headers=HTML)
+    row = portal.text.split('id="decrypt-window">')[1].split("</td>")[0]
+    assert "开标后45分钟" in row and "本标段设定" in row
+    r = await client.get(f"/api/v1/projects/{lot.project_id}")
+    assert [x["decrypt_window_minutes"] for x in r.json()["lots"]] == [45]
     scheduler = scheduler_for(rt)
     clock.set(lot.bid_deadline)
     assert await scheduler.reconcile() == 1
@@ -201,6 +206,9 @@ async def test_a_lot_without_its_own_window_keeps_the_rulesets_30_minutes(
     hall = await client.get(f"/lots/{lot.id}/hall", headers=HTML)
     shown = hall.text.split('id="lot-window"')[1].split("</div>")[0]
     assert 'data-minutes="30"' in shown and "规则集默认" in shown
+    portal = await client.get(f"/lots/{lot.id}", headers=HTML)
+    row = portal.text.split('id="decrypt-window">')[1].split("</td>")[0]
+    assert "开标后30分钟" in row and "规则集默认" in row
     clock.set(lot.bid_deadline)
     assert await flows.start(rt, lot.id) == LotState.OPENING
     await flows.job_done(rt, lot.id)
