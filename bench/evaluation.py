@@ -107,6 +107,7 @@ def pure_seconds(doc: dict[str, Any], runs: int = 3) -> tuple[float, dict[str, A
 async def setup(args: argparse.Namespace, tmp: Path, watch: Stopwatch) -> tuple[Any, ...]:
     from bidhall.demo import LotPlanDemo, register_and_publish, release_shares
     from crypto.keys import generate_identity
+    from evaluation.experts import pool_csv
     from evaluation.experts import service as experts
     from evaluation.experts.draw import Demand
     from trading.enums import Category, LotState, Method
@@ -138,7 +139,7 @@ async def setup(args: argparse.Namespace, tmp: Path, watch: Stopwatch) -> tuple[
         csv = "code,name,username,specialties,region,employer,employer_uscc,phone,active,"
         csv += "avoid_usccs\n" + "\n".join(rows) + "\n"
         async with rt.sessionmaker() as session:
-            await experts.import_pool(session, staff, "450100", csv, now=clock.now())
+            await pool_csv.import_pool(session, staff, "450100", csv, now=clock.now())
         lot = await register_and_publish(
             rt, plan, issued=clock.now(), deadline=clock.now() + timedelta(days=21)
         )

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from bidhall.demo.accounts import CENTERS, DEMO_PASSWORD, demo_user, key_path
 from crypto.keys import Identity, ed25519_public, save_identity, x25519_public
+from evaluation.experts import pool_csv as pools
 from evaluation.experts import service as experts
 from evaluation.experts.models import Expert
 from evaluation.scoring.signed import current_key
@@ -79,7 +80,7 @@ async def seed_experts(rt: Runtime, now: datetime) -> bool:
     for k, (code, *_rest) in enumerate(CENTERS):
         staff = actor_for(await demo_user(rt, f"staff-{code}"))
         async with rt.sessionmaker() as session:
-            await experts.import_pool(
+            await pools.import_pool(
                 session, staff, code, pool_csv(code, k * PER_CENTER + 1), now=now
             )
             if code in REACH_PARENT:

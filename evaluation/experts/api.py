@@ -7,7 +7,7 @@ from typing import Any
 from litestar import Controller, Request, Response, get, post
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from evaluation.experts import service
+from evaluation.experts import pool_csv, service
 from evaluation.experts.draw import Demand
 from evaluation.experts.schemas import DeclineIn, DrawIn, ImportOut, SeatedOut
 from trading.enums import Role
@@ -35,14 +35,14 @@ class ExpertPoolApi(Controller):
             text = (await request.body()).decode("utf-8")
         except UnicodeDecodeError as exc:
             raise ValidationFailed("body: CSV 应为 UTF-8 编码 / the CSV must be UTF-8") from exc
-        done = await service.import_pool(db_session, request.user, code, text, now=clock.now())
+        done = await pool_csv.import_pool(db_session, request.user, code, text, now=clock.now())
         return ImportOut(**done)
 
     @get("/export.csv", media_type="text/csv; charset=utf-8")
     async def export_csv(
         self, request: Request[Actor, Any, Any], db_session: AsyncSession, code: str
     ) -> Response[str]:
-        text = await service.export_pool(db_session, request.user, code)
+        text = await pool_csv.export_pool(db_session, request.user, code)
         return Response(
             text, headers={"content-disposition": f'attachment; filename="experts-{code}.csv"'}
         )

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import evaluation.experts.messages  # noqa: F401  (registers the pages' strings)
 from evaluation.experts import draw as pure
-from evaluation.experts import service
+from evaluation.experts import pool_csv, service
 from evaluation.experts.api import MAX_CSV_BYTES
 from trading.enums import Role
 from trading.kernel import present
@@ -141,7 +141,7 @@ async def import_form(
             raise ValidationFailed(
                 "file: 请选择 CSV 文件或粘贴内容 / choose a CSV file or paste it"
             )
-        done = await service.import_pool(db_session, request.user, code, text, now=clock.now())
+        done = await pool_csv.import_pool(db_session, request.user, code, text, now=clock.now())
     except DomainError as exc:
         errors = exc.detail.get("errors") if isinstance(exc.detail, dict) else None
         return await _pool_page(

@@ -12,6 +12,7 @@ from sqlalchemy import delete, func, select
 
 from bidding.participation.service import register
 from bidhall.demo.accounts import demo_uscc, demo_user
+from evaluation.experts import pool_csv as pools
 from evaluation.experts import service as experts
 from evaluation.experts.draw import Demand, rerun
 from evaluation.experts.models import Committee, CommitteeMember, Expert
@@ -63,24 +64,24 @@ async def test_csv_import_is_all_or_nothing_and_export_round_trips(
     users_before = await count(rt, User)
     async with rt.sessionmaker() as session:
         with pytest.raises(ValidationFailed) as info:
-            await experts.import_pool(session, actor, "450100", bad, now=clock.now())
+            await pools.import_pool(session, actor, "450100", bad, now=clock.now())
     errors = {(e["line"], e["field"]) for e in info.value.detail["errors"]}  # type: ignore[union-attr]
     assert {(3, "code"), (4, "region"), (5, "code"), (5, "active")} <= errors
     assert await count(rt, Expert) == 0 and await count(rt, User) == users_before
 
     text = pool_csv(12)
     async with rt.sessionmaker() as session:
-        assert await experts.import_pool(session, actor, "450100", text, now=clock.now()) == {
+        assert await pools.import_pool(session, actor, "450100", text, now=clock.now()) == {
             "created": 12, "updated": 0,
         }  # fmt: skip
-        exported = await experts.export_pool(session, actor, "450100")
+        exported = await pools.export_pool(session, actor, "450100")
         assert exported == text
         # Re-importing the export changes nothing but the update time.
-        assert await experts.import_pool(session, actor, "450100", exported, now=clock.now()) == {
+        assert await pools.import_pool(session, actor, "450100", exported, now=clock.now()) == {
             "created": 0, "updated": 12,
         }  # fmt: skip
         with pytest.raises(Forbidden):
-            await experts.export_pool(session, await staff(rt, "450200"), "450100")
+            await pools.export_pool(session, await staff(rt, "450200"), "450100")
         expert_user = await session.scalar(select(User).where(User.username == "expert-1"))
     assert expert_user is not None and expert_user.roles == ["evaluator"]
     assert expert_user.password_hash == "!"  # no password signs in until activation
@@ -91,7 +92,7 @@ async def test_composition_follows_the_ruleset_with_its_citation(
 ) -> None:  # type: ignore[no-untyped-def]
     actor = await staff(rt)
     async with rt.sessionmaker() as session:
-        await experts.import_pool(session, actor, "450100", pool_csv(12), now=clock.now())
+        await pools.import_pool(session, actor, "450100", pool_csv(12), now=clock.now())
     lot: Lot = await publish_lot()
     for demand, reps, cite in (
         ([Demand("A01", 4)], 0, "第37条"),  # 4: fewer than 5
@@ -125,7 +126,7 @@ async def test_conflicted_experts_are_never_drawn_and_the_seed_is_committed_firs
         9, employer_uscc={1: tenderer, 2: bidder}, avoid={3: f"{demo_uscc(99)};{tenderer}"}
     )
     async with rt.sessionmaker() as session:
-        await experts.import_pool(session, actor, "450100", text, now=clock.now())
+        await pools.import_pool(session, actor, "450100", text, now=clock.now())
     # 9 experts, 3 conflicted: exactly 6 eligible, and the draw must seat 5 of them.
     for n in range(4):
         async with rt.sessionmaker() as session:
@@ -167,7 +168,7 @@ async def test_secret_until_the_award_declines_replace_and_the_document_reruns(
     actor = await staff(rt)
     lot: Lot = await publish_lot()
     async with rt.sessionmaker() as session:
-        await experts.import_pool(session, actor, "450100", pool_csv(12), now=clock.now())
+        await pools.import_pool(session, actor, "450100", pool_csv(12), now=clock.now())
     async with rt.sessionmaker() as session:
         await experts.draw_committee(
             session, actor, rt.settings, lot.id, [Demand("B02", 2), Demand("A01", 3)], 0,
@@ -213,7 +214,7 @@ async def test_two_draws_racing_leave_one_committee(
     actor = await staff(rt)
     lot: Lot = await publish_lot()
     async with rt.sessionmaker() as session:
-        await experts.import_pool(session, actor, "450100", pool_csv(12), now=clock.now())
+        await pools.import_pool(session, actor, "450100", pool_csv(12), now=clock.now())
 
     async def one() -> object:
         async with rt.sessionmaker() as session:

@@ -18,6 +18,7 @@ from crypto.canonical import canonical_json
 from crypto.encoding import b64u_encode
 from crypto.keys import Identity, generate_identity
 from crypto.signing import sign
+from evaluation.experts import pool_csv as pools
 from evaluation.experts import service as experts
 from evaluation.experts.draw import Demand
 from evaluation.experts.models import Committee, CommitteeMember, Expert
@@ -82,7 +83,7 @@ async def declare(rt: Runtime, world: World, n: int, now: datetime) -> None:
 async def build_world(rt: Runtime, clock: FixedClock, publish_lot: Any, bid: Any) -> World:
     staff = actor_for(await demo_user(rt, "staff-450100"))
     async with rt.sessionmaker() as session:
-        await experts.import_pool(session, staff, "450100", pool_csv(7), now=clock.now())
+        await pools.import_pool(session, staff, "450100", pool_csv(7), now=clock.now())
         for user in await session.scalars(select(User).where(User.username.like("expert-%"))):
             user.password_hash = hash_password(DEMO_PASSWORD)  # activation, by hand
         await session.commit()
