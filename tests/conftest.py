@@ -192,7 +192,12 @@ def live_server(rt: Runtime) -> Iterator[str]:
     app_rt = Runtime.build(rt.settings, rt.clock)
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(rt.settings, runtime=app_rt), host="127.0.0.1", port=0, log_level="warning"
+            create_app(rt.settings, runtime=app_rt),
+            host="127.0.0.1",
+            port=0,
+            log_level="warning",
+            # A page left open on the hall keeps its SSE stream: don't wait for the browser.
+            timeout_graceful_shutdown=1,
         )
     )
     thread = threading.Thread(target=server.run, daemon=True)
