@@ -35,7 +35,7 @@ BENCHES: dict[str, tuple[list[str], list[str]]] = {
     "stats_scopes": ([], ["--lots", "20000", "--runs", "2"]),
     "stats_scopes@postgres": ([], ["--lots", "20000", "--runs", "2"]),
     "public_reads": ([], ["--seconds", "3", "--render-seconds", "1"]),
-    "evaluation": ([], ["--bids", "20", "--experts", "5", "--criteria", "10"]),
+    "scoring": ([], ["--bids", "20", "--experts", "5", "--criteria", "10"]),
 }
 POSTGRES = "@postgres"
 

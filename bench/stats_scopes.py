@@ -31,15 +31,11 @@ The target (issue 10) is < 0.2 s for every scope, on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import importlib.util
 import logging
 import random
-import shutil
-import signal
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
@@ -49,6 +45,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from _figures import Figure, emit, median
+from _servers import run_bench
 from _world import ROOT, Stopwatch, World, build_world, loadavg, table
 
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # a Monday, 09:00 in Asia/Shanghai
@@ -530,19 +527,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--lots must be between 1,000 and 5,000,000")
     if not 1 <= args.runs <= 50:
         parser.error("--runs must be between 1 and 50")
-    tmp = Path(tempfile.mkdtemp(prefix="bidhall-statistics-"))
-
-    def on_term(_sig: int, _frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, on_term)
-    try:
-        return asyncio.run(run(args, tmp))
-    except KeyboardInterrupt:
-        say("interrupted")
-        return 130
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    return run_bench(lambda tmp, _procs: run(args, tmp), "bidhall-statistics-", say)
 
 
 if __name__ == "__main__":

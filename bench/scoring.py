@@ -1,6 +1,6 @@
 """Evaluation: N bids × E experts × C criteria scored and ranked through the service.
 
-    .venv/bin/python bench/evaluation.py [--bids 500] [--experts 9] [--criteria 40]
+    .venv/bin/python bench/scoring.py [--bids 500] [--experts 9] [--criteria 40]
 
 Setup (not timed): a scratch world (SQLite; a throwaway PostgreSQL database when
 BIDHALL_DATABASE_URL names a PostgreSQL server) on a FixedClock; N bidder accounts (in-memory
@@ -26,26 +26,18 @@ The ratio is platform time / pure time. The published ranking must equal the cal
 from __future__ import annotations
 
 import argparse
-import asyncio
 import hashlib
 import os
-import shutil
-import signal
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-# Run as a script, bench/ is first on sys.path, and this file's name would hide the `evaluation`
-# package: the checkout goes first and bench/ last, where _world and _figures are still found.
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [str(_HERE.parent), *(p for p in sys.path if p not in (str(_HERE), "")), str(_HERE)]
-
-from _figures import Figure, emit, median  # noqa: E402
-from _world import (  # noqa: E402
+from _figures import Figure, emit, median
+from _servers import run_bench
+from _world import (
     Bidder,
     Stopwatch,
     add_bidders,
@@ -359,7 +351,7 @@ def report(
     )
     emit(
         Figure(
-            bench="evaluation",
+            bench="scoring",
             figure=f"evaluation {n} bids × {e} experts × {c} criteria ({db}), sheets → ranking",
             value=platform,
             unit="s",
@@ -388,19 +380,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--experts must be odd, between 5 and {MAX_EXPERTS} (法 37)")
     if not 1 <= args.criteria <= MAX_CRITERIA:
         parser.error(f"--criteria must be between 1 and {MAX_CRITERIA}")
-    tmp = Path(tempfile.mkdtemp(prefix="bidhall-evaluation-"))
-
-    def on_term(_sig: int, _frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, on_term)
-    try:
-        return asyncio.run(run(args, tmp))
-    except KeyboardInterrupt:
-        say("interrupted")
-        return 130
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    return run_bench(lambda tmp, _procs: run(args, tmp), "bidhall-evaluation-", say)
 
 
 if __name__ == "__main__":
