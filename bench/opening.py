@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import sys
 import tempfile
 import time
@@ -93,7 +94,8 @@ async def release_over_http(
                 if line.startswith("event:") and line.partition(":")[2].strip() == "record":
                     state = "opened"
                     break
-                if line.startswith("data:") and '"failed"' in line:
+                # The lot's state, not a bid's: roster events carry bid statuses ("failed" too).
+                if line.startswith("data:") and re.search(r'"state":\s*"failed"', line):
                     state = "failed"
                     break
         async with rt.sessionmaker() as session:
