@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crypto import merkle
@@ -307,6 +307,25 @@ async def plan_head(session: AsyncSession, old: int, old_root: str | None, size:
     return HeadPlan(old, edge, size, root, rebuild, check.differs)
 
 
+def _signed(platform: Identity, now: datetime, plan: HeadPlan) -> TreeHead:
+    """The planned head, signed (not yet stored)."""
+    sth = merkle.sign_tree_head(
+        platform.sign_priv, plan.size, plan.root, now.isoformat(), key_id(platform.sign_pub)
+    )
+    return TreeHead(
+        tree_size=plan.size,
+        root=sth["root"],
+        timestamp=now,
+        signature=sth["signature"],
+        key_id=sth["key_id"],
+        sth=canonical_json(sth).decode("utf-8"),
+    )
+
+
+def _row(head: TreeHead) -> dict[str, Any]:
+    return {c.key: getattr(head, c.key) for c in _HEADS}
+
+
 async def _sign(
     session: AsyncSession, platform: Identity, now: datetime, plan: HeadPlan
 ) -> TreeHead:
@@ -319,20 +338,20 @@ async def _sign(
             plan.differs,
         )
         await Rehash(CompactRange(plan.old, plan.edge), created=[]).run(session, plan.size)
-    sth = merkle.sign_tree_head(
-        platform.sign_priv, plan.size, plan.root, now.isoformat(), key_id(platform.sign_pub)
-    )
-    head = TreeHead(
-        tree_size=plan.size,
-        root=sth["root"],
-        timestamp=now,
-        signature=sth["signature"],
-        key_id=sth["key_id"],
-        sth=canonical_json(sth).decode("utf-8"),
-    )
+    head = _signed(platform, now, plan)
     session.add(head)
     await session.flush()
     return head
+
+
+# The head inserted only while the latest head is still the one it extends (a compare-and-set
+# in one statement: the check and the insert are one round trip inside the lock).
+_INSERT_IF_LATEST = insert(TreeHead.__table__).from_select(
+    [c.key for c in _HEADS],
+    select(*(bindparam(c.key, type_=c.type) for c in _HEADS)).where(
+        func.coalesce(select(func.max(_HEADS.tree_size)).scalar_subquery(), 0) == bindparam("old")
+    ),
+)
 
 
 async def publish_head(session: AsyncSession, platform: Identity, now: datetime) -> TreeHead:
@@ -381,28 +400,33 @@ async def publish_tree_head(session: AsyncSession, platform: Identity, now: date
     while the log has not grown.
 
     The head is worked out from a read snapshot, outside any write transaction
-    (:func:`plan_head`: O(log n) stored subtrees plus the entries since the latest head).
-    The write transaction then only takes the log's lock, checks in O(log n) that the
-    latest head and the stored tree are still the ones planned from, and inserts the head;
-    if anything moved (another publisher, a rebuild to do), it falls back to
-    :func:`publish_head` under the lock.
+    (:func:`plan_head`: O(log n) stored subtrees plus the entries since the latest head),
+    and signed. The write transaction then only takes the log's lock and inserts the head
+    if the latest head is still the one planned from (one statement); if anything moved
+    (another publisher) or a rebuild is due, it falls back to :func:`publish_head` under
+    the lock.
     """
     old, old_root, size = await _state(session)
     if old is not None and old == size:
         return await _head(session, old)  # the cheap path the scheduler takes most of the time
     plan = await plan_head(session, old or 0, old_root, size)
+    if not plan.rebuild:
+        # Signed before the lock is taken: under it, one statement inserts the head if the
+        # latest head is still the planned one. The stored subtrees the plan folded cannot
+        # change meanwhile: appends only add subtrees over later leaves, and a rebuild is
+        # always followed by its own head, which the compare-and-set sees.
+        head = _signed(platform, now, plan)
+        async with writing(session):
+            await advisory_lock(session, AUDIT_LOCK_KEY)
+            done = await session.execute(_INSERT_IF_LATEST, {**_row(head), "old": plan.old})
+            if done.rowcount == 1:
+                return head
     async with writing(session):
         await advisory_lock(session, AUDIT_LOCK_KEY)
         current = (await _state(session))[0] or 0
         if current >= plan.size:
             return await _head(session, current)  # another publisher's head covers these
-        if plan.rebuild or current != plan.old:
-            return await publish_head(session, platform, now)
-        nodes = merkle.root_nodes(plan.size)
-        stored = await read_nodes(session, nodes)
-        if len(stored) < len(nodes) or merkle.fold([stored[n] for n in nodes]) != plan.root:
-            return await publish_head(session, platform, now)
-        return await _sign(session, platform, now, plan)
+        return await publish_head(session, platform, now)
 
 
 async def publish_for(rt: Runtime) -> TreeHead | None:

@@ -60,10 +60,6 @@ def traced(rt: Runtime, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[
         event.remove(rt.engine.sync_engine, "before_cursor_execute", record)
 
 
-def bound(params: Any) -> int:
-    return len(params) if isinstance(params, dict | list | tuple) else 0
-
-
 async def test_a_head_is_worked_out_before_the_write_lock(
     rt: Runtime, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -81,9 +77,48 @@ async def test_a_head_is_worked_out_before_the_write_lock(
     locked = [(sql, params) for sql, params, is_locked in seen if is_locked]
     assert any("audit_entry.body" in sql for sql in outside)  # the tail, read before
     assert not any("audit_entry.body" in sql for sql, _ in locked)
-    # Under the lock: the latest head, the new root's O(log n) subtrees, the insert.
-    assert 2 <= len(locked) <= 6, [sql for sql, _ in locked]
-    assert sum(bound(p) for _, p in locked) <= 2 * len(leaves).bit_length() + 12
+    # Under the lock: one insert conditional on the latest head (after PostgreSQL's lock).
+    statements = [sql for sql, _ in locked if "pg_advisory_xact_lock" not in sql]
+    assert len(statements) == 1 and statements[0].startswith("INSERT INTO tree_head"), statements
+    assert "max(tree_head.tree_size)" in statements[0]
+
+
+@pytest.mark.parametrize("grows", [False, True], ids=["same-size", "log-grew"])
+async def test_a_head_planned_before_another_publishers_is_not_inserted_over_it(
+    rt: Runtime, clock: FixedClock, monkeypatch: pytest.MonkeyPatch, grows: bool
+) -> None:
+    """Another publisher signs between the plan and the lock: the compare-and-set misses,
+    and the late publisher returns the head that covers its plan or signs a newer one."""
+    await append(rt, clock, 30)
+    async with rt.sessionmaker() as session:
+        first = (await audit.publish_tree_head(session, rt.platform, clock.now())).tree_size
+    await append(rt, clock, 7, tag="tail")
+    competitor: list[int] = []
+
+    @asynccontextmanager
+    async def after_a_competitor(session: AsyncSession) -> AsyncIterator[AsyncSession]:
+        if not competitor:  # the late publisher's first write transaction: another came first
+            monkeypatch.setattr(audit, "writing", db.writing)
+            if grows:
+                await append(rt, clock, 3, tag="meanwhile")
+            async with rt.sessionmaker() as other:
+                competitor.append(
+                    (await audit.publish_tree_head(other, rt.platform, clock.now())).tree_size
+                )
+            monkeypatch.setattr(audit, "writing", after_a_competitor)
+        async with db.writing(session):
+            yield session
+
+    monkeypatch.setattr(audit, "writing", after_a_competitor)
+    async with rt.sessionmaker() as session:
+        head = await audit.publish_tree_head(session, rt.platform, clock.now())
+    async with rt.sessionmaker() as session:
+        sizes = list(await session.scalars(select(TreeHead.tree_size).order_by(TreeHead.tree_size)))
+        leaves = await audit.leaf_hashes(session)
+    assert competitor == [first + 7 + 3 * grows] and len(leaves) == competitor[0]
+    assert sizes[-2:] == [first, competitor[0]]  # no second head of the planned size
+    assert head.tree_size == competitor[0]
+    assert head.root == merkle.root(leaves).hex()
 
 
 async def test_publishers_racing_appenders_sign_one_consistent_history(
