@@ -96,14 +96,13 @@ async def append_many(session: AsyncSession, entries: Sequence[Entry]) -> list[A
     if not entries:
         return []
     await advisory_lock(session, AUDIT_LOCK_KEY)
-    last = (
-        await session.execute(
-            select(AuditEntry.seq, AuditEntry.entry_hash).order_by(AuditEntry.seq.desc()).limit(1)
-        )
-    ).first()
+    # Core statements built once, on the transaction's connection: the ORM's unit of work
+    # costs more than the statements on this path (every submission appends here).
+    connection = await session.connection()
+    last = (await connection.execute(_TAIL)).first()
     first = 1 if last is None else last.seq + 1
     prev_hash = GENESIS if last is None else last.entry_hash
-    rows: list[AuditEntry] = []
+    rows: list[dict[str, Any]] = []
     for seq, e in enumerate(entries, start=first):
         record = {
             "seq": seq,
@@ -121,25 +120,25 @@ async def append_many(session: AsyncSession, entries: Sequence[Entry]) -> list[A
         body = canonical_json(record)
         prev_hash = hashlib.sha256(body).hexdigest()
         rows.append(
-            AuditEntry(
-                seq=seq,
-                at=e.at,
-                actor_id=e.actor.user_id,
-                actor=e.actor.name,
-                role=e.actor.role,
-                ip=e.actor.ip,
-                action=e.action,
-                target_type=e.target_type,
-                target_id=str(e.target_id),
-                center_id=e.center_id,
-                body=body.decode("utf-8"),
-                entry_hash=prev_hash,
-            )
+            {
+                "seq": seq,
+                "at": e.at,
+                "actor_id": e.actor.user_id,
+                "actor": e.actor.name,
+                "role": e.actor.role,
+                "ip": e.actor.ip,
+                "action": e.action,
+                "target_type": e.target_type,
+                "target_id": str(e.target_id),
+                "center_id": e.center_id,
+                "body": body.decode("utf-8"),
+                "entry_hash": prev_hash,
+            }
         )
-    session.add_all(rows)
-    await session.flush()
-    await grow_tree(session, first - 1, [leaf_of(row.body) for row in rows])
-    return rows
+    await connection.execute(_INSERT_ENTRY, rows)
+    await grow_tree(session, first - 1, [leaf_of(row["body"]) for row in rows])
+    # Not attached to the session: what callers read of the entries (seq, body, hash, ...).
+    return [AuditEntry(**row) for row in rows]
 
 
 def chain_errors(entries: Sequence[AuditEntry]) -> list[str]:
@@ -251,6 +250,11 @@ _STATE = select(
     _LATEST.with_only_columns(_HEADS.root).scalar_subquery(),
     select(func.max(_ENTRIES.seq)).scalar_subquery(),
 )
+
+
+# The log's tail and the insert of new entries, for append_many.
+_TAIL = select(_ENTRIES.seq, _ENTRIES.entry_hash).order_by(_ENTRIES.seq.desc()).limit(1)
+_INSERT_ENTRY = insert(AuditEntry.__table__)
 
 
 async def _state(session: AsyncSession) -> tuple[int | None, str | None, int]:

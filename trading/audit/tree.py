@@ -7,9 +7,10 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, TypeVar
 
-from sqlalchemy import Row, and_, select, text
+from sqlalchemy import Insert, Row, TextClause, and_, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -48,23 +49,34 @@ async def read_nodes(session: AsyncSession, nodes: Collection[Node]) -> dict[Nod
     params: dict[str, int] = {}
     for i, (level, idx) in enumerate(wanted):
         params[f"l{i}"], params[f"i{i}"] = level, idx
-    where = " OR ".join(f"(level = :l{i} AND idx = :i{i})" for i in range(len(wanted)))
-    rows = await session.execute(
-        text(f"SELECT level, idx, hash FROM audit_node WHERE {where}"), params
-    )
+    connection = await session.connection()
+    rows = await connection.execute(_nodes_query(len(wanted)), params)
     return {(level, idx): bytes(h) for level, idx, h in rows}
 
 
-async def write_nodes(session: AsyncSession, nodes: Sequence[tuple[Node, bytes]]) -> None:
+@cache
+def _nodes_query(pairs: int) -> TextClause:
+    where = " OR ".join(f"(level = :l{i} AND idx = :i{i})" for i in range(pairs))
+    return text(f"SELECT level, idx, hash FROM audit_node WHERE {where}")
+
+
+@cache
+def _upsert(sqlite: bool) -> Insert:
     # An upsert: a row can pre-exist only if entries were deleted behind the log's back. The
     # new entry's subtree then replaces it (appending never stops) and the stored tree no
     # longer yields the signed heads' roots, which publishing reports.
-    insert = sqlite_insert if is_sqlite(session) else pg_insert
-    stmt = insert(AuditNode.__table__)
-    stmt = stmt.on_conflict_do_update(
+    stmt = (sqlite_insert if sqlite else pg_insert)(AuditNode.__table__)
+    return stmt.on_conflict_do_update(
         index_elements=["level", "idx"], set_={"hash": stmt.excluded.hash}
     )
-    await session.execute(stmt, [{"level": lv, "idx": ix, "hash": h} for (lv, ix), h in nodes])
+
+
+async def write_nodes(session: AsyncSession, nodes: Sequence[tuple[Node, bytes]]) -> None:
+    connection = await session.connection()  # Core: written on every append
+    await connection.execute(
+        _upsert(is_sqlite(session)),
+        [{"level": lv, "idx": ix, "hash": h} for (lv, ix), h in nodes],
+    )
 
 
 async def grow_tree(session: AsyncSession, first: int, leaves: Sequence[bytes]) -> None:

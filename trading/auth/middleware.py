@@ -11,7 +11,7 @@ from litestar.middleware.authentication import (
     AuthenticationResult,
 )
 
-from trading.auth.service import actor_for, api_token_user, web_session_user
+from trading.auth.service import cookie_actor, token_actor
 from trading.kernel.actor import Actor
 from trading.kernel.web import SAFE_METHODS, SESSION_COOKIE, client_ip, runtime_of
 
@@ -26,28 +26,27 @@ class ActorMiddleware(AbstractAuthenticationMiddleware):
         ip = client_ip(connection)
         now = rt.clock.now()
         header = connection.headers.get("authorization")
-        async with rt.sessionmaker() as session:
-            if header:
-                scheme, _, token = header.partition(" ")
-                if scheme.lower() != "bearer" or not token.strip():
-                    raise NotAuthorizedException("Authorization header must be 'Bearer <token>'")
-                user = await api_token_user(session, token.strip(), now=now)
-                if user is None:
-                    raise NotAuthorizedException("API token invalid or expired")
-                return AuthenticationResult(user=actor_for(user, ip), auth=None)
-            cookie = connection.cookies.get(SESSION_COOKIE)
-            if cookie:
-                found = await web_session_user(session, cookie, now=now)
-                if found is not None:
-                    user, web_session = found
-                    method = connection.scope.get("method", "GET")
-                    if (
-                        method not in SAFE_METHODS
-                        and connection.url.path.startswith("/api/")
-                        and connection.headers.get("x-csrf-token") != web_session.csrf_token
-                    ):
-                        raise PermissionDeniedException("CSRF token missing or wrong")
-                    return AuthenticationResult(
-                        user=actor_for(user, ip), auth=web_session.csrf_token
-                    )
+        if header:
+            scheme, _, token = header.partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                raise NotAuthorizedException("Authorization header must be 'Bearer <token>'")
+            async with rt.engine.connect() as db:  # one read: no ORM session needed
+                actor = await token_actor(db, token.strip(), now=now, ip=ip)
+            if actor is None:
+                raise NotAuthorizedException("API token invalid or expired")
+            return AuthenticationResult(user=actor, auth=None)
+        cookie = connection.cookies.get(SESSION_COOKIE)
+        if cookie:
+            async with rt.engine.connect() as db:
+                found = await cookie_actor(db, cookie, now=now, ip=ip)
+            if found is not None:
+                actor, csrf_token = found
+                method = connection.scope.get("method", "GET")
+                if (
+                    method not in SAFE_METHODS
+                    and connection.url.path.startswith("/api/")
+                    and connection.headers.get("x-csrf-token") != csrf_token
+                ):
+                    raise PermissionDeniedException("CSRF token missing or wrong")
+                return AuthenticationResult(user=actor, auth=csrf_token)
         return AuthenticationResult(user=Actor(None, "public", ip=ip), auth=None)

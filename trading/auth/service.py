@@ -9,11 +9,12 @@ import re
 import secrets
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import Row, Select, bindparam, delete, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from trading.audit import service as audit
 from trading.auth.models import ApiToken, SignInThrottle, User, WebSession
@@ -353,19 +354,55 @@ async def close_web_session(session: AsyncSession, token: str) -> None:
         await session.execute(delete(WebSession).where(WebSession.token_hash == token_hash(token)))
 
 
-async def web_session_user(
-    session: AsyncSession, token: str, *, now: datetime
-) -> tuple[User, WebSession] | None:
-    row = (
-        await session.execute(
-            select(User, WebSession)
-            .join(WebSession, WebSession.user_id == User.id)
-            .where(WebSession.token_hash == token_hash(token), WebSession.expires_at > now)
+# Who a bearer token or a session cookie names: one Core select each, built once (every
+# authenticated request asks; the ORM's loading would cost more than the query).
+_USERS = User.__table__.c
+_ACTOR = (_USERS.id, _USERS.username, _USERS.roles, _USERS.center_id, _USERS.org_id)
+
+
+def _credential_query(table: Any, *extra: Any) -> Select[Any]:
+    return (
+        select(*_ACTOR, *extra)
+        .join_from(User.__table__, table, table.c.user_id == _USERS.id)
+        .where(
+            table.c.token_hash == bindparam("hash"),
+            table.c.expires_at > bindparam("now", type_=table.c.expires_at.type),
+            _USERS.active.is_(True),
         )
-    ).first()
-    if row is None or not row[0].active:
-        return None
-    return row[0], row[1]
+    )
+
+
+_BY_TOKEN = _credential_query(ApiToken.__table__)
+_BY_COOKIE = _credential_query(WebSession.__table__, WebSession.__table__.c.csrf_token)
+
+
+def _actor(row: Row[Any], ip: str) -> Actor:
+    user_id, username, roles, center_id, org_id = row[:5]
+    return Actor(
+        user_id=user_id,
+        name=username,
+        roles=frozenset(roles),
+        ip=ip,
+        center_id=center_id,
+        org_id=org_id,
+    )
+
+
+async def token_actor(
+    connection: AsyncConnection, token: str, *, now: datetime, ip: str
+) -> Actor | None:
+    """The active user an unexpired API token belongs to, as an actor; None otherwise."""
+    row = (await connection.execute(_BY_TOKEN, {"hash": token_hash(token), "now": now})).first()
+    return None if row is None else _actor(row, ip)
+
+
+async def cookie_actor(
+    connection: AsyncConnection, token: str, *, now: datetime, ip: str
+) -> tuple[Actor, str] | None:
+    """The active user of an unexpired web session, as an actor, and the session's CSRF
+    token; None otherwise."""
+    row = (await connection.execute(_BY_COOKIE, {"hash": token_hash(token), "now": now})).first()
+    return None if row is None else (_actor(row, ip), row.csrf_token)
 
 
 async def issue_api_token(
@@ -392,12 +429,3 @@ async def issue_api_token(
             session, actor_for(user, ip), "auth.token_issued", "user", user.id, at=now
         )
     return token
-
-
-async def api_token_user(session: AsyncSession, token: str, *, now: datetime) -> User | None:
-    user = await session.scalar(
-        select(User)
-        .join(ApiToken, ApiToken.user_id == User.id)
-        .where(ApiToken.token_hash == token_hash(token), ApiToken.expires_at > now)
-    )
-    return user if user is not None and user.active else None
