@@ -323,10 +323,13 @@ async def rush(
                 while not done.is_set():
                     t0 = time.perf_counter()
                     try:
-                        status = (await other.get(probe[0], headers=probe[1])).status_code
-                    except httpx.HTTPError:
-                        status = 0
+                        got = await other.get(probe[0], headers=probe[1])
+                        status, why = got.status_code, got.text[:160]
+                    except httpx.HTTPError as exc:
+                        status, why = 0, repr(exc)[:160]
                     probes.append((status, time.perf_counter() - t0))
+                    if status != 200:
+                        say(f"  probe GET failed: {status} {why}")
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(done.wait(), 0.25)
 

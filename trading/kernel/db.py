@@ -20,6 +20,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from trading.kernel import sqlite_hops
+
 # Named constraints so Alembic batch mode on SQLite can alter them.
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -49,6 +51,7 @@ def make_engine(url: str) -> AsyncEngine:
     kwargs: dict[str, Any] = {}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"timeout": 30}
+        sqlite_hops.install()
     engine = create_async_engine(url, **kwargs)
     if url.startswith("sqlite"):
 
