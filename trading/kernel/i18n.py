@@ -196,13 +196,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ev.record": ("开标记录已签名公布", "Opening record signed and published"),
     "ev.response": ("确认/异议", "Confirmation / objection"),
     "custodian.title": ("开标密钥保管", "Opening key custody"),
-    "custodian.intro": (
-        "您持有下列标段开标密钥的一个分片。开标时间到后，请在您自己的电脑上用密钥文件打开分片并释放；"
-        "您的私钥和口令从不上传到平台。",
-        "You hold one share of these lots' opening keys. From the opening time on, open your "
-        "share with your key file on your own computer and release it; your private key and "
-        "passphrase never reach the platform.",
-    ),
     "custodian.none": ("您没有保管任何标段的密钥分片", "You hold no key share"),
     "custodian.mine": ("我的分片", "My share"),
     "custodian.released": ("已释放", "Released"),
@@ -210,7 +203,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "custodian.progress": ("门限进度", "Threshold progress"),
     "custodian.time_left": ("距开标", "Time to opening"),
     "custodian.release": ("释放密钥分片", "Release my share"),
-    "custodian.how": ("释放方式", "How to release"),
     "custodian.cli": (
         "推荐：在您的电脑上运行以下命令（取回密封分片、用本机密钥文件打开、提交已释放的分片）：",
         "Recommended: run on your own computer (fetches the sealed share, opens it with your "
@@ -263,14 +255,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "bidder.platform_key": ("平台签名公钥", "Platform signing key"),
     "bidder.zone": ("时区", "Time zone"),
     "bidder.keys": ("我的密钥", "My keys"),
-    "bidder.keys_intro": (
-        "签名密钥（Ed25519）与加密密钥（X25519）在本浏览器内生成，私钥不可导出、不离开本机；"
-        "平台只登记公钥并签发证书。清除浏览器数据会丢失私钥，届时请重新生成并登记。",
-        "Your signing (Ed25519) and encryption (X25519) keys are generated in this browser; "
-        "the private keys cannot be exported and never leave it. The platform registers the "
-        "public keys and certifies them. Clearing the browser's data loses the private keys: "
-        "then generate and register new ones.",
-    ),
     "bidder.keys_generate": ("生成并登记密钥", "Generate and register keys"),
     "bidder.keys_sign_fp": ("签名公钥指纹", "Signing key fingerprint"),
     "bidder.keys_enc_fp": ("加密公钥指纹", "Encryption key fingerprint"),
