@@ -29,7 +29,7 @@ _ORIGINAL = (_Cursor.execute, _Cursor.executemany)
 
 def _run(
     conn: sqlite3.Connection, operation: str, parameters: Any, many: bool
-) -> tuple[Any, int, int, list[Any] | None]:
+) -> tuple[Any, int | None, int, list[Any] | None]:
     """On the connection's thread: (description, lastrowid, rowcount, rows or None)."""
     cursor = conn.cursor()
     try:
@@ -41,7 +41,7 @@ def _run(
             cursor.execute(operation, parameters)
         if cursor.description:
             return cursor.description, -1, -1, cursor.fetchall()
-        return None, cursor.lastrowid or 0, cursor.rowcount, None
+        return None, cursor.lastrowid, cursor.rowcount, None
     finally:
         cursor.close()
 
