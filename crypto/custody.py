@@ -4,10 +4,15 @@
     KEK (16 random bytes) --Shamir k-of-n over GF(2^128)--> shares
     share i --HPKE to custodian i's X25519 key--> sealed share i
     key_check = HMAC-SHA256(HKDF(KEK, "check"), "bidhall custody key check v1")
+    share_digests[i] = SHA-256("bidhall-custody/1 share digest" || custody_id || i || share i)
 
 pycryptodome's Shamir.combine returns a wrong secret, not an error, for missing or bad
 shares; the key-check value turns that into :class:`CustodyError`, and the GCM tag on the
 wrapped key plus the public-key comparison make sure a wrong key is never returned.
+The share digests commit to each share when the key is split, so a released share whose bytes
+are not the ones sealed to that custodian (a slip, or a custodian sabotaging the opening) is
+refused when it is handed over, instead of making the recovery fail for everyone; a bundle
+made before they existed has none, and then only the key check catches such a share.
 The server stores only the bundle (wrapped material); custodians hold the private keys.
 """
 
@@ -38,6 +43,7 @@ _WRAP_INFO = b"bidhall-custody/1 wrap"
 _CHECK_INFO = b"bidhall-custody/1 check"
 _CHECK_MSG = b"bidhall custody key check v1"
 _SHARE_INFO = b"bidhall-custody/1 share"
+_DIGEST_INFO = b"bidhall-custody/1 share digest"
 KEY_CHECK_FAILED = "key check failed: wrong, tampered or too few shares"
 
 
@@ -56,6 +62,10 @@ def _key_check(kek: bytes) -> bytes:
 
 def _wrap_key(kek: bytes) -> bytes:
     return HKDF(kek, 32, b"", SHA256, context=_WRAP_INFO)  # type: ignore[return-value]
+
+
+def share_digest(custody_id: bytes, index: int, share: bytes) -> bytes:
+    return hashlib.sha256(_DIGEST_INFO + custody_id + struct.pack(">B", index) + share).digest()
 
 
 @dataclass(frozen=True)
@@ -146,6 +156,19 @@ class CustodyBundle:
     wrapped_key: bytes  # nonce (12) || AES-256-GCM(opening_priv) (32) || tag (16)
     key_check: bytes
     shares: tuple[SealedShare, ...]
+    share_digests: tuple[bytes, ...] = ()  # by share index - 1; empty in older bundles
+
+    def check_share(self, released: ReleasedShare) -> None:
+        """Raise :class:`CustodyError` unless ``released`` is the share split for its index
+        (bundles without digests accept any 16 bytes: only the key check will tell)."""
+        if not self.share_digests:
+            return
+        if not 1 <= released.index <= len(self.share_digests):
+            raise CustodyError(f"share {released.index} does not exist in this bundle")
+        expected = self.share_digests[released.index - 1]
+        found = share_digest(self.custody_id, released.index, released.share)
+        if not hmac.compare_digest(expected, found):
+            raise CustodyError(f"share {released.index} does not match its digest")
 
     def share_for(self, custodian_enc_pub: bytes) -> SealedShare:
         fp = hashlib.sha256(custodian_enc_pub).hexdigest()
@@ -164,7 +187,11 @@ class CustodyBundle:
             "wrapped_key": b64u_encode(self.wrapped_key),
             "key_check": b64u_encode(self.key_check),
             "shares": [s.to_dict() for s in self.shares],
-        }
+        } | (
+            {"share_digests": [b64u_encode(d) for d in self.share_digests]}
+            if self.share_digests
+            else {}
+        )
 
     @classmethod
     def from_dict(cls, data: Any) -> CustodyBundle:
@@ -178,7 +205,13 @@ class CustodyBundle:
                 wrapped_key=b64u_decode(data["wrapped_key"], length=60, what="wrapped_key"),
                 key_check=b64u_decode(data["key_check"], length=32, what="key_check"),
                 shares=tuple(SealedShare.from_dict(s) for s in data["shares"]),
+                share_digests=tuple(
+                    b64u_decode(d, length=32, what="share digest")
+                    for d in data.get("share_digests", ())
+                ),
             )
+            if bundle.share_digests and len(bundle.share_digests) != len(bundle.shares):
+                raise CustodyError("one share digest per share is required")
         except (KeyError, TypeError) as exc:
             raise CustodyError(f"malformed custody bundle: {exc}") from exc
         except CustodyError:
@@ -220,8 +253,9 @@ def create_custody(
     aes.update(_WRAP_INFO + context)
     ct, tag = aes.encrypt_and_digest(opening_priv)
 
-    shares = []
+    shares, digests = [], []
     for (index, share), pub in zip(Shamir.split(threshold, n, kek), pubs, strict=True):
+        digests.append(share_digest(custody_id, index, share))
         sealed = SealedShare(
             custody_id=custody_id,
             threshold=threshold,
@@ -240,6 +274,7 @@ def create_custody(
         wrapped_key=nonce + ct + tag,
         key_check=_key_check(kek),
         shares=tuple(shares),
+        share_digests=tuple(digests),
     )
     return opening_pub, bundle
 
@@ -285,6 +320,7 @@ def recover_opening_key(
             if points[s.index] != s.share:
                 raise CustodyError(f"two different shares with index {s.index}")
             continue
+        bundle.check_share(s)
         points[s.index] = s.share
     if len(points) < bundle.threshold:
         raise CustodyError(

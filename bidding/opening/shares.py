@@ -1,6 +1,7 @@
 """A custodian's released share, checked before it is kept: a body that is not a share, a share
-of another lot's key or another custodian's share is refused with a sentence (422) instead of
-being stored, where it would only make the key recovery fail later."""
+of another lot's key, another custodian's share or bytes that are not the share split for this
+custodian (its digest, crypto.custody) is refused with a sentence (422) instead of being
+stored, where it would only make the key recovery fail later."""
 
 from __future__ import annotations
 
@@ -50,6 +51,14 @@ def parse_release(lot: Lot, custodian_id: int | None, share: Any) -> custody.Rel
             f"该分片不是您保管的那一份（您的分片编号为 #{mine}）"
             f" / this is not your share (yours is #{mine})"
         )
+    try:
+        custody.CustodyBundle.from_dict(bundle).check_share(released)
+    except CryptoError as exc:
+        raise ValidationFailed(
+            f"分片 #{mine} 的内容与拆分时的承诺值不符：请用您的密钥重新打开密封分片后再释放"
+            f" / share #{mine} is not the share split for you (its digest differs): open your"
+            " sealed share with your key again and release what that gives"
+        ) from exc
     return released
 
 

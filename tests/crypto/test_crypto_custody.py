@@ -23,14 +23,27 @@ from crypto.keys import x25519_generate
 KEY_CHECK = "key check failed: wrong, tampered or too few shares"
 
 
+def wrong_bytes(bundle: CustodyBundle) -> str:
+    """What a share with other bytes is refused with: its digest, or (a bundle made before
+    share digests) the key check."""
+    return "does not match its digest" if bundle.share_digests else KEY_CHECK
+
+
 @pytest.fixture(scope="module")
 def custodians() -> list[tuple[bytes, bytes]]:
     return [x25519_generate() for _ in range(5)]
 
 
-@pytest.fixture(scope="module")
-def lot(custodians: list[tuple[bytes, bytes]]) -> tuple[bytes, CustodyBundle, list[ReleasedShare]]:
+@pytest.fixture(scope="module", params=["digests", "legacy"])
+def lot(
+    custodians: list[tuple[bytes, bytes]], request: pytest.FixtureRequest
+) -> tuple[bytes, CustodyBundle, list[ReleasedShare]]:
     pub, bundle = create_custody(3, [p for _, p in custodians])
+    if request.param == "legacy":  # as bundles were written before share digests
+        legacy = bundle.to_dict()
+        del legacy["share_digests"]
+        bundle = CustodyBundle.from_dict(legacy)
+        assert bundle.share_digests == ()
     released = [open_share(bundle.shares[i], custodians[i][0]) for i in range(5)]
     return pub, bundle, released
 
@@ -90,14 +103,14 @@ def test_one_tampered_share(lot: tuple[bytes, CustodyBundle, list[ReleasedShare]
             raw = bytearray(shares[victim].share)
             raw[byte] ^= 0x40
             shares[victim] = dataclasses.replace(shares[victim], share=bytes(raw))
-            with pytest.raises(CustodyError, match=KEY_CHECK):
+            with pytest.raises(CustodyError, match=wrong_bytes(bundle)):
                 recover_opening_key(bundle, shares)
 
 
 def test_wrong_index_on_a_share(lot: tuple[bytes, CustodyBundle, list[ReleasedShare]]) -> None:
     _, bundle, released = lot
     shares = [released[0], released[1], dataclasses.replace(released[2], index=5)]
-    with pytest.raises(CustodyError, match=KEY_CHECK):
+    with pytest.raises(CustodyError, match=wrong_bytes(bundle)):
         recover_opening_key(bundle, shares)
 
 
@@ -106,7 +119,7 @@ def test_bad_extra_share_is_not_ignored(
 ) -> None:
     _, bundle, released = lot
     bad = dataclasses.replace(released[4], share=bytes(16))
-    with pytest.raises(CustodyError, match=KEY_CHECK):
+    with pytest.raises(CustodyError, match=wrong_bytes(bundle)):
         recover_opening_key(bundle, [*released[:3], bad])
 
 
@@ -118,9 +131,9 @@ def test_shares_mixed_from_two_bundles(
     foreign = open_share(other.shares[2], custodians[2][0])
     with pytest.raises(CustodyError, match="belongs to another custody bundle"):
         recover_opening_key(bundle, [released[0], released[1], foreign])
-    # Relabelled to pass the bundle-id check, the key check still catches it.
+    # Relabelled to pass the bundle-id check, its digest (or the key check) still catches it.
     disguised = dataclasses.replace(foreign, custody_id=bundle.custody_id)
-    with pytest.raises(CustodyError, match=KEY_CHECK):
+    with pytest.raises(CustodyError, match=wrong_bytes(bundle)):
         recover_opening_key(bundle, [released[0], released[1], disguised])
 
 
@@ -187,3 +200,20 @@ def test_malformed_dicts() -> None:
         ReleasedShare.from_dict({"custody_id": "AAAA", "index": 1, "share": "AA"})
     with pytest.raises(CustodyError):
         SealedShare.from_dict({})
+
+
+def test_share_digests_come_one_per_share(
+    lot: tuple[bytes, CustodyBundle, list[ReleasedShare]],
+) -> None:
+    _, bundle, released = lot
+    for share in released:
+        bundle.check_share(share)  # every share as split passes its own digest
+    if not bundle.share_digests:
+        return
+    short = bundle.to_dict()
+    short["share_digests"] = short["share_digests"][:-1]
+    with pytest.raises(CustodyError, match="one share digest per share"):
+        CustodyBundle.from_dict(short)
+    swapped = dataclasses.replace(released[0], share=released[1].share)
+    with pytest.raises(CustodyError, match="share 1 does not match its digest"):
+        bundle.check_share(swapped)

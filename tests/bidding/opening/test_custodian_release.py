@@ -13,8 +13,9 @@ from bidding.opening.flows import run_opening
 from bidding.opening.models import ReleasedShare
 from bidhall.demo import demo_identity
 from crypto.custody import CustodyBundle, open_share
+from crypto.encoding import b64u_decode, b64u_encode
 from crypto.keys import generate_identity
-from tests.support.clients import Client, bearer
+from tests.support.clients import Client, bearer, settled
 from trading.auth.models import User
 from trading.enums import LotState
 from trading.kernel.clock import FixedClock
@@ -140,6 +141,40 @@ async def test_another_lots_or_another_custodians_share_is_refused(
     )
     assert colleague.status_code == 202
     assert await stored(rt, lot.id) == 2
+
+
+async def test_a_share_with_other_bytes_is_refused_and_the_honest_ones_still_open_the_lot(
+    rt: Runtime, client: Client, two_lots: tuple[Lot, Lot]
+) -> None:
+    """Right lot, right index, other bytes (a slip, or a custodian sabotaging the opening):
+    refused against the share's digest at release, never stored, so the shares of the honest
+    custodians still rebuild the key."""
+    lot, _ = two_lots
+    shares = await opened_shares(rt, lot.id)
+    (saboteur, real), *honest = shares
+    raw = bytearray(b64u_decode(real["share"], length=16))
+    raw[0] ^= 1
+    forged = {**real, "share": b64u_encode(bytes(raw))}
+    r = await client.post(
+        f"/api/v1/lots/{lot.id}/custody/release",
+        json={"share": forged},
+        headers=await bearer(client, saboteur),
+    )
+    assert r.status_code == 422, r.text
+    assert "its digest differs" in r.json()["detail"]
+    assert await stored(rt, lot.id) == 0
+    async with rt.sessionmaker() as session:
+        current = await session.get(Lot, lot.id)
+        assert current is not None and current.custody is not None
+        bundle = CustodyBundle.from_dict(current.custody["bundle"])
+    for username, share in honest[: bundle.threshold]:
+        ok = await client.post(
+            f"/api/v1/lots/{lot.id}/custody/release",
+            json={"share": share},
+            headers=await bearer(client, username),
+        )
+        assert ok.status_code == 202, ok.text
+    assert await settled(client, rt, lot.id) == LotState.OPENED
 
 
 async def test_sealed_share_after_a_key_change_is_explained(
