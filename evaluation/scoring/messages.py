@@ -18,6 +18,7 @@ MESSAGES = {
     "expert.status.draft": ("评审中", "Scoring"),
     "expert.status.submitted": ("已提交", "Submitted"),
     "expert.status.finalised": ("已定稿", "Finalised"),
+    "expert.status.reevaluation": ("重新评审中", "Re-evaluation open"),
     "expert.open": ("进入", "Open"),
     "expert.declare.title": ("无利害关系声明", "Declaration of no conflict"),
     "expert.declare.note": (

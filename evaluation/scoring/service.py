@@ -187,6 +187,7 @@ class CommitteeRow:
     declared: bool
     submitted: bool
     finalised: bool
+    reevaluating: bool = False  # finalised, then reopened (87号令 第64条) and not yet closed
 
 
 async def my_committees(session: AsyncSession, actor: Actor) -> list[CommitteeRow]:
@@ -212,9 +213,12 @@ async def my_committees(session: AsyncSession, actor: Actor) -> list[CommitteeRo
         final = await session.get(ScoringFinal, committee.id)
         chair = seated_of(members)[0].id == member.id
         submitted = bool(sheet and sheet.submitted_at)
-        found.append(
-            CommitteeRow(lot, member.position, chair, sheet is not None, submitted, bool(final))
-        )
+        reopened = final is not None and await open_re_evaluation(session, committee.id) is not None
+        row = CommitteeRow(
+            lot, member.position, chair, sheet is not None, submitted,
+            final is not None and not reopened, reopened,
+        )  # fmt: skip
+        found.append(row)
     return found
 
 

@@ -104,7 +104,18 @@ async def test_nothing_changes_a_finalised_evaluation_but_a_re_evaluation(
     r = await client.post(opening(world), json=REASON, headers=staff)
     assert r.status_code == 409  # one at a time
 
-    # While it is open: the old report cannot be signed, the lot cannot be ranked.
+    # While it is open: each member's index says so, the old report cannot be signed, the
+    # lot cannot be ranked.
+    async with rt.sessionmaker() as session:
+        (row,) = [
+            r for r in await scoring.my_committees(session, world.seats[2])
+            if r.lot.id == world.lot_id
+        ]  # fmt: skip
+        assert row.reevaluating and not row.finalised
+    await web_login(client, world.usernames[2])
+    index = (await client.get("/expert", headers=HTML)).text
+    assert "重新评审中" in index and "已定稿" not in index
+    client.cookies.clear()
     async with rt.sessionmaker() as session:
         view, _ = await report.member_view(session, world.seats[0], world.lot_id)
         assert view.reopened is not None and view.reopened.case == "extreme"
@@ -125,6 +136,10 @@ async def test_nothing_changes_a_finalised_evaluation_but_a_re_evaluation(
             select(AuditEntry.action).where(AuditEntry.target_id == str(world.lot_id))
         ))  # fmt: skip
     assert v2.report.version == 2 and v2.current and v2.reopened is None
+    await web_login(client, world.usernames[2])
+    index = (await client.get("/expert", headers=HTML)).text
+    assert "已定稿" in index and "重新评审中" not in index
+    client.cookies.clear()
     assert not v1.current and v1.report.superseded_at is not None
     third = next(b for b in v2.report.document["bids"] if b["bid_id"] == ids[2])
     assert [m["score"] for m in third["scores"]["tech"]][4] == "34"
