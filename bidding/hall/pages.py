@@ -99,23 +99,34 @@ async def _hall(
     settings: Settings,
     *,
     error: str = "",
+    respond_error: str = "",
+    text: str = "",
     status_code: int = 200,
 ) -> Template:
     lot = await get_lot(db_session, lot_id, request.user)
     actor = request.user
     me = ""
-    mine = None
+    mine = responses = None
     if actor.has(Role.BIDDER) and actor.org_id is not None:
         org = await db_session.get(Organization, actor.org_id)
         me = org.uscc if org else ""
         # The bidder's own panel: check-in and decrypting its own bid (不见面开标).
         mine = await attendance.my_opening(db_session, lot.id, actor, clock.now(), settings)
+        # Confirm or object as plain forms, for a browser without script (the card above them
+        # does the same through the API when script runs).
+        responses = await objections.my_responses(
+            db_session, lot, actor, now=clock.now(), settings=settings
+        )
     return page(
         request,
         "hall.html",
         status_code=status_code,
         mine=mine,
         mine_error=error,
+        responses=responses,
+        respond_ends=lot_time(lot, responses.ends) if responses else "",
+        respond_error=respond_error,
+        respond_text=text,
         key_owner=f"user:{actor.user_id}",
         lot=lot,
         project=lot.project,
@@ -192,4 +203,32 @@ async def hall_check_in(
     return Redirect(f"/lots/{lot_id}/hall", status_code=303)
 
 
-ROUTES = [hall_page, hall_check_in, opening_record, opening_pdf]
+@post("/lots/{lot_id:int}/hall/respond", name="hall_respond", guards=[requires(Role.BIDDER)])
+async def hall_respond(
+    request: Request[Actor, Any, Any],
+    db_session: AsyncSession,
+    lot_id: int,
+    data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
+    rt: Runtime,
+) -> Template | Redirect:
+    """Confirm the record or object to it (`kind`, `text`) from a plain form; the same entry
+    point as POST /api/v1/lots/{id}/opening/confirm and …/objections. A refusal re-renders the
+    hall with the reason and keeps the text."""
+    check_csrf(request, data)
+    text = data.get("text", "")
+    try:
+        await objections.respond(
+            db_session, lot_id, request.user, data.get("kind", ""), text,
+            now=rt.clock.now(), settings=rt.settings,
+        )  # fmt: skip
+    except DomainError as exc:
+        if db_session.in_transaction():
+            await db_session.rollback()
+        return await _hall(
+            request, db_session, lot_id, rt.clock, rt.settings,
+            respond_error=exc.message, text=text, status_code=exc.status,
+        )  # fmt: skip
+    return Redirect(f"/lots/{lot_id}/hall#respond-plain", status_code=303)
+
+
+ROUTES = [hall_page, hall_check_in, hall_respond, opening_record, opening_pdf]

@@ -17,6 +17,7 @@ and the other is a 409 citing 条例 44 with nothing written.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -117,6 +118,36 @@ def _refusal(kind: str, mine: list[OpeningResponse]) -> str | None:
             " / the objection awaits its answer: confirm once it is answered"
         )
     return None
+
+
+@dataclass(frozen=True)
+class MyResponses:
+    """A bidder's confirmation or objection on a published opening record, and what it may
+    still do (the same rules `respond` applies inside its transaction)."""
+
+    ends: datetime
+    mine: list[OpeningResponse]
+    can_confirm: bool
+    can_object: bool
+
+
+async def my_responses(
+    session: AsyncSession, lot: Lot, actor: Actor, *, now: datetime, settings: Settings
+) -> MyResponses | None:
+    """None before the record is published or for an organisation that did not bid."""
+    opening = await session.get(Opening, lot.id)
+    if opening is None or opening.record is None or actor.org_id not in bidder_org_ids(opening):
+        return None
+    ends = await window_end(session, opening, settings)
+    mine = await _mine(session, lot.id, actor.org_id)
+    open_ = now < ends and actor.has(Role.BIDDER)
+    confirmed = any(r.kind == ResponseKind.CONFIRM for r in mine)
+    return MyResponses(
+        ends=ends,
+        mine=mine,
+        can_confirm=open_ and not confirmed and _refusal(ResponseKind.CONFIRM, mine) is None,
+        can_object=open_ and _refusal(ResponseKind.OBJECTION, mine) is None,
+    )
 
 
 def _refused(message: str) -> Conflict:

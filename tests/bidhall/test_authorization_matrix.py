@@ -688,6 +688,10 @@ NOT_CENTER_SCOPED: dict[tuple[str, str], str] = {
     ),
     ("POST", "/keys/revoke"): "form; twin POST /api/v1/me/keys/{key_id:int}/revoke",
     ("POST", "/lots/{lot_id:int}/hall/check-in"): "form; twin POST .../opening/check-in",
+    ("POST", "/lots/{lot_id:int}/hall/respond"): (
+        "form; twins POST .../opening/confirm and .../opening/objections:"
+        " tests/bidding/hall/test_respond_plain.py"
+    ),
     ("POST", "/custodian/lots/{lot_id:int}/release"): (
         "the page's form, bound to a browser session's CSRF token; its API twin"
         " POST /api/v1/lots/{lot_id:int}/custody/release is in MATRIX"
