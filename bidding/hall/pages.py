@@ -189,17 +189,7 @@ async def hall_check_in(
     try:
         await attendance.check_in(db_session, lot_id, request.user, rt.context())
     except DomainError as exc:
-        if db_session.in_transaction():
-            await db_session.rollback()
-        return await _hall(
-            request,
-            db_session,
-            lot_id,
-            rt.clock,
-            rt.settings,
-            error=exc.message,
-            status_code=exc.status,
-        )
+        return await _refused(request, db_session, lot_id, rt, exc, error=exc.message)
     return Redirect(f"/lots/{lot_id}/hall", status_code=303)
 
 
@@ -222,13 +212,26 @@ async def hall_respond(
             now=rt.clock.now(), settings=rt.settings,
         )  # fmt: skip
     except DomainError as exc:
-        if db_session.in_transaction():
-            await db_session.rollback()
-        return await _hall(
-            request, db_session, lot_id, rt.clock, rt.settings,
-            respond_error=exc.message, text=text, status_code=exc.status,
-        )  # fmt: skip
+        return await _refused(
+            request, db_session, lot_id, rt, exc, respond_error=exc.message, text=text
+        )
     return Redirect(f"/lots/{lot_id}/hall#respond-plain", status_code=303)
+
+
+async def _refused(
+    request: Request[Actor, Any, Any],
+    db_session: AsyncSession,
+    lot_id: int,
+    rt: Runtime,
+    exc: DomainError,
+    **shown: str,
+) -> Template:
+    """A hall form's refusal: nothing of it kept, the hall re-rendered with the reason."""
+    if db_session.in_transaction():
+        await db_session.rollback()
+    return await _hall(
+        request, db_session, lot_id, rt.clock, rt.settings, status_code=exc.status, **shown
+    )
 
 
 ROUTES = [hall_page, hall_check_in, hall_respond, opening_record, opening_pdf]
