@@ -21,19 +21,14 @@ The bidder's select also answers what the lot requires of it (registration per t
 bid security per the lot: bidding/participation/terms.py) and whether it has done so, so the
 refusal with its citation costs no extra round trip; the first bid's INSERT … SELECT repeats
 both conditions inside the write transaction (bidding/submission/service.py).
-
-``writer_session`` gives the write transaction a connection taken before SQLite's write lock,
-so the lock is never held while waiting for the pool.
 """
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
 import weakref
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -42,7 +37,7 @@ from typing import Any
 
 from sqlalchemy import Select, and_, bindparam, exists, select
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bidding.participation.models import BidSecurity, Registration
 from bidding.participation.terms import Terms, terms_of
@@ -111,20 +106,6 @@ def lot_cache(session: AsyncSession) -> LotCache:
         with _caches_lock:
             cache = _caches.setdefault(engine, LotCache())
     return cache
-
-
-# Lots known to have their bidder salt: it is drawn once and never changes, so once seen it
-# can be read before the write lock (trading.parties.secrecy). A set of ids per database.
-_salted: weakref.WeakKeyDictionary[Engine, set[int]] = weakref.WeakKeyDictionary()
-
-
-def salted_lots(session: AsyncSession) -> set[int]:
-    engine = _engine(session)
-    found = _salted.get(engine)
-    if found is None or len(found) > MAX_SALTED:  # bounded: forgetting costs one read
-        with _caches_lock:
-            found = _salted[engine] = set()
-    return found
 
 
 def takes_bids(lot: LotFacts, now: datetime) -> bool:
@@ -224,39 +205,3 @@ async def bidder_facts(
     *facts, bid_security, category, method, code, overrides = row
     terms = terms_of(category, method, bid_security, code, overrides, settings.rule_overrides)
     return BidderFacts(*facts, terms=terms)
-
-
-# ---- the write transaction's connection ---------------------------------------------------------
-
-WRITERS_AHEAD = 4  # the one holding SQLite's write lock and the next ones, connection in hand
-_gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-@asynccontextmanager
-async def writer_session(session: AsyncSession) -> AsyncIterator[AsyncSession]:
-    """A session for one write transaction whose connection is taken before the write lock.
-
-    On SQLite every write of the process queues for one lock (trading.kernel.db.writing), and a
-    session takes its connection at its first statement: inside the lock. At the end of a rush
-    hundreds of requests read at once and the pool's connections go to them in turn, so the
-    lock holder would wait for the pool with everyone queued behind it. Here the connection is
-    checked out first; only WRITERS_AHEAD requests of a loop do so at a time, so those queued
-    for the lock hold no connection the readers need. PostgreSQL has no such lock: the session
-    is used as it is.
-    """
-    engine = session.bind
-    if not isinstance(engine, AsyncEngine) or engine.dialect.name != "sqlite":
-        yield session
-        return
-    loop = asyncio.get_running_loop()
-    gate = _gates.get(loop)
-    if gate is None:
-        gate = _gates[loop] = asyncio.Semaphore(WRITERS_AHEAD)
-    async with gate, engine.connect() as connection:
-        writer = AsyncSession(bind=connection, expire_on_commit=False)
-        try:
-            yield writer
-        finally:
-            await writer.close()

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import Any, NoReturn
 
-from sqlalchemy import Update, and_, bindparam, exists, insert, select, update
+from sqlalchemy import and_, bindparam, exists, insert, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import ReturningInsert
 
@@ -20,25 +22,23 @@ from bidding.submission.admission import (
     lot_cache,
     lot_for_bidding,
     require_bidder,
-    salted_lots,
-    writer_session,
 )
 from bidding.submission.models import Bid, BidStatus
 from crypto import envelope, receipts, signing
 from crypto.encoding import b64u_decode
 from crypto.errors import CryptoError
 from crypto.keys import Identity, key_id
-from crypto.labels import bidder_commitment, envelope_lot_id
+from crypto.labels import envelope_lot_id
 from trading.audit import service as audit
-from trading.enums import Role
 from trading.kernel.actor import Actor
 from trading.kernel.blobs import StagedBlob
 from trading.kernel.db import writing
 from trading.kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from trading.kernel.runtime import Context
+from trading.kernel.write_txn import write_in
 from trading.parties.models import Organization
-from trading.parties.secrecy import masked_bidder, revealed_salt
-from trading.projects.lifecycle import BiddingClosed, hold_for_bidding
+from trading.parties.secrecy import masked_as, masked_bidder, masked_bidder_in
+from trading.projects.lifecycle import BiddingClosed, hold_for_bidding, hold_for_bidding_in
 from trading.projects.models import Lot
 from trading.projects.service import LotFacts
 
@@ -93,8 +93,9 @@ async def submit_bid(
     Reads (the lot, mostly from the burst cache, and the bidder) and every check that needs
     no lock come first; the envelope is read and its signature verified off the event loop;
     the blob is linked in place and fsynced before the write lock is taken. The write
-    transaction then only holds the lot (the guard), replaces and inserts the bid row,
-    appends one audit entry and stores the receipt: it waits for nothing but the database.
+    transaction (`_admit_in`, one plain function: trading.kernel.write_txn) then only holds
+    the lot (the guard), inserts the bid row with its receipt and appends one audit entry:
+    it waits for nothing but the database.
     """
     created = kept = False
     published = False
@@ -114,23 +115,10 @@ async def submit_bid(
         await session.commit()
         header = await asyncio.to_thread(_check_envelope, staged, lot, bidder, signature)
         created, published = await ctx.blobs.publish(staged), True
+        admission = Admission(lot, bidder, actor, header, staged, signature, ctx)
         try:
-            async with writer_session(session) as ws:
-                salt = bidder.salt
-                if salt is None and lot.id in salted_lots(session):
-                    # Drawn by a bid admitted since this one read: read it here, not under
-                    # the lock (only the lot's very first bid draws it in the write).
-                    salt = await revealed_salt(ws, lot.id)
-                masked = None if salt is None else masked_as(salt, bidder.uscc)
-                async with writing(ws):
-                    # Decided here, holding the lot, on the clock read after the wait: the
-                    # opening's snapshot either sees this bid committed or this bid is refused.
-                    now = await hold_for_bidding(ws, lot.id, ctx.clock)
-                    bid = await _admit(
-                        ws, lot, bidder, actor, header, staged, signature, now, ctx, masked
-                    )
+            bid = await write_in(session, _admit_in, admission)
             kept = True
-            salted_lots(session).add(lot.id)
         except BiddingClosed:
             lot_cache(session).forget(lot.id)
             await _refuse_late(session, actor, "bid.submit_refused", where, ctx.clock.now())
@@ -202,15 +190,6 @@ async def _named_by_a_bid(
     return found is not None
 
 
-def masked_as(salt: str, uscc: str) -> tuple[Actor, str]:
-    """What `trading.parties.secrecy.masked_bidder` answers, from a salt already read (the
-    salt never changes once drawn): the actor an entry records and the bidder's commitment.
-    A test holds the two equal."""
-    commitment = bidder_commitment(b64u_decode(salt, length=32), uscc)
-    masked = Actor(user_id=None, name=f"bidder:{commitment[:16]}", roles=frozenset({Role.BIDDER}))
-    return masked, commitment
-
-
 async def _refuse_late(
     session: AsyncSession, actor: Actor, action: str, lot: tuple[int, int], now: datetime
 ) -> NoReturn:
@@ -222,91 +201,113 @@ async def _refuse_late(
     )
 
 
-async def _admit(
-    session: AsyncSession,
-    lot: LotFacts,
-    bidder: BidderFacts,
-    actor: Actor,
-    header: envelope.Header,
-    staged: StagedBlob,
-    signature: str,
-    now: datetime,
-    ctx: Context,
-    masked: tuple[Actor, str] | None,
-) -> Bid:
-    """Inside the write transaction, after the guard: a few Core statements, no ORM loading."""
-    values: dict[str, Any] = {
-        "lot_id": lot.id,
-        "bidder_org_id": bidder.org_id,
-        "submitted_by_id": actor.user_id or 0,
-        "version": header.version,
-        "status": BidStatus.ACTIVE,
-        "ciphertext_sha256": staged.sha256,
-        "header_sha256": header.sha256,
-        "size": staged.size,
-        "signature": signature,
-        "client_ip": actor.ip,
-        "received_at": now,
-        "receipt": {},
-        "failure_cause": "",
-    }
-    mine = and_(Bid.lot_id == lot.id, Bid.bidder_org_id == bidder.org_id)
-    # A bidder's first bid on the lot (the rush: almost every one) is one statement: inserted
-    # only if the bidder still has no bid on it and meets the lot's terms (registration,
-    # security: read again here, in the write), which leaves nothing to replay or replace.
-    bid_id = None if bidder.has_bids else await _insert_first(session, values, bidder.terms)
-    if bid_id is None:
-        if bidder.terms.any:  # the long way asks the terms explicitly, in this transaction
-            await _check_terms(session, lot.id, bidder)
-        versions = (await session.execute(select(Bid.version, Bid.status).where(mine))).all()
-        last_version = max((v for v, _ in versions), default=None)
-        if last_version is not None and header.version <= last_version:
-            raise Conflict(
-                f"版本 {header.version} 不晚于已提交的版本 {last_version}"
-                " / replayed or stale version"
-            )
-        if any(status == BidStatus.ACTIVE for _, status in versions):
-            await session.execute(
-                update(Bid)
-                .where(mine, Bid.status == BidStatus.ACTIVE)
-                .values(status=BidStatus.REPLACED)
-                .execution_options(synchronize_session=False)
-            )
-        bid_id = (
-            await session.execute(insert(Bid.__table__).values(values).returning(Bid.id))
-        ).scalar_one()
+@dataclass(frozen=True, slots=True)
+class Admission:
+    """What the write transaction needs, read and checked before it."""
+
+    lot: LotFacts
+    bidder: BidderFacts
+    actor: Actor
+    header: envelope.Header
+    staged: StagedBlob
+    signature: str
+    ctx: Context
+
+
+def _admit_in(connection: Connection, a: Admission) -> Bid:
+    """The write transaction: the guard, then a few Core statements, no ORM loading."""
+    # Decided here, holding the lot, on the clock read after the wait: the opening's
+    # snapshot either sees this bid committed or this bid is refused.
+    now = hold_for_bidding_in(connection, a.lot.id, a.ctx.clock)
+    lot, bidder, header, staged = a.lot, a.bidder, a.header, a.staged
     # The lot's first bid draws its salt here, in the transaction that holds the lot.
-    who, commitment = masked or await masked_bidder(session, lot.id, bidder.uscc)
-    entry = await audit.append(
-        session,
-        who,
-        "bid.submit",
-        "lot",
-        lot.id,
-        at=now,
-        center_id=lot.center_id,
-        detail={
-            "bid_id": bid_id,
-            "bidder": commitment,
-            "version": header.version,
-            "sha256": staged.sha256,
-            "size": staged.size,
-        },
-    )
+    if bidder.salt is None:
+        who, commitment = masked_bidder_in(connection, lot.id, bidder.uscc)
+    else:
+        who, commitment = masked_as(bidder.salt, bidder.uscc)
+    # The entry's seq is known before any row is written (the log's lock is held from here
+    # to the commit), so the receipt that cites it goes in with the bid row.
+    seq = audit.next_seq_in(connection)
     receipt = receipts.issue_receipt(
-        ctx.platform.sign_priv,
+        a.ctx.platform.sign_priv,
         lot_id=header.lot_id,
         bidder_id=bidder.uscc,
         version=header.version,
         ciphertext_sha256=staged.sha256,
         size=staged.size,
         received_at=now.isoformat(),
-        audit_index=entry.seq,
-        key_id=platform_key_id(ctx.platform),
+        audit_index=seq,
+        key_id=platform_key_id(a.ctx.platform),
     )
-    await session.execute(_store_receipt(), {"bid_id": bid_id, "receipt": receipt})
-    # Not attached to the session: what the caller and the receipt page need of the row.
-    return Bid(id=bid_id, **{**values, "receipt": receipt})
+    values: dict[str, Any] = {
+        "lot_id": lot.id,
+        "bidder_org_id": bidder.org_id,
+        "submitted_by_id": a.actor.user_id or 0,
+        "version": header.version,
+        "status": BidStatus.ACTIVE,
+        "ciphertext_sha256": staged.sha256,
+        "header_sha256": header.sha256,
+        "size": staged.size,
+        "signature": a.signature,
+        "client_ip": a.actor.ip,
+        "received_at": now,
+        "receipt": receipt,
+        "failure_cause": "",
+    }
+    # A bidder's first bid on the lot (the rush: almost every one) is one statement: inserted
+    # only if the bidder still has no bid on it and meets the lot's terms (registration,
+    # security: read again here, in the write), which leaves nothing to replay or replace.
+    bid_id = None if bidder.has_bids else _insert_first(connection, values, bidder.terms)
+    if bid_id is None:
+        bid_id = _insert_next(connection, values, bidder)
+    (entry,) = audit.append_in(
+        connection,
+        [
+            audit.Entry(
+                who,
+                "bid.submit",
+                "lot",
+                lot.id,
+                now,
+                lot.center_id,
+                {
+                    "bid_id": bid_id,
+                    "bidder": commitment,
+                    "version": header.version,
+                    "sha256": staged.sha256,
+                    "size": staged.size,
+                },
+            )
+        ],
+    )
+    if entry.seq != seq:  # the log's lock is held: only a broken lock gets here
+        raise RuntimeError(f"audit seq moved from {seq} to {entry.seq} inside one transaction")
+    # Not attached to a session: what the caller and the receipt page need of the row.
+    return Bid(id=bid_id, **values)
+
+
+def _insert_next(connection: Connection, values: dict[str, Any], bidder: BidderFacts) -> int:
+    """The long way, for a bidder with a bid on the lot already (or one that fails the
+    first-bid insert's terms): the terms asked explicitly, the replay check, the
+    replacement of the active bid, a plain insert."""
+    lot_id, version = values["lot_id"], values["version"]
+    if bidder.terms.any:
+        _check_terms(connection, lot_id, bidder)
+    table = Bid.__table__
+    mine = and_(table.c.lot_id == lot_id, table.c.bidder_org_id == bidder.org_id)
+    versions = connection.execute(select(table.c.version, table.c.status).where(mine)).all()
+    last_version = max((v for v, _ in versions), default=None)
+    if last_version is not None and version <= last_version:
+        raise Conflict(
+            f"版本 {version} 不晚于已提交的版本 {last_version} / replayed or stale version"
+        )
+    if any(status == BidStatus.ACTIVE for _, status in versions):
+        connection.execute(
+            update(table)
+            .where(mine, table.c.status == BidStatus.ACTIVE)
+            .values(status=BidStatus.REPLACED)
+        )
+    return connection.execute(insert(table).values(values).returning(table.c.id)).scalar_one()
 
 
 @cache
@@ -353,24 +354,23 @@ _BID_COLUMNS = (
 )
 
 
-async def _insert_first(session: AsyncSession, values: dict[str, Any], terms: Terms) -> int | None:
+def _insert_first(connection: Connection, values: dict[str, Any], terms: Terms) -> int | None:
     """The new bid's id, or None when the bidder has a bid on the lot after all, or does not
-    meet the lot's terms (then the caller takes the long way: terms, replay check,
-    replacement, plain insert)."""
+    meet the lot's terms (then the caller takes the long way: `_insert_next`)."""
     needs_security = terms.security > 0
     statement = _first_bid_insert(terms.registration is not None, needs_security)
     params = {**values, "security": terms.security} if needs_security else values
-    return (await session.execute(statement, params)).scalar_one_or_none()
+    return connection.execute(statement, params).scalar_one_or_none()
 
 
-async def _check_terms(session: AsyncSession, lot_id: int, bidder: BidderFacts) -> None:
+def _check_terms(connection: Connection, lot_id: int, bidder: BidderFacts) -> None:
     """The lot's terms read inside the write transaction (the long way only)."""
-    registered = await session.scalar(
+    registered = connection.scalar(
         select(Registration.id).where(
             Registration.lot_id == lot_id, Registration.bidder_org_id == bidder.org_id
         )
     )
-    security = await session.scalar(
+    security = connection.scalar(
         select(BidSecurity.amount).where(
             BidSecurity.lot_id == lot_id, BidSecurity.bidder_org_id == bidder.org_id
         )
@@ -378,15 +378,6 @@ async def _check_terms(session: AsyncSession, lot_id: int, bidder: BidderFacts) 
     refused = refusal(bidder.terms, registered is not None, security)
     if refused is not None:
         raise refused
-
-
-@cache
-def _store_receipt() -> Update:
-    return (
-        update(Bid.__table__)
-        .where(Bid.__table__.c.id == bindparam("bid_id"))
-        .values(receipt=bindparam("receipt", type_=Bid.__table__.c.receipt.type))
-    )
 
 
 def sealed_to(header: envelope.Header, pub: bytes) -> bool:

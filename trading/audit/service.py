@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crypto import merkle
@@ -31,14 +32,14 @@ from trading.audit.models import AuditEntry, TreeHead
 from trading.audit.sweep import ChainCheck, Problems
 from trading.audit.tree import (
     Rehash,
-    grow_tree,
+    grow_tree_in,
     hashing,
     leaves_of,
     read_nodes,
 )
 from trading.enums import LotState
 from trading.kernel.actor import Actor
-from trading.kernel.db import advisory_lock, writing
+from trading.kernel.db import advisory_lock, advisory_lock_in, writing
 from trading.kernel.errors import Conflict, NotFound, ValidationFailed
 from trading.projects.models import Lot
 
@@ -90,16 +91,31 @@ async def append(
 
 
 async def append_many(session: AsyncSession, entries: Sequence[Entry]) -> list[AuditEntry]:
-    """Append entries in order inside the caller's write transaction: the chain is linked in
-    memory from the tail read under the log's lock, so a batch costs one tail read, one insert
-    and one tree write, and is exactly the chain single appends would have made."""
+    """Append entries in order inside the caller's write transaction (`append_in`)."""
     if not entries:
         return []
-    await advisory_lock(session, AUDIT_LOCK_KEY)
-    # Core statements built once, on the transaction's connection: the ORM's unit of work
-    # costs more than the statements on this path (every submission appends here).
     connection = await session.connection()
-    last = (await connection.execute(_TAIL)).first()
+    return await connection.run_sync(append_in, entries)
+
+
+def next_seq_in(connection: Connection) -> int:
+    """The seq of the next entry appended in this write transaction, which from here holds the
+    log's lock (PostgreSQL; SQLite's one writer holds it already) until it commits."""
+    advisory_lock_in(connection, AUDIT_LOCK_KEY)
+    last = connection.execute(_TAIL).first()
+    return 1 if last is None else last.seq + 1
+
+
+def append_in(connection: Connection, entries: Sequence[Entry]) -> list[AuditEntry]:
+    """Append entries in order inside the write transaction of `connection`: the chain is
+    linked in memory from the tail read under the log's lock, so a batch costs one tail read,
+    one insert and one tree write, and is exactly the chain single appends would have made.
+    Core statements built once: the ORM's unit of work costs more than the statements on this
+    path (every submission appends here)."""
+    if not entries:
+        return []
+    advisory_lock_in(connection, AUDIT_LOCK_KEY)
+    last = connection.execute(_TAIL).first()
     first = 1 if last is None else last.seq + 1
     prev_hash = GENESIS if last is None else last.entry_hash
     rows: list[dict[str, Any]] = []
@@ -135,9 +151,9 @@ async def append_many(session: AsyncSession, entries: Sequence[Entry]) -> list[A
                 "entry_hash": prev_hash,
             }
         )
-    await connection.execute(_INSERT_ENTRY, rows)
-    await grow_tree(session, first - 1, [leaf_of(row["body"]) for row in rows])
-    # Not attached to the session: what callers read of the entries (seq, body, hash, ...).
+    connection.execute(_INSERT_ENTRY, rows)
+    grow_tree_in(connection, first - 1, [leaf_of(row["body"]) for row in rows])
+    # Not attached to any session: what callers read of the entries (seq, body, hash, ...).
     return [AuditEntry(**row) for row in rows]
 
 

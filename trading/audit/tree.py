@@ -13,12 +13,12 @@ from typing import Any, TypeVar
 from sqlalchemy import Insert, Row, TextClause, and_, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crypto import merkle
 from crypto.merkle import CompactRange, Node, leaf_of
 from trading.audit.models import AuditEntry, AuditNode
-from trading.kernel.db import is_sqlite
 
 log = logging.getLogger("bidhall.audit")
 T = TypeVar("T")
@@ -39,6 +39,11 @@ async def hashing(items: int, fn: Callable[..., T], *args: Any) -> T:
 
 
 async def read_nodes(session: AsyncSession, nodes: Collection[Node]) -> dict[Node, bytes]:
+    connection = await session.connection()
+    return await connection.run_sync(read_nodes_in, nodes)
+
+
+def read_nodes_in(connection: Connection, nodes: Collection[Node]) -> dict[Node, bytes]:
     """The stored subtrees among ``nodes`` (O(log n) of them for a root, proof or append), in
     one statement whose every pair is a primary-key lookup on both engines. Written as SQL
     text: building the same OR of pairs as expression objects costs milliseconds per call,
@@ -49,8 +54,7 @@ async def read_nodes(session: AsyncSession, nodes: Collection[Node]) -> dict[Nod
     params: dict[str, int] = {}
     for i, (level, idx) in enumerate(wanted):
         params[f"l{i}"], params[f"i{i}"] = level, idx
-    connection = await session.connection()
-    rows = await connection.execute(_nodes_query(len(wanted)), params)
+    rows = connection.execute(_nodes_query(len(wanted)), params)
     return {(level, idx): bytes(h) for level, idx, h in rows}
 
 
@@ -72,30 +76,34 @@ def _upsert(sqlite: bool) -> Insert:
 
 
 async def write_nodes(session: AsyncSession, nodes: Sequence[tuple[Node, bytes]]) -> None:
-    connection = await session.connection()  # Core: written on every append
-    await connection.execute(
-        _upsert(is_sqlite(session)),
+    connection = await session.connection()
+    await connection.run_sync(write_nodes_in, nodes)
+
+
+def write_nodes_in(connection: Connection, nodes: Sequence[tuple[Node, bytes]]) -> None:
+    connection.execute(
+        _upsert(connection.dialect.name == "sqlite"),
         [{"level": lv, "idx": ix, "hash": h} for (lv, ix), h in nodes],
     )
 
 
-async def grow_tree(session: AsyncSession, first: int, leaves: Sequence[bytes]) -> None:
+def grow_tree_in(connection: Connection, first: int, leaves: Sequence[bytes]) -> None:
     """Store leaves ``first``.. and the subtrees they complete (amortised O(1) rows each), under
     the log's lock and in the entries' transaction: the tree never disagrees with the entries.
     One read of the edge of the tree before them (O(log n) rows), one write for the batch."""
     edge = merkle.root_nodes(first)
-    stored = await read_nodes(session, edge)
+    stored = read_nodes_in(connection, edge)
     if len(stored) < len(edge):
         # Only a damaged index lacks an edge subtree. The entries still go in; publishing
         # rebuilds the unsigned tail from the bodies or refuses to sign a damaged prefix.
         log.error("audit tree: subtrees %s missing before entry %d", edge, first + 1)
-        await write_nodes(session, [((0, first + i), leaf) for i, leaf in enumerate(leaves)])
+        write_nodes_in(connection, [((0, first + i), leaf) for i, leaf in enumerate(leaves)])
         return
     grown = CompactRange(first, [stored[node] for node in edge])
     created: list[tuple[Node, bytes]] = []
     for leaf in leaves:
         created.extend(grown.append(leaf))
-    await write_nodes(session, created)
+    write_nodes_in(connection, created)
 
 
 async def entries_with_leaves(

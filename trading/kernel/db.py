@@ -12,6 +12,7 @@ from typing import Any
 
 from advanced_alchemy.types import DateTimeUTC, JsonB
 from sqlalchemy import BigInteger, Integer, MetaData, Numeric, event, text
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -54,16 +55,17 @@ def make_engine(url: str) -> AsyncEngine:
         sqlite_hops.install()
     engine = create_async_engine(url, **kwargs)
     if url.startswith("sqlite"):
-
-        @event.listens_for(engine.sync_engine, "connect")
-        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=30000")
-            cur.close()
-
+        event.listen(engine.sync_engine, "connect", lambda conn, _record: sqlite_pragmas(conn))
     return engine
+
+
+def sqlite_pragmas(dbapi_conn: Any) -> None:
+    """Every SQLite connection of the process: WAL, foreign keys, a busy timeout."""
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -82,7 +84,7 @@ SQLITE_WRITER_WAIT = 30.0  # seconds, like busy_timeout
 
 
 @asynccontextmanager
-async def _sqlite_writer() -> AsyncIterator[None]:
+async def sqlite_writer() -> AsyncIterator[None]:
     loop = asyncio.get_running_loop()
     loop_lock = _SQLITE_LOOP_LOCKS.get(loop)
     if loop_lock is None:
@@ -119,7 +121,7 @@ async def writing(session: AsyncSession) -> AsyncIterator[AsyncSession]:
         # End any read snapshot first so the write sees the latest committed state.
         await session.commit()
     if is_sqlite(session):
-        async with _sqlite_writer(), session.begin():
+        async with sqlite_writer(), session.begin():
             yield session
     else:
         async with session.begin():
@@ -129,4 +131,11 @@ async def writing(session: AsyncSession) -> AsyncIterator[AsyncSession]:
 async def advisory_lock(session: AsyncSession, key: int) -> None:
     """Serialise a critical section across processes on PostgreSQL (no-op on SQLite)."""
     if not is_sqlite(session):
-        await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+        connection = await session.connection()
+        await connection.run_sync(advisory_lock_in, key)
+
+
+def advisory_lock_in(connection: Connection, key: int) -> None:
+    """`advisory_lock` inside a write transaction given as a (sync) connection."""
+    if connection.dialect.name != "sqlite":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from trading.audit import service as audit
@@ -107,6 +108,11 @@ class BiddingClosed(Conflict):
 
 
 async def hold_for_bidding(session: AsyncSession, lot_id: int, clock: Clock) -> datetime:
+    connection = await session.connection()
+    return await connection.run_sync(hold_for_bidding_in, lot_id, clock)
+
+
+def hold_for_bidding_in(connection: Connection, lot_id: int, clock: Clock) -> datetime:
     """Inside the caller's write transaction: hold the lot row and decide, against the clock read
     now (after any wait for the lock), whether the lot still takes bids; returns that reading.
 
@@ -114,11 +120,7 @@ async def hold_for_bidding(session: AsyncSession, lot_id: int, clock: Clock) -> 
     commits before the snapshot (and is in it) or is refused: never in between. PostgreSQL holds
     the row (FOR UPDATE) until commit; SQLite has one writer, the transaction itself.
     """
-    row = (
-        await session.execute(
-            select(Lot.state, Lot.bid_deadline).where(Lot.id == lot_id).with_for_update()
-        )
-    ).one()
+    row = connection.execute(_HOLD_FOR_BIDDING, {"lot_id": lot_id}).one()
     now = clock.now()
     if row.state != S.ANNOUNCED.value or now >= row.bid_deadline:
         raise BiddingClosed(
@@ -126,6 +128,11 @@ async def hold_for_bidding(session: AsyncSession, lot_id: int, clock: Clock) -> 
             detail={"lot_id": lot_id, "deadline": row.bid_deadline.isoformat()},
         )
     return now
+
+
+_HOLD_FOR_BIDDING = (
+    select(Lot.state, Lot.bid_deadline).where(Lot.id == bindparam("lot_id")).with_for_update()
+)
 
 
 async def hold_for_opening(session: AsyncSession, lot_id: int) -> None:
