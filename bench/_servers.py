@@ -46,6 +46,16 @@ class Server:
             return math.nan
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
+    def log_problems(self, lines: int = 40) -> str:
+        """The first `lines` lines of the log that are not access lines (errors, tracebacks,
+        warnings): what the server said while a request of ours failed."""
+        try:
+            text = self.log.read_text(errors="replace").splitlines()
+        except OSError:
+            return "(no log)"
+        kept = [line for line in text if '" 2' not in line and '" 3' not in line]
+        return "\n".join(kept[:lines]) or "(nothing but access lines)"
+
     def log_tail(self, lines: int = 25) -> str:
         try:
             return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])

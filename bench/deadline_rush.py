@@ -339,6 +339,8 @@ async def rush(
         cpu, mine = server.cpu_seconds() - cpu0, time.process_time() - mine0
         done.set()
         await probing
+    if any(status != 200 for status, _ in probes):
+        say(f"  {server.name} server log, all but its access lines:\n{server.log_problems()}")
     return Rush(server.name, list(uploads), cpu, mine, probes)
 
 

@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bidding.hall import events
 from bidding.hall.service import objection_window
 from bidding.opening.models import CheckIn, Opening, OpeningReview
+from bidding.submission.admission import platform_key_id
 from bidding.submission.models import Bid, BidStatus
-from bidding.submission.service import platform_key_id
 from crypto import signing
 from crypto.canonical import canonical_json
 from crypto.encoding import b64u_decode, b64u_encode

@@ -17,18 +17,18 @@ from sqlalchemy import func, select
 from bidding.client.sealing import seal_bid
 from bidding.participation import service as participation
 from bidding.participation.models import BidSecurity, Question, Registration
-from bidding.submission.admission import bidder_facts
+from bidding.submission.admission import Admission, admit_in, bidder_facts
 from bidding.submission.models import Bid
-from bidding.submission.service import _admit, _check_envelope
+from bidding.submission.service import _check_envelope
 from bidhall.demo.accounts import demo_identity, demo_user
 from tests.bidding.hall.conftest import csrf_of, web_login
 from tests.support.clients import Client, bearer
 from trading.audit.models import AuditEntry
 from trading.auth.service import actor_for
 from trading.kernel.clock import FixedClock
-from trading.kernel.db import writing
 from trading.kernel.errors import Conflict, RuleViolation
 from trading.kernel.runtime import Runtime
+from trading.kernel.write_txn import write_in
 from trading.parties.models import Organization
 from trading.projects.models import Lot
 from trading.projects.service import lot_facts
@@ -315,20 +315,9 @@ async def test_the_write_decides_the_terms_again(
         stale = replace(facts, registered=True, security=lot.bid_security)
         header = _check_envelope(staged, lot_row, stale, signature)
         for seen in (stale, replace(stale, has_bids=True)):
+            admission = Admission(lot_row, seen, actor, header, staged, signature, rt.context())
             with pytest.raises(RuleViolation) as refused:
-                async with writing(session):
-                    await _admit(
-                        session,
-                        lot_row,
-                        seen,
-                        actor,
-                        header,
-                        staged,
-                        signature,
-                        rt.clock.now(),
-                        rt.context(),
-                        None,
-                    )
+                await write_in(session, admit_in, admission)
             assert REGISTRATION_CITATION in refused.value.message
     rt.blobs.discard(staged)
     assert await count(rt, Bid) == 0
