@@ -64,6 +64,7 @@ from bidding.client.verify import ApiClient, verify_log
 from bidding.client.verify_resume import verify_since
 from crypto.canonical import canonical_json
 from crypto.merkle import GENESIS, CompactRange, leaf_of, root_nodes
+from trading.audit import heads
 from trading.audit import service as audit
 from trading.audit.models import AuditEntry, AuditNode, TreeHead
 from trading.audit.tree import read_nodes
@@ -324,14 +325,14 @@ async def supervisor_token(rt: Runtime, now: datetime) -> str:
 
 async def latest(rt: Runtime) -> TreeHead:
     async with rt.sessionmaker() as session:
-        head = await audit.latest_head(session)
+        head = await heads.latest_head(session)
     assert head is not None
     return head
 
 
 async def publish(rt: Runtime, clock: FixedClock) -> TreeHead:
     async with rt.sessionmaker() as session:
-        return await audit.publish_tree_head(session, rt.platform, clock.now())
+        return await heads.publish_tree_head(session, rt.platform, clock.now())
 
 
 async def measure(
@@ -368,7 +369,7 @@ async def measure(
     for r in range(args.rounds):
         await append_real(rt, clock, args.tail, f"txn{row.size}-{r}")
         async with rt.sessionmaker() as session, writing(session):
-            seconds, _ = await timed(lambda: audit.publish_head(session, rt.platform, clock.now()))
+            seconds, _ = await timed(lambda: heads.publish_head(session, rt.platform, clock.now()))
         in_txn.append(seconds)
     row.head_in_txn = statistics.median(in_txn)
     size = (await latest(rt)).tree_size
@@ -380,8 +381,8 @@ async def measure(
 
         return statistics.median([(await timed(once))[0] for _ in range(PROBES)])
 
-    row.incl_service = await service(lambda s: audit.inclusion(s, rng.randint(1, size), None))
-    row.cons_service = await service(lambda s: audit.consistency(s, rng.randint(1, size), None))
+    row.incl_service = await service(lambda s: heads.inclusion(s, rng.randint(1, size), None))
+    row.cons_service = await service(lambda s: heads.consistency(s, rng.randint(1, size), None))
     row.select1.append(await select_one(rt))
 
     # Over HTTP from the real server, and `audit verify` from a saved head.
@@ -413,7 +414,7 @@ async def measure(
             )
             row.healthz.append(await get_median(client, "/healthz", same(), BASE_PROBES))
 
-        saved = audit.head_json(await latest(rt))
+        saved = heads.head_json(await latest(rt))
         await append_real(rt, clock, args.new, f"new{row.size}")
         clock.advance(timedelta(minutes=5))
         new = await publish(rt, clock)

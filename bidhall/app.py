@@ -65,8 +65,8 @@ from bidhall.deps import DEPENDENCIES
 from bidhall.migrate import ensure_migrated
 from bidhall.notices import install_result_notices
 from bidhall.scheduler import Leadership, OpeningScheduler
+from trading.audit.heads import publish_for
 from trading.audit.refusals import audit_refusal
-from trading.audit.service import publish_for
 from trading.auth.middleware import ActorMiddleware
 from trading.kernel.apidocs import LocalSwaggerPlugin
 from trading.kernel.cache import PublicCache, PublicCacheMiddleware

@@ -20,7 +20,7 @@ from bidding.opening.attendance import publish_roster
 from bidding.opening.desk import remind_waiting
 from bidding.opening.record import SYSTEM_OPENER
 from bidding.opening.window import running_windows
-from trading.audit.service import TamperAlarm, publish_for
+from trading.audit.heads import TamperAlarm, publish_for
 from trading.enums import LotState
 from trading.kernel.actor import SCHEDULER, Actor
 from trading.kernel.errors import Conflict

@@ -34,6 +34,7 @@ from crypto.encoding import b64u_decode, b64u_encode
 from crypto.errors import CryptoError
 from crypto.labels import envelope_lot_id
 from trading.announcements import builders as announcements
+from trading.audit import heads
 from trading.audit import service as audit
 from trading.enums import LotState, Role
 from trading.kernel.actor import Actor
@@ -187,7 +188,7 @@ async def _take_snapshot(
     )
     # Signed in the same transaction: the set of sealed bids is fixed in public before any
     # custodian can release a share (shares are accepted only once this commits).
-    await audit.publish_head(session, ctx.platform, ctx.now)
+    await heads.publish_head(session, ctx.platform, ctx.now)
     return LotState.OPENING, None, len(bids)
 
 

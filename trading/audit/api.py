@@ -13,6 +13,7 @@ from litestar.datastructures import ResponseHeader
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from trading.audit import heads
 from trading.audit import service as audit
 from trading.audit.models import AuditEntry
 from trading.centers.scope import CenterScope, Material, may_see, require_platform
@@ -136,14 +137,14 @@ class AuditApi(Controller):
         before: Annotated[int | None, Parameter(ge=1)] = None,
     ) -> list[dict[str, Any]]:
         """Signed tree heads, newest first (page back with ``before`` = a tree size)."""
-        return [audit.head_json(h) for h in await audit.list_heads(db_session, limit, before)]
+        return [heads.head_json(h) for h in await heads.list_heads(db_session, limit, before)]
 
     @get("/heads/latest")
     async def latest_head(self, db_session: AsyncSession) -> dict[str, Any]:
-        head = await audit.latest_head(db_session)
+        head = await heads.latest_head(db_session)
         if head is None:
             raise NotFound("尚未发布签名树头 / no signed tree head published yet")
-        return audit.head_json(head)
+        return heads.head_json(head)
 
     @get("/proof/inclusion")
     async def inclusion_proof(
@@ -153,7 +154,7 @@ class AuditApi(Controller):
         tree_size: Annotated[int | None, Parameter(ge=1)] = None,
     ) -> dict[str, Any]:
         """Audit path (hex) of entry ``seq`` in the tree of ``tree_size`` (default: latest head)."""
-        return await audit.inclusion(db_session, seq, tree_size)
+        return await heads.inclusion(db_session, seq, tree_size)
 
     @get("/proof/consistency")
     async def consistency_proof(
@@ -163,7 +164,7 @@ class AuditApi(Controller):
         second: Annotated[int | None, Parameter(ge=0)] = None,
     ) -> dict[str, Any]:
         """Proof (hex) that the tree of size ``first`` is a prefix of the one of ``second``."""
-        return await audit.consistency(db_session, first, second)
+        return await heads.consistency(db_session, first, second)
 
     @get("/lots/{lot_id:int}")
     async def for_lot(

@@ -36,7 +36,7 @@ def check_chain(ctx: typer.Context) -> None:
 @audit_app.command("publish-head")
 def publish_head(ctx: typer.Context) -> None:
     """Sign and publish a tree head over the local log (idempotent while it has not grown)."""
-    from trading.audit.service import publish_tree_head
+    from trading.audit.heads import publish_tree_head
 
     async def go(rt: Any) -> None:
         async with rt.sessionmaker() as session:

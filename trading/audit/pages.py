@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from crypto.encoding import b64u_encode
 from crypto.keys import Identity, key_id
+from trading.audit import heads
 from trading.audit import service as audit
 from trading.kernel.actor import Actor
 from trading.kernel.web import page
@@ -20,14 +21,14 @@ from trading.kernel.web import page
 async def transparency(
     request: Request[Actor, Any, Any], db_session: AsyncSession, platform: Identity
 ) -> Template:
-    heads = [audit.head_json(h) for h in await audit.list_heads(db_session, 20)]
+    signed = [heads.head_json(h) for h in await heads.list_heads(db_session, 20)]
     return page(
         request,
         "transparency.html",
         sign_pub=b64u_encode(platform.sign_pub),
         enc_pub=b64u_encode(platform.enc_pub),
         key_id=key_id(platform.sign_pub),
-        heads=heads,
+        heads=signed,
         log_size=await audit.log_size(db_session),
         base_url=str(request.base_url).rstrip("/"),
     )

@@ -130,7 +130,7 @@ async def test_keys_seal_submit_and_verify_the_receipt(
     ran = await bidhall("receipt", "verify", str(receipt_path), "--server", url)
     assert ran.code == 0, ran.err
     assert "receipt valid" in ran.out and "not yet covered" in ran.out
-    from trading.audit.service import publish_tree_head
+    from trading.audit.heads import publish_tree_head
 
     async with rt.sessionmaker() as session:
         head = await publish_tree_head(session, rt.platform, rt.clock.now())

@@ -21,6 +21,7 @@ from bidding.client.verify_resume import verify_since
 from bidhall.demo import DEMO_PASSWORD
 from crypto import merkle
 from crypto.keys import key_id
+from trading.audit import heads
 from trading.audit import service as audit
 from trading.audit.models import AuditEntry, TreeHead
 from trading.kernel.actor import SYSTEM
@@ -79,7 +80,7 @@ async def append(rt: Runtime, clock: FixedClock, n: int, tag: str) -> None:
 
 async def publish(rt: Runtime) -> TreeHead:
     async with rt.sessionmaker() as session:
-        return await audit.publish_tree_head(session, rt.platform, rt.clock.now())
+        return await heads.publish_tree_head(session, rt.platform, rt.clock.now())
 
 
 async def supervisor(url: str) -> str:
@@ -155,7 +156,7 @@ async def test_resume_fetches_only_what_the_log_gained(
     assert ran.code == 0, ran.err
     assert f"entries {m + 1}..{latest.tree_size} after the saved head of size {m}" in ran.out
     assert "2 new signed tree head(s)" in ran.out and "1 consistency proof(s)" in ran.out
-    assert json.loads(path.read_text())[-1] == audit.head_json(latest)
+    assert json.loads(path.read_text())[-1] == heads.head_json(latest)
     again = await bidhall("audit", "verify", "--url", live_server, "--heads", str(path))
     assert again.code == 0, again.err
     assert "no signed tree head since the saved one" in again.out

@@ -18,9 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from crypto import merkle
 from crypto.errors import ProofError
 from crypto.merkle import Node
+from trading.audit import heads
 from trading.audit import service as audit
+from trading.audit.heads import TamperAlarm
 from trading.audit.models import AuditEntry, AuditNode, TreeHead
-from trading.audit.service import TamperAlarm
 from trading.kernel.actor import SYSTEM
 from trading.kernel.clock import FixedClock
 from trading.kernel.db import writing
@@ -82,7 +83,7 @@ def old_consistency(leaves: list[bytes], first: int, size: int) -> dict[str, Any
 
 async def publish(rt: Runtime) -> TreeHead:
     async with rt.sessionmaker() as session, writing(session):
-        return await audit.publish_head(session, rt.platform, rt.clock.now())
+        return await heads.publish_head(session, rt.platform, rt.clock.now())
 
 
 # ---- the stored tree equals the full recompute ------------------------------------------------
@@ -105,11 +106,11 @@ async def test_append_stores_every_subtree_and_proofs_equal_the_full_recompute(
         for size in range(1, n + 1):
             seqs = {1, size, (size + 1) // 2, rng.randint(1, size)}
             for seq in seqs:
-                got = await audit.inclusion(session, seq, size)
+                got = await heads.inclusion(session, seq, size)
                 # Same keys, same order, same values: the same JSON bytes on the wire.
                 assert list(got.items()) == list(old_inclusion(leaves, seq, size).items())
             for first in {0, 1, size // 2, size - 1, size, rng.randint(0, size)}:
-                got = await audit.consistency(session, first, size)
+                got = await heads.consistency(session, first, size)
                 assert list(got.items()) == list(old_consistency(leaves, first, size).items())
 
 
@@ -149,7 +150,7 @@ async def test_publish_head_signs_inside_the_callers_transaction(
     with pytest.raises(Boom):
         async with rt.sessionmaker() as session, writing(session):
             await append(session, clock, 1, tag="rolled-back")
-            head = await audit.publish_head(session, rt.platform, clock.now())
+            head = await heads.publish_head(session, rt.platform, clock.now())
             assert head.tree_size == size + 1  # the caller's own entry is covered
             raise Boom
     async with rt.sessionmaker() as session:
@@ -159,11 +160,11 @@ async def test_publish_head_signs_inside_the_callers_transaction(
 
     async with rt.sessionmaker() as session, writing(session):
         await append(session, clock, 1, tag="committed")
-        head = await audit.publish_head(session, rt.platform, clock.now())
-        again = await audit.publish_head(session, rt.platform, clock.now())
+        head = await heads.publish_head(session, rt.platform, clock.now())
+        again = await heads.publish_head(session, rt.platform, clock.now())
         assert again is head  # idempotent while the log has not grown
     leaves = await bodies_leaves(rt)
-    sth = audit.head_json(head)
+    sth = heads.head_json(head)
     merkle.verify_tree_head(sth, rt.platform.sign_pub)
     assert (sth["tree_size"], merkle.tree_head_root(sth)) == (len(leaves), merkle.root(leaves))
 
@@ -181,11 +182,11 @@ async def test_publish_tree_head_and_publish_head_agree(rt: Runtime, clock: Fixe
     first = await publish(rt)
     await append_txn(rt, clock, 7)
     async with rt.sessionmaker() as session:
-        second = await audit.publish_tree_head(session, rt.platform, clock.now())
+        second = await heads.publish_tree_head(session, rt.platform, clock.now())
     leaves = await bodies_leaves(rt)
     assert second.root == merkle.root(leaves).hex() and second.tree_size == len(leaves)
     async with rt.sessionmaker() as session:
-        proof = await audit.consistency(session, first.tree_size, second.tree_size)
+        proof = await heads.consistency(session, first.tree_size, second.tree_size)
     merkle.verify_consistency(
         first.tree_size,
         second.tree_size,
@@ -223,8 +224,8 @@ async def test_proof_cost_does_not_grow_with_the_log(rt: Runtime, clock: FixedCl
         async with rt.sessionmaker() as session:
             await audit.log_size(session)  # connect and begin outside the measurement
             with statements(rt) as seen:
-                await audit.inclusion(session, size // 3 + 1, size)
-                await audit.consistency(session, size // 3 + 1, size)
+                await heads.inclusion(session, size // 3 + 1, size)
+                await heads.consistency(session, size // 3 + 1, size)
         return len(seen), sum(bound(p) for _, p in seen)
 
     await append_txn(rt, clock, 20)
@@ -241,13 +242,13 @@ async def test_proof_cost_does_not_grow_with_the_log(rt: Runtime, clock: FixedCl
     # The proofs come from the stored tree: destroying every other body changes nothing.
     async with rt.sessionmaker() as session:
         target = big // 3 + 1
-        inclusion = await audit.inclusion(session, target, big)
-        consistency = await audit.consistency(session, target, big)
+        inclusion = await heads.inclusion(session, target, big)
+        consistency = await heads.consistency(session, target, big)
     async with rt.sessionmaker() as session, session.begin():
         await session.execute(update(AuditEntry).where(AuditEntry.seq != target).values(body="{}"))
     async with rt.sessionmaker() as session:
-        assert await audit.inclusion(session, target, big) == inclusion
-        assert await audit.consistency(session, target, big) == consistency
+        assert await heads.inclusion(session, target, big) == inclusion
+        assert await heads.consistency(session, target, big) == consistency
 
 
 # ---- attacks on the stored tree ---------------------------------------------------------------
@@ -270,8 +271,8 @@ async def test_edited_stored_subtree_in_the_signed_prefix_is_refused(
     with pytest.raises(TamperAlarm, match=f"signed tree head of size {head.tree_size}"):
         await publish(rt)
     async with rt.sessionmaker() as session:
-        assert await audit.latest_head(session) is not None
-        assert (await audit.latest_head(session)).tree_size == head.tree_size  # type: ignore[union-attr]
+        assert await heads.latest_head(session) is not None
+        assert (await heads.latest_head(session)).tree_size == head.tree_size  # type: ignore[union-attr]
 
 
 async def test_edited_inner_subtree_makes_served_proofs_fail_for_the_client(
@@ -288,7 +289,7 @@ async def test_edited_inner_subtree_makes_served_proofs_fail_for_the_client(
             .values(hash=b"\x01" * 32)
         )
     async with rt.sessionmaker() as session:
-        proof = await audit.inclusion(session, 3, head.tree_size)  # leaf 2's path uses (1, 0)
+        proof = await heads.inclusion(session, 3, head.tree_size)  # leaf 2's path uses (1, 0)
     with pytest.raises(ProofError):
         merkle.verify_inclusion(
             bytes.fromhex(proof["leaf_hash"]),
@@ -308,7 +309,7 @@ async def test_missing_stored_subtree_is_a_conflict_not_a_wrong_proof(
         await session.execute(delete(AuditNode).where(AuditNode.level == 0, AuditNode.idx == 1))
     async with rt.sessionmaker() as session:
         with pytest.raises(TamperAlarm, match=r"lacks subtree \(0, 1\)"):
-            await audit.inclusion(session, 1, head.tree_size)
+            await heads.inclusion(session, 1, head.tree_size)
 
 
 @pytest.mark.parametrize("what", ["body", "stored leaf"])
@@ -338,7 +339,7 @@ async def test_unsigned_tail_is_signed_as_its_bodies_stand_and_the_tree_rebuilt(
     assert await stored_tree(rt) == expected_tree(leaves)
     async with rt.sessionmaker() as session:
         for seq in range(1, second.tree_size + 1):
-            proof = await audit.inclusion(session, seq, None)
+            proof = await heads.inclusion(session, seq, None)
             merkle.verify_inclusion(
                 bytes.fromhex(proof["leaf_hash"]),
                 seq - 1,
@@ -373,4 +374,4 @@ async def test_truncated_and_regrown_log_keeps_appending_but_is_not_signed(
         await publish(rt)
     async with rt.sessionmaker() as session:
         with pytest.raises(TamperAlarm, match="bodies give another root"):
-            await audit.check_signed_prefix(session, head)
+            await heads.check_signed_prefix(session, head)

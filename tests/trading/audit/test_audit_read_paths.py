@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from crypto import merkle
 from tests.support.clients import Client
+from trading.audit import heads
 from trading.audit import service as audit
 from trading.audit.models import AuditEntry, TreeHead
 from trading.kernel import db
@@ -65,11 +66,11 @@ async def test_a_head_is_worked_out_before_the_write_lock(
 ) -> None:
     await append(rt, clock, 20)
     async with rt.sessionmaker() as session:
-        await audit.publish_tree_head(session, rt.platform, clock.now())
+        await heads.publish_tree_head(session, rt.platform, clock.now())
     await append(rt, clock, 300, tag="tail")  # the unsigned tail is hashed again: not locked
     with traced(rt, monkeypatch) as seen:
         async with rt.sessionmaker() as session:
-            head = await audit.publish_tree_head(session, rt.platform, clock.now())
+            head = await heads.publish_tree_head(session, rt.platform, clock.now())
     async with rt.sessionmaker() as session:
         leaves = await audit.leaf_hashes(session)
     assert (head.tree_size, head.root) == (len(leaves), merkle.root(leaves).hex())
@@ -91,7 +92,7 @@ async def test_a_head_planned_before_another_publishers_is_not_inserted_over_it(
     and the late publisher returns the head that covers its plan or signs a newer one."""
     await append(rt, clock, 30)
     async with rt.sessionmaker() as session:
-        first = (await audit.publish_tree_head(session, rt.platform, clock.now())).tree_size
+        first = (await heads.publish_tree_head(session, rt.platform, clock.now())).tree_size
     await append(rt, clock, 7, tag="tail")
     competitor: list[int] = []
 
@@ -103,7 +104,7 @@ async def test_a_head_planned_before_another_publishers_is_not_inserted_over_it(
                 await append(rt, clock, 3, tag="meanwhile")
             async with rt.sessionmaker() as other:
                 competitor.append(
-                    (await audit.publish_tree_head(other, rt.platform, clock.now())).tree_size
+                    (await heads.publish_tree_head(other, rt.platform, clock.now())).tree_size
                 )
             monkeypatch.setattr(audit, "writing", after_a_competitor)
         async with db.writing(session):
@@ -111,7 +112,7 @@ async def test_a_head_planned_before_another_publishers_is_not_inserted_over_it(
 
     monkeypatch.setattr(audit, "writing", after_a_competitor)
     async with rt.sessionmaker() as session:
-        head = await audit.publish_tree_head(session, rt.platform, clock.now())
+        head = await heads.publish_tree_head(session, rt.platform, clock.now())
     async with rt.sessionmaker() as session:
         sizes = list(await session.scalars(select(TreeHead.tree_size).order_by(TreeHead.tree_size)))
         leaves = await audit.leaf_hashes(session)
@@ -127,18 +128,18 @@ async def test_publishers_racing_appenders_sign_one_consistent_history(
     async def publisher() -> None:
         for _ in range(4):
             async with rt.sessionmaker() as session:
-                await audit.publish_tree_head(session, rt.platform, clock.now())
+                await heads.publish_tree_head(session, rt.platform, clock.now())
 
     await asyncio.gather(
         publisher(), publisher(), *(append(rt, clock, 15, tag=f"w{k}") for k in range(4))
     )
     async with rt.sessionmaker() as session:
-        await audit.publish_tree_head(session, rt.platform, clock.now())
-        heads = list(await session.scalars(select(TreeHead).order_by(TreeHead.tree_size)))
+        await heads.publish_tree_head(session, rt.platform, clock.now())
+        stored = list(await session.scalars(select(TreeHead).order_by(TreeHead.tree_size)))
         leaves = await audit.leaf_hashes(session)
-    assert heads[-1].tree_size == len(leaves)
-    for head in heads:
-        merkle.verify_tree_head(audit.head_json(head), rt.platform.sign_pub)
+    assert stored[-1].tree_size == len(leaves)
+    for head in stored:
+        merkle.verify_tree_head(heads.head_json(head), rt.platform.sign_pub)
         assert head.root == merkle.root(leaves[: head.tree_size]).hex()
 
 

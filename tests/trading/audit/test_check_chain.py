@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import delete, update
 
 from crypto import merkle
+from trading.audit import heads
 from trading.audit import service as audit
 from trading.audit import sweep as sweep_module
 from trading.audit.models import AuditEntry, AuditNode, TreeHead
@@ -39,7 +40,7 @@ async def append(rt: Runtime, clock: FixedClock, n: int, tag: str = "t") -> None
 
 async def publish(rt: Runtime) -> TreeHead:
     async with rt.sessionmaker() as session:
-        return await audit.publish_tree_head(session, rt.platform, rt.clock.now())
+        return await heads.publish_tree_head(session, rt.platform, rt.clock.now())
 
 
 async def check(rt: Runtime) -> sweep_module.Sweep:

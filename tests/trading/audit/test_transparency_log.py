@@ -22,14 +22,14 @@ from crypto import merkle
 from crypto.encoding import b64u_decode
 from crypto.errors import ProofError
 from crypto.keys import generate_identity, key_id
-from trading.audit.models import AuditEntry, TreeHead
-from trading.audit.service import (
+from trading.audit.heads import (
     check_signed_prefix,
     consistency,
     inclusion,
-    leaf_hashes,
     publish_tree_head,
 )
+from trading.audit.models import AuditEntry, TreeHead
+from trading.audit.service import leaf_hashes
 from trading.kernel.clock import FixedClock
 from trading.kernel.errors import Conflict
 from trading.kernel.runtime import Runtime
@@ -487,7 +487,7 @@ async def test_verify_errors_are_one_line(live_server: str, bidhall: Any, tmp_pa
 async def test_scheduler_hook_publishes_and_logs_a_tamper_alarm(
     rt: Runtime, clock: FixedClock, publish_lot: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from trading.audit.service import publish_for
+    from trading.audit.heads import publish_for
 
     await publish_lot()
     head = await publish_for(rt)

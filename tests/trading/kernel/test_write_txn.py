@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from crypto import merkle
 from tests.conftest import T0
+from trading.audit import heads
 from trading.audit import service as audit
 from trading.audit.models import AuditEntry, AuditNode
 from trading.kernel.actor import Actor
@@ -97,7 +98,7 @@ async def test_racing_writers_of_both_kinds_keep_the_audit_chain_exact(rt: Runti
         leaves = await audit.leaf_hashes(session)
         root = merkle.root(leaves)  # from the bodies as they stand
         for seq in taken:  # each proof is composed from the stored tree
-            proof = await audit.inclusion(session, seq, len(leaves))
+            proof = await heads.inclusion(session, seq, len(leaves))
             path = [bytes.fromhex(h) for h in proof["audit_path"]]
             merkle.verify_inclusion(leaves[seq - 1], seq - 1, len(leaves), path, root)
 
