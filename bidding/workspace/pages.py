@@ -25,7 +25,7 @@ from trading.kernel.errors import DomainError, Forbidden, RuleViolation, Validat
 from trading.kernel.runtime import Runtime
 from trading.kernel.web import MAX_ID, check_csrf, page, requires
 from trading.parties.service import organization_by_uscc
-from trading.projects import publishing
+from trading.projects import drafts, publishing
 from trading.projects import service as projects
 from trading.projects.models import Lot
 from trading.rules.methods import MethodCheck
@@ -293,7 +293,7 @@ async def _submit(
     assert body is not None
     try:
         if project is None:
-            saved = await projects.register_project(
+            saved = await drafts.register_project(
                 db_session,
                 body,
                 request.user,
@@ -302,7 +302,7 @@ async def _submit(
                 method_check=method_check,
             )
         else:
-            saved = await projects.update_draft(
+            saved = await drafts.update_draft(
                 db_session, project.id, body, request.user, now=now, method_check=method_check
             )
     except ValidationFailed as exc:
@@ -403,7 +403,7 @@ async def delete_project_submit(
     check_csrf(request, data)
     project, _lots, _center = await _draft(db_session, request.user, project_id)
     code = project.code
-    await projects.delete_draft(db_session, project_id, request.user, now=clock.now())
+    await drafts.delete_draft(db_session, project_id, request.user, now=clock.now())
     return Redirect(f"/center/lots?deleted={code}", status_code=303)
 
 

@@ -30,7 +30,7 @@ from trading.enums import Category, LotState, Method, PriceBasis
 from trading.kernel.blobs import iter_file
 from trading.kernel.runtime import Runtime
 from trading.parties.models import Organization
-from trading.projects import publishing
+from trading.projects import drafts, publishing
 from trading.projects import service as projects
 from trading.projects.models import Lot
 from trading.projects.schemas import LotIn, ProjectIn
@@ -75,7 +75,7 @@ async def register(rt: Runtime, plan: LotPlanDemo, *, issued: datetime, deadline
             select(Organization).where(Organization.uscc == demo_uscc(1))
         )
         assert tenderer is not None
-        project = await projects.register_project(
+        project = await drafts.register_project(
             session,
             ProjectIn(
                 title=plan.title,

@@ -16,7 +16,7 @@ from trading.kernel.clock import Clock
 from trading.kernel.config import Settings
 from trading.kernel.runtime import Runtime
 from trading.kernel.web import MAX_ID, requires
-from trading.projects import publishing
+from trading.projects import drafts, publishing
 from trading.projects import service as projects
 from trading.projects.models import Lot, Project
 from trading.projects.schemas import CancelIn, LotOut, ProjectIn, ProjectOut, TransitionOut
@@ -109,7 +109,7 @@ class ProjectApi(Controller):
         ruleset allows and its parameters must parse: else 422 naming
         `lots[i].evaluation_method` or `lots[i].evaluation_params.<key>`, with the citation.
         The tie-break seed is no parameter (derived from the signed opening record)."""
-        project = await projects.register_project(
+        project = await drafts.register_project(
             db_session,
             data,
             request.user,
@@ -132,7 +132,7 @@ class ProjectApi(Controller):
         """Replace a draft project's fields and lots (lot i of the body is lot number i; lots
         beyond the body's are deleted). 409 once any of its lots has been published; 422 for
         an evaluation method or parameter refused as at registration."""
-        project = await projects.update_draft(
+        project = await drafts.update_draft(
             db_session, project_id, data, request.user, now=clock.now(), method_check=method_check
         )
         return project_out(project, list(project.lots))
@@ -151,7 +151,7 @@ class ProjectApi(Controller):
     ) -> None:
         """Delete a draft project, its lots and their documents. 409 once any lot of it has
         been published; its project code is never handed out again."""
-        await projects.delete_draft(db_session, project_id, request.user, now=clock.now())
+        await drafts.delete_draft(db_session, project_id, request.user, now=clock.now())
 
     @post(
         "/lots/{lot_id:int}/publish",

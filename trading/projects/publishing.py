@@ -116,7 +116,7 @@ async def publish_lot(
         threshold, [b64u_decode(key.enc_pub, length=32) for _user, key in custodians]
     )
     async with writing(session):
-        # A draft edit (service.update_draft, which holds the same rows) may have committed
+        # A draft edit (drafts.update_draft, which holds the same rows) may have committed
         # since the check above: what is published is checked again, under the lot's lock.
         await session.refresh(lot, _columns(Lot), with_for_update=True)
         await session.refresh(project, _columns(Project))
