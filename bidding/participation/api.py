@@ -10,6 +10,7 @@ from litestar import Controller, Request, get, post, put
 from litestar.response import Stream
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bidding.participation import amendments, inbox
 from bidding.participation import service as participation
 from bidding.participation.models import BidSecurity, Question
 from bidding.participation.schemas import (
@@ -166,7 +167,7 @@ class ParticipationApi(Controller):
         data: AmendmentIn,
         rt: Runtime,
     ) -> AmendmentOut:
-        lot, moved_from = await participation.amend(
+        lot, moved_from = await amendments.amend(
             db_session,
             lot_id,
             request.user,
@@ -239,7 +240,7 @@ class ParticipationApi(Controller):
     ) -> list[NoticeOut]:
         """Notices of the lots the bidder registered for, and its award letters (kind
         ``award_letter`` / ``result_letter``, ``href`` the PDF; the id is the letter's)."""
-        rows = await participation.notices(db_session, request.user)
+        rows = await inbox.notices(db_session, request.user)
         return [NoticeOut(**vars(n)) for n in rows]
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import bidding.participation.messages  # noqa: F401  (registers the tabs' strings)
+from bidding.participation import amendments
 from bidding.participation import service as participation
 from bidding.participation.models import Question
 from trading.announcements.models import Announcement, AnnouncementKind
@@ -251,7 +252,7 @@ async def post_amendment(
     if staged is not None:
         body += f"\n附件 / attachment：{name}（SHA-256 {staged.sha256}，{staged.size} 字节）"
     try:
-        lot, moved_from = await participation.amend(
+        lot, moved_from = await amendments.amend(
             db_session,
             lot_id,
             request.user,

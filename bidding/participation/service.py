@@ -1,45 +1,38 @@
 """Everything a bidder does before sealing: registration (报名), tender documents, questions
-and answers, amendments that may move the deadline, bid security, and notices."""
+and answers, bid security (amendments: amendments.py; notices: inbox.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import BinaryIO
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bidding.participation.models import BidSecurity, Notice, Question, Registration
-from trading.announcements import builders as announcements
-from trading.announcements.letters import letters_of
+from bidding.participation.inbox import notify_registered
+from bidding.participation.models import BidSecurity, Question, Registration
 from trading.audit import service as audit
 from trading.enums import LotState, Role
 from trading.kernel.actor import Actor
 from trading.kernel.blobs import LocalBlobStore, StagedBlob
-from trading.kernel.cache import invalidate_on_commit
 from trading.kernel.clock import Clock
 from trading.kernel.config import Settings
 from trading.kernel.db import writing
 from trading.kernel.errors import Conflict, Forbidden, NotFound, RuleViolation, ValidationFailed
-from trading.kernel.present import when
 from trading.parties.models import Organization
 from trading.parties.secrecy import masked_bidder
-from trading.projects.lifecycle import BiddingClosed, hold_for_bidding
 from trading.projects.models import Document, Lot
 from trading.projects.publishing import effective_ruleset, lot_plan
 from trading.projects.service import can_see_unpublished, get_lot, manages
-from trading.rules.engine import amendment_moves_deadline, check_bid_security
+from trading.rules.engine import check_bid_security
 
 SECURITY_FORMS = ("cash", "guarantee", "insurance")  # 现金 / 保函 / 保证保险
 MAX_DOCUMENT_BYTES = 2 * 1024**3
 
 
-def _open_for_bidders(lot: Lot, now: datetime, what: str) -> None:
+def open_for_bidders(lot: Lot, now: datetime, what: str) -> None:
     if lot.state != LotState.ANNOUNCED or now >= lot.bid_deadline:
         raise Conflict(f"投标截止后不能{what} / no longer possible after the bid deadline")
 
@@ -268,7 +261,7 @@ async def answer(
     lot = await get_lot(session, question.lot_id, actor)
     if not manages(actor, lot.project):
         raise Forbidden("无权答复 / you may not answer questions on this lot")
-    _open_for_bidders(lot, now, "答复")
+    open_for_bidders(lot, now, "答复")
     text = text.strip()
     if not 2 <= len(text) <= 8000:
         raise ValidationFailed("text: 答复应为2至8000字 / 2 to 8000 characters")
@@ -283,7 +276,7 @@ async def answer(
         if won.rowcount != 1:  # type: ignore[attr-defined]
             raise Conflict("该问题已答复 / this question is already answered")
         await session.refresh(question)
-        await _notify_registered(
+        await notify_registered(
             session, lot, "clarification", f"问题答复：{question.text[:60]}", now
         )
         await audit.append(
@@ -323,152 +316,6 @@ async def all_questions(session: AsyncSession, lot_id: int, actor: Actor) -> lis
     return list(rows.all())
 
 
-# ---- amendments --------------------------------------------------------------------------------
-
-
-async def amend(
-    session: AsyncSession,
-    lot_id: int,
-    actor: Actor,
-    *,
-    title: str,
-    body: str,
-    affects_bids: bool,
-    new_deadline: datetime | None,
-    clock: Clock,
-    settings: Settings,
-) -> tuple[Lot, datetime | None]:
-    """Publish a clarification/amendment; one that affects bid preparation and comes later than
-    the ruleset's clarification period before the deadline moves the deadline (法 23, 条例 21).
-
-    Returns the lot and the old deadline when it moved (the caller reschedules the opening).
-    """
-    now = clock.now()
-    lot = await get_lot(session, lot_id, actor)
-    if not manages(actor, lot.project):
-        raise Forbidden("无权发布澄清或修改 / you may not amend this lot")
-    _open_for_bidders(lot, now, "发布澄清或修改")
-    if new_deadline is not None and (new_deadline.tzinfo is None or new_deadline <= now):
-        raise ValidationFailed(
-            "new_deadline: 需要晚于当前时间且带时区 / must be aware and in the future"
-        )
-    if new_deadline is not None and new_deadline < lot.bid_deadline:
-        raise ValidationFailed(
-            "new_deadline: 不能提前投标截止时间 / a deadline cannot move earlier"
-        )
-    target = new_deadline or lot.bid_deadline
-    required: datetime | None = None
-    if affects_bids:
-        ruleset = effective_ruleset(lot.project, lot.project.center, settings)
-        plan = replace(lot_plan(lot.project, lot), bid_deadline=target)
-        required = amendment_moves_deadline(
-            plan,
-            now,
-            ruleset,
-            tz=ZoneInfo(lot.project.center.timezone),
-            sandbox_factor=lot.project.accelerator,
-        )
-    final = max(target, required) if required is not None else target
-    old = lot.bid_deadline
-    async with writing(session):
-        # Held like a submission: a deadline moves only while the lot still takes bids.
-        try:
-            now = await hold_for_bidding(session, lot.id, clock)
-        except BiddingClosed as exc:
-            raise Conflict(
-                "投标截止后不能发布澄清或修改 / no longer possible after the bid deadline"
-            ) from exc
-        lot.bid_deadline = final
-        session.add(lot)
-        invalidate_on_commit(session)  # the lot page shows the deadline
-        moved_to = when(final, lot.project.center.timezone)
-        note = "" if final == old else f"（投标截止/开标时间变更为 {moved_to}）"
-        await announcements.amendment(
-            session,
-            lot,
-            actor,
-            at=now,
-            project=lot.project,
-            ruleset=effective_ruleset(lot.project, lot.project.center, settings),
-            title=title,
-            text=body,
-            deadline_before=old,
-            deadline_after=final,
-        )
-        await _notify_registered(session, lot, "amendment", f"{title}{note}", now)
-        await audit.append(
-            session,
-            actor,
-            "lot.amend",
-            "lot",
-            lot.id,
-            at=now,
-            center_id=lot.project.center_id,
-            detail={
-                "affects_bids": affects_bids,
-                "deadline_before": old.isoformat(),
-                "deadline_after": final.isoformat(),
-                "rule_required": required.isoformat() if required else None,
-            },
-        )
-    return lot, (old if final != old else None)
-
-
-async def _notify_registered(
-    session: AsyncSession, lot: Lot, kind: str, text: str, now: datetime
-) -> None:
-    orgs = await session.scalars(
-        select(Registration.bidder_org_id).where(Registration.lot_id == lot.id)
-    )
-    for org_id in orgs:
-        session.add(
-            Notice(lot_id=lot.id, bidder_org_id=org_id, kind=kind, text=text, created_at=now)
-        )
-
-
-@dataclass(frozen=True)
-class InboxItem:
-    """One line of a bidder's notices: a notice row, or an award letter (its PDF at href)."""
-
-    id: int
-    lot_id: int
-    kind: str
-    text: str
-    created_at: datetime
-    href: str | None = None
-
-
-# Notices another layer derives from what it published (evaluation's results: candidates,
-# rejection, award), joined by the composition root (bidhall/notices.py): bidding may not
-# import evaluation.
-NoticeSource = Callable[[AsyncSession, Actor], Awaitable[Sequence[InboxItem]]]
-NOTICE_SOURCES: dict[str, NoticeSource] = {}
-
-
-async def notices(session: AsyncSession, actor: Actor) -> list[InboxItem]:
-    """The bidder's notices (answers, amendments, reminders), its award letters (kind
-    ``award_letter`` / ``result_letter``) and the NOTICE_SOURCES' notices, newest first: the
-    API and the workspace page."""
-    if actor.org_id is None:
-        return []
-    rows = await session.scalars(select(Notice).where(Notice.bidder_org_id == actor.org_id))
-    items = [InboxItem(n.id, n.lot_id, n.kind, n.text, n.created_at) for n in rows]
-    items += [
-        InboxItem(
-            x.id,
-            x.lot_id,
-            f"{x.kind}_letter",
-            x.title,
-            x.created_at,
-            f"/api/v1/letters/{x.id}/letter.pdf",
-        )
-        for x in await letters_of(session, actor)
-    ]
-    for source in NOTICE_SOURCES.values():
-        items += await source(session, actor)
-    return sorted(items, key=lambda n: n.created_at, reverse=True)
-
-
 # ---- bid security ------------------------------------------------------------------------------
 
 
@@ -486,7 +333,7 @@ async def record_security(
     """Record the security lodged; it must meet the lot's requirement and the legal cap."""
     lot = await get_lot(session, lot_id, actor)
     await _require_registration(session, lot, actor)
-    _open_for_bidders(lot, now, "提交保证金")
+    open_for_bidders(lot, now, "提交保证金")
     if form not in SECURITY_FORMS:
         raise ValidationFailed(f"form: 应为 {'/'.join(SECURITY_FORMS)} / must be one of them")
     if not amount.is_finite() or amount.as_tuple().exponent < -2:  # type: ignore[operator]

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from bidding.participation import inbox
 from bidding.participation import service as participation
 from bidding.participation.models import Registration
 from bidding.participation.standing import standing
@@ -138,7 +139,7 @@ async def bidder_home(
         ],
         receipts={str(b.id): b.receipt for b in bids},
         lots=lots,
-        notices=await participation.notices(db_session, request.user),
+        notices=await inbox.notices(db_session, request.user),
         **_common(request, clock, platform),
     )
 

@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from bidding.client.sealing import seal_bid
-from bidding.participation import service as participation
+from bidding.participation import amendments
 from bidding.submission import service as submission
 from bidding.submission.admission import lot_cache, lot_for_bidding
 from bidding.submission.models import Bid, BidStatus
@@ -137,7 +137,7 @@ async def test_a_deadline_moved_earlier_refuses_bids_while_the_cache_holds_the_o
     lot = await publish_lot()
     env = await seal(rt, lot, "bidder-2", 1, tmp_path)
     await warm(rt, lot, env.actor, clock)
-    # Amendments only ever move a deadline later (participation.amend); the row is edited
+    # Amendments only ever move a deadline later (participation.amendments.amend); the row is edited
     # here to stand for anything that closes the lot sooner than the cached deadline says.
     async with rt.sessionmaker() as session, session.begin():
         await session.execute(update(Lot).where(Lot.id == lot.id).values(bid_deadline=clock.now()))
@@ -159,7 +159,7 @@ async def test_a_deadline_extended_by_an_amendment_is_honoured_over_the_cached_o
     await warm(rt, lot, env.actor, clock)
     staff = actor_for(await demo_user(rt, "staff-450100"))
     async with rt.sessionmaker() as session:
-        await participation.amend(
+        await amendments.amend(
             session,
             lot.id,
             staff,

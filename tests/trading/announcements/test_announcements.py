@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bidding.participation import service as participation
+from bidding.participation import amendments
 from bidding.queries import opening_record
 from bidhall.demo import register
 from crypto.canonical import canonical_json
@@ -95,7 +95,7 @@ async def test_an_amendment_announces_itself_and_the_moved_deadline(
     clock.advance(timedelta(days=10))  # 11 days before the deadline: a late amendment moves it
     staff = await actor(rt, "staff-450100")
     async with rt.sessionmaker() as session:
-        moved, old = await participation.amend(
+        moved, old = await amendments.amend(
             session,
             lot.id,
             staff,
