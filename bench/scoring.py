@@ -224,7 +224,7 @@ async def platform_run(
     from evaluation.award import service as award
     from evaluation.report import service as reports
     from evaluation.scoring import service as scoring
-    from evaluation.scoring import signed
+    from evaluation.scoring import signed, work
     from trading.auth.service import actor_for
 
     async with rt.sessionmaker() as session:
@@ -239,12 +239,12 @@ async def platform_run(
         signature = b64u_encode(sign(identities[user.id].sign_priv, canonical_json(statement)))
         t0 = time.perf_counter()
         async with rt.sessionmaker() as session:
-            await scoring.declare(
+            await work.declare(
                 session, actor, lot.id, scoring.DECLARATION, signature, now=rt.clock.now()
             )
         t1 = time.perf_counter()
         async with rt.sessionmaker() as session:
-            await scoring.save(
+            await work.save(
                 session, actor, lot.id, qualification, scores, now=rt.clock.now(), submit=True
             )
         t2 = time.perf_counter()

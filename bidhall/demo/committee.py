@@ -25,7 +25,7 @@ from evaluation.experts.draw import Demand
 from evaluation.experts.models import Committee, CommitteeMember, Expert
 from evaluation.report import service as reports
 from evaluation.scoring import service as scoring
-from evaluation.scoring import signed
+from evaluation.scoring import signed, work
 from trading.auth.models import User
 from trading.auth.service import actor_for
 from trading.enums import Category
@@ -137,7 +137,7 @@ async def evaluate(rt: Runtime, lot_id: int, *, deviation: bool = False) -> None
             }
         async with rt.sessionmaker() as session:
             await declare(session, member, lot_id, rt)
-            await scoring.save(
+            await work.save(
                 session, member.actor, lot_id, qualification, scores, now=rt.clock.now(),
                 submit=True,
             )  # fmt: skip
@@ -145,7 +145,7 @@ async def evaluate(rt: Runtime, lot_id: int, *, deviation: bool = False) -> None
         async with rt.sessionmaker() as session:
             d = await scoring.desk(session, seated[-1].actor, lot_id)
             reasons = {f"{f.bid_id}/{f.criterion_id}": DEVIATION_REASON for f in d.my_flags}
-            await scoring.explain(session, seated[-1].actor, lot_id, reasons, now=rt.clock.now())
+            await work.explain(session, seated[-1].actor, lot_id, reasons, now=rt.clock.now())
     async with rt.sessionmaker() as session:
         await reports.finalise(
             session, seated[0].actor, lot_id, now=rt.clock.now(), settings=rt.settings
@@ -174,7 +174,7 @@ async def declare(session: AsyncSession, member: Member, lot_id: int, rt: Runtim
     statement = signed.declaration_statement(
         lot_id, member.seat.committee_id, member.seat.id, member.seat.position, scoring.DECLARATION
     )
-    await scoring.declare(
+    await work.declare(
         session, member.actor, lot_id, scoring.DECLARATION, _signature(member, statement),
         now=rt.clock.now(),
     )  # fmt: skip

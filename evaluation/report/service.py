@@ -31,7 +31,7 @@ from evaluation.offline import evaluate_document
 from evaluation.report.models import EvaluationReport, ReportSignature
 from evaluation.report.reevaluation import CASES, CITATION
 from evaluation.scoring import service as scoring
-from evaluation.scoring import signed
+from evaluation.scoring import signed, work
 from evaluation.scoring.models import ReEvaluation, ScoringFinal
 from trading.audit import service as audit
 from trading.enums import LotState
@@ -170,7 +170,7 @@ async def finalise(
     the same transaction, the previous one superseded (kept, readable). After a re-evaluation
     on a lot already ranked, the ranking is recomputed from the corrected scores."""
     async with writing(session):
-        s = await scoring.close(session, actor, lot_id, now=now)
+        s = await work.close(session, actor, lot_id, now=now)
         reopened = s.reopened
         prior = await latest_report(session, lot_id)
         version = prior.version + 1 if prior else 1

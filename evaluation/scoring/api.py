@@ -8,7 +8,7 @@ from litestar import Controller, Request, get, post
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from evaluation.report import service as report
-from evaluation.scoring import service
+from evaluation.scoring import service, work
 from evaluation.scoring.schemas import (
     BidOut,
     DeclareIn,
@@ -89,7 +89,7 @@ class ScoringApi(Controller):
         """Declare no conflict: the declaration's exact text and the caller's Ed25519 signature
         over the canonical JSON of `declaration_statement`, verified against their registered
         key (PUT /api/v1/me/keys); audited with the signature."""
-        await service.declare(
+        await work.declare(
             db_session, request.user, lot_id, data.declaration, data.signature, now=clock.now()
         )
         return desk_out(await service.desk(db_session, request.user, lot_id))
@@ -108,7 +108,7 @@ class ScoringApi(Controller):
             k: {c: {"score": v.score, "comment": v.comment} for c, v in per.items()}
             for k, per in data.scores.items()
         }
-        await service.save(
+        await work.save(
             db_session, request.user, lot_id, qualification, scores, now=clock.now(),
             submit=data.submit,
         )  # fmt: skip
@@ -120,7 +120,7 @@ class ScoringApi(Controller):
         data: ExplainIn, clock: Clock,
     ) -> DeskOut:  # fmt: skip
         """Written reasons for the caller's own scores flagged as deviating."""
-        await service.explain(db_session, request.user, lot_id, data.reasons, now=clock.now())
+        await work.explain(db_session, request.user, lot_id, data.reasons, now=clock.now())
         return desk_out(await service.desk(db_session, request.user, lot_id))
 
     @post("/finalise", status_code=200)

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import evaluation.scoring.messages  # noqa: F401  (registers the pages' strings)
 from crypto.encoding import b64u_encode
 from evaluation.report import service as report
-from evaluation.scoring import service
+from evaluation.scoring import service, work
 from trading.enums import Role
 from trading.kernel.actor import Actor
 from trading.kernel.clock import Clock
@@ -112,7 +112,7 @@ async def declare_form(
     form = await request.form()
     check_csrf(request, form)
     try:
-        await service.declare(
+        await work.declare(
             db_session, request.user, lot_id, str(form.get("declaration") or ""),
             str(form.get("signature") or ""), now=clock.now(),
         )  # fmt: skip
@@ -148,7 +148,7 @@ async def sheet_form(
     submit = form.pop("action", "save") == "submit"
     qualification, scores = _sheet(form)
     try:
-        await service.save(
+        await work.save(
             db_session, request.user, lot_id, qualification, scores, now=clock.now(),
             submit=submit,
         )  # fmt: skip
@@ -170,7 +170,7 @@ async def explain_form(
     try:
         if any(len(v.strip()) < 2 for v in reasons.values()):
             raise ValidationFailed("reasons: 请写明理由 / write a reason for each deviating score")
-        await service.explain(db_session, request.user, lot_id, reasons, now=clock.now())
+        await work.explain(db_session, request.user, lot_id, reasons, now=clock.now())
     except (ValidationFailed, Conflict) as exc:
         return await _desk(
             request, db_session, lot_id, error=exc.message, form=form, status_code=exc.status

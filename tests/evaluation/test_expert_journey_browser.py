@@ -22,7 +22,7 @@ from bidhall.demo.experts import seed_experts
 from evaluation.award.service import latest_result
 from evaluation.offline import evaluate_document
 from evaluation.report import service as reports
-from evaluation.scoring import service as scoring
+from evaluation.scoring import work
 from tests.bidding.hall.test_hall_pdf import pdf_text
 from tests.bidding.participation.test_desk_browser import sign_in
 from trading.enums import Category, LotState
@@ -89,7 +89,7 @@ async def off_page_member(rt: Runtime, member: Any, lot_id: int, bid_ids: list[s
     }
     async with rt.sessionmaker() as session:
         await demo_committee.declare(session, member, lot_id, rt)
-        await scoring.save(
+        await work.save(
             session, member.actor, lot_id, qualification, scores, now=rt.clock.now(), submit=True
         )
 

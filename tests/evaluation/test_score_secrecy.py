@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from bidhall.app import create_app
 from evaluation.report import service as report
-from evaluation.scoring import service as scoring
+from evaluation.scoring import work
 from tests.bidding.hall.conftest import next_event, sse, web_login
 from tests.evaluation.scoring.conftest import World, build_world, declare
 from tests.support.clients import Client, bearer
@@ -84,11 +84,11 @@ async def test_scores_secret_until_finalised_through_every_route(
         await declare(rt, world, n, clock.now())
         q, s = sheet(world, n)
         async with rt.sessionmaker() as session:
-            await scoring.save(session, world.seats[n], world.lot_id, q, s, now=clock.now(),
+            await work.save(session, world.seats[n], world.lot_id, q, s, now=clock.now(),
                                submit=True)  # fmt: skip
     async with rt.sessionmaker() as session:
         reasons = {f"{b}/tech": "S4-secret-reason" for b in world.bids.values()}
-        await scoring.explain(session, world.seats[4], world.lot_id, reasons, now=clock.now())
+        await work.explain(session, world.seats[4], world.lot_id, reasons, now=clock.now())
 
     # Each expert: their own numbers, nobody else's — JSON and page.
     for n, name in enumerate(world.usernames):
@@ -152,11 +152,11 @@ async def test_experts_unnamed_in_the_public_audit_log_until_the_result(
         await declare(rt, world, n, clock.now())
         q, s = sheet(world, n)
         async with rt.sessionmaker() as session:
-            await scoring.save(session, world.seats[n], world.lot_id, q, s, now=clock.now(),
+            await work.save(session, world.seats[n], world.lot_id, q, s, now=clock.now(),
                                submit=True)  # fmt: skip
     async with rt.sessionmaker() as session:
         reasons = {f"{b}/tech": "S4-secret-reason" for b in world.bids.values()}
-        await scoring.explain(session, world.seats[4], world.lot_id, reasons, now=clock.now())
+        await work.explain(session, world.seats[4], world.lot_id, reasons, now=clock.now())
         await report.finalise(
             session, world.seats[0], world.lot_id, now=clock.now(), settings=rt.settings
         )

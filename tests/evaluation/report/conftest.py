@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from evaluation.report import service as report
-from evaluation.scoring import service as scoring
+from evaluation.scoring import work
 from tests.evaluation.scoring.conftest import World, build_world, declare, sheet_for
 from trading.kernel.clock import FixedClock
 from trading.kernel.runtime import Runtime
@@ -22,9 +22,9 @@ async def score_all(rt: Runtime, world: World, clock: FixedClock) -> None:
         await declare(rt, world, n, now)
         q, s = sheet_for(world, n)
         async with rt.sessionmaker() as session:
-            await scoring.save(session, seat, world.lot_id, q, s, now=now, submit=True)
+            await work.save(session, seat, world.lot_id, q, s, now=now, submit=True)
     async with rt.sessionmaker() as session:
-        await scoring.explain(
+        await work.explain(
             session, world.seats[4], world.lot_id, {f"{ids[2]}/tech": "方案缺少关键工序"}, now=now
         )
 

@@ -15,6 +15,7 @@ from bidhall.demo.accounts import demo_user
 from evaluation.award.service import evaluate_lot, latest_result, publish_candidates
 from evaluation.report import service as report
 from evaluation.scoring import service as scoring
+from evaluation.scoring import work
 from tests.bidding.hall.conftest import csrf_of, web_login
 from tests.evaluation.scoring.conftest import World, sheet_for
 from tests.support.clients import Client, bearer
@@ -42,7 +43,7 @@ async def resubmit(rt: Runtime, world: World, clock: FixedClock, **changes: Any)
     for n, seat in enumerate(world.seats):
         q, s = changes.get(f"seat{n}", sheet_for(world, n))
         async with rt.sessionmaker() as session:
-            await scoring.save(session, seat, world.lot_id, q, s, now=clock.now(), submit=True)
+            await work.save(session, seat, world.lot_id, q, s, now=clock.now(), submit=True)
 
 
 async def test_nothing_changes_a_finalised_evaluation_but_a_re_evaluation(

@@ -23,6 +23,7 @@ from evaluation.experts import service as experts
 from evaluation.experts.draw import Demand
 from evaluation.experts.models import Committee, CommitteeMember, Expert
 from evaluation.scoring import service as scoring
+from evaluation.scoring import work
 from tests.conftest import PRICES
 from tests.evaluation.experts.test_pool_and_committee import pool_csv
 from trading.auth.models import User
@@ -73,8 +74,8 @@ async def register_key(rt: Runtime, actor: Actor, now: datetime) -> Identity:
 async def declare(rt: Runtime, world: World, n: int, now: datetime) -> None:
     """Seat n declares no conflict, signed with its registered key."""
     async with rt.sessionmaker() as session:
-        statement = await scoring.declaration_statement(session, world.seats[n], world.lot_id)
-        await scoring.declare(
+        statement = await work.declaration_statement(session, world.seats[n], world.lot_id)
+        await work.declare(
             session, world.seats[n], world.lot_id, scoring.DECLARATION, world.sign(n, statement),
             now=now,
         )  # fmt: skip

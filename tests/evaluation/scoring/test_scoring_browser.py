@@ -9,6 +9,7 @@ from playwright.async_api import Browser
 
 from evaluation.report import service as report
 from evaluation.scoring import service as scoring
+from evaluation.scoring import work
 from tests.bidding.participation.test_desk_browser import sign_in
 from tests.evaluation.scoring.conftest import World, declare, sheet_for
 from trading.kernel.clock import FixedClock
@@ -77,21 +78,21 @@ async def test_an_expert_signs_the_declaration_and_the_report_in_the_browser(
     await page.wait_for_selector("#sheet-form", timeout=WAIT_MS)
     mine = sheet_for(world, 1)
     async with rt.sessionmaker() as session:
-        await scoring.save(session, world.seats[1], world.lot_id, *mine, now=clock.now(),
+        await work.save(session, world.seats[1], world.lot_id, *mine, now=clock.now(),
                            submit=True)  # fmt: skip
         sheet = (await scoring.seat(session, world.seats[1], world.lot_id)).sheet
         assert sheet is not None and sheet.declaration_key_id is not None
     for n in (0, 2, 3, 4):
         await declare(rt, world, n, clock.now())
         async with rt.sessionmaker() as session:
-            await scoring.save(session, world.seats[n], world.lot_id, *sheet_for(world, n),
+            await work.save(session, world.seats[n], world.lot_id, *sheet_for(world, n),
                                now=clock.now(), submit=True)  # fmt: skip
     async with rt.sessionmaker() as session:
         for seat in world.seats:
             flags = (await scoring.desk(session, seat, world.lot_id)).my_flags
             reasons = {f"{f.bid_id}/{f.criterion_id}": "依据评分标准" for f in flags}
             if reasons:
-                await scoring.explain(session, seat, world.lot_id, reasons, now=clock.now())
+                await work.explain(session, seat, world.lot_id, reasons, now=clock.now())
         await report.finalise(session, world.seats[0], world.lot_id, now=clock.now(),
                               settings=rt.settings)  # fmt: skip
 

@@ -14,6 +14,7 @@ from evaluation.award.service import evaluate_lot, latest_result
 from evaluation.offline import evaluate_document
 from evaluation.report.service import finalise
 from evaluation.scoring import service as scoring
+from evaluation.scoring import work
 from tests.evaluation.scoring.conftest import World, sheet_for
 from trading.audit.models import AuditEntry
 from trading.auth.service import actor_for
@@ -32,33 +33,33 @@ async def test_full_flow_ranks_the_lot_from_the_committees_scores(
         desk = await scoring.desk(session, seats[1], lot_id)
         assert desk.bids == [] and desk.seat.sheet is None  # nothing before the declaration
         with pytest.raises(Conflict):
-            await scoring.save(session, seats[1], lot_id, {}, {}, now=now)
+            await work.save(session, seats[1], lot_id, {}, {}, now=now)
         with pytest.raises(ValidationFailed):
-            await scoring.declare(session, seats[1], lot_id, "我保证", "", now=now)
+            await work.declare(session, seats[1], lot_id, "我保证", "", now=now)
         for n, seat in enumerate(seats):
-            statement = await scoring.declaration_statement(session, seat, lot_id)
-            await scoring.declare(
+            statement = await work.declaration_statement(session, seat, lot_id)
+            await work.declare(
                 session, seat, lot_id, scoring.DECLARATION, world.sign(n, statement), now=now
             )
         assert len((await scoring.desk(session, seats[1], lot_id)).bids) == 4
 
         q, s = sheet_for(world, 1)
-        await scoring.save(session, seats[1], lot_id, q, {ids[0]: s[ids[0]]}, now=now)  # draft
+        await work.save(session, seats[1], lot_id, q, {ids[0]: s[ids[0]]}, now=now)  # draft
         with pytest.raises(ValidationFailed, match="not scored"):
-            await scoring.save(session, seats[1], lot_id, q, {ids[0]: s[ids[0]]}, now=now,
+            await work.save(session, seats[1], lot_id, q, {ids[0]: s[ids[0]]}, now=now,
                                submit=True)  # fmt: skip
         over = {**s, ids[1]: {**s[ids[1]], "svc": {"score": "20.5", "comment": ""}}}
         with pytest.raises(ValidationFailed, match=r"0\.\.20"):
-            await scoring.save(session, seats[1], lot_id, q, over, now=now)
+            await work.save(session, seats[1], lot_id, q, over, now=now)
         no_reason = {**q, ids[0]: {"pass": False, "reason": " "}}
         with pytest.raises(ValidationFailed, match="reason"):
-            await scoring.save(session, seats[1], lot_id, no_reason, s, now=now)
+            await work.save(session, seats[1], lot_id, no_reason, s, now=now)
 
         for n in range(4):
             q, s = sheet_for(world, n)
-            await scoring.save(session, seats[n], lot_id, q, s, now=now, submit=True)
+            await work.save(session, seats[n], lot_id, q, s, now=now, submit=True)
         with pytest.raises(Conflict):  # submitted: final for that expert
-            await scoring.save(session, seats[0], lot_id, q, s, now=now)
+            await work.save(session, seats[0], lot_id, q, s, now=now)
         chair = await scoring.desk(session, seats[0], lot_id)
         assert chair.progress == [(1, True), (2, True), (3, True), (4, True), (5, False)]
         assert (await scoring.desk(session, seats[2], lot_id)).progress == []  # chair only
@@ -69,7 +70,7 @@ async def test_full_flow_ranks_the_lot_from_the_committees_scores(
             await evaluate_lot(session, lot_id, staff, now=now, settings=rt.settings)
 
         q, s = sheet_for(world, 4)
-        await scoring.save(session, seats[4], lot_id, q, s, now=now, submit=True)
+        await work.save(session, seats[4], lot_id, q, s, now=now, submit=True)
         flagged = (await scoring.desk(session, seats[4], lot_id)).my_flags
         assert [(f.bid_id, f.criterion_id, f.score, f.mean) for f in flagged] == [
             (ids[2], "tech", Decimal("20"), Decimal("32.80"))
@@ -82,19 +83,19 @@ async def test_full_flow_ranks_the_lot_from_the_committees_scores(
         with pytest.raises(Conflict, match="lack a written reason"):
             await finalise(session, seats[0], lot_id, now=now, settings=rt.settings)
         with pytest.raises(ValidationFailed):  # one explains only one's own flagged scores
-            await scoring.explain(session, seats[1], lot_id, {f"{ids[2]}/tech": "x"}, now=now)
-        await scoring.explain(
+            await work.explain(session, seats[1], lot_id, {f"{ids[2]}/tech": "x"}, now=now)
+        await work.explain(
             session, seats[4], lot_id, {f"{ids[2]}/tech": "方案缺少关键工序"}, now=now
         )
         await finalise(session, seats[0], lot_id, now=now, settings=rt.settings)
 
         # Nothing changes after finalising.
         with pytest.raises(Conflict):
-            await scoring.explain(session, seats[4], lot_id, {f"{ids[2]}/tech": "改"}, now=now)
+            await work.explain(session, seats[4], lot_id, {f"{ids[2]}/tech": "改"}, now=now)
         with pytest.raises(Conflict):
             await finalise(session, seats[0], lot_id, now=now, settings=rt.settings)
         with pytest.raises(Conflict):
-            await scoring.save(session, seats[4], lot_id, q, s, now=now)
+            await work.save(session, seats[4], lot_id, q, s, now=now)
 
         assert await evaluate_lot(session, lot_id, staff, now=now, settings=rt.settings) == (
             LotState.EVALUATED
@@ -143,7 +144,7 @@ async def test_only_seated_members_reach_the_desk(
         staff = actor_for(await demo_user(rt, "staff-450100"))
         await experts.decline(session, staff, world.lot_id, str(code), "身体原因", now=clock.now())
         with pytest.raises(Forbidden):  # a declined member cannot score
-            await scoring.declare(
+            await work.declare(
                 session, world.seats[3], world.lot_id, scoring.DECLARATION, "", now=clock.now()
             )
         assert world.lot_id not in [
