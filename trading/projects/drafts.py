@@ -66,16 +66,7 @@ async def register_project(
         session.add(project)
         await session.flush()
         for number, lot_in in enumerate(data.lots, start=1):
-            session.add(
-                Lot(
-                    project_id=project.id,
-                    center_id=center.id,
-                    number=number,
-                    state=LotState.DRAFT,
-                    state_changed_at=now,
-                    **_lot_values(lot_in),
-                )
-            )
+            session.add(_draft_lot(project.id, center.id, number, lot_in, now))
         await session.flush()
         await audit.append(
             session,
@@ -194,6 +185,17 @@ def _check_methods(data: ProjectIn, method_check: MethodCheck) -> None:
         )
 
 
+def _draft_lot(project_id: int, center_id: int, number: int, lot_in: LotIn, now: datetime) -> Lot:
+    return Lot(
+        project_id=project_id,
+        center_id=center_id,
+        number=number,
+        state=LotState.DRAFT,
+        state_changed_at=now,
+        **_lot_values(lot_in),
+    )
+
+
 def _lot_values(lot_in: LotIn) -> dict[str, Any]:
     return {
         "title": lot_in.title,
@@ -294,16 +296,7 @@ async def update_draft(
                 )
                 assert result.rowcount == 1  # type: ignore[attr-defined]  # held since the lock
             else:
-                session.add(
-                    Lot(
-                        project_id=project.id,
-                        center_id=project.center_id,
-                        number=number,
-                        state=LotState.DRAFT,
-                        state_changed_at=now,
-                        **_lot_values(lot_in),
-                    )
-                )
+                session.add(_draft_lot(project.id, project.center_id, number, lot_in, now))
         removed = [lot_id for number, lot_id in by_number.items() if number > len(data.lots)]
         await purge(session, Lot.__table__, removed)  # type: ignore[arg-type]
         await session.flush()

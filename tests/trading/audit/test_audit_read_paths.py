@@ -53,7 +53,7 @@ def traced(rt: Runtime, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[
     def record(_c: Any, _cur: Any, sql: str, params: Any, _ctx: Any, _many: bool) -> None:
         seen.append((sql, params, inside))
 
-    monkeypatch.setattr(audit, "writing", tracked)
+    monkeypatch.setattr(heads, "writing", tracked)
     event.listen(rt.engine.sync_engine, "before_cursor_execute", record)
     try:
         yield seen
@@ -99,18 +99,18 @@ async def test_a_head_planned_before_another_publishers_is_not_inserted_over_it(
     @asynccontextmanager
     async def after_a_competitor(session: AsyncSession) -> AsyncIterator[AsyncSession]:
         if not competitor:  # the late publisher's first write transaction: another came first
-            monkeypatch.setattr(audit, "writing", db.writing)
+            monkeypatch.setattr(heads, "writing", db.writing)
             if grows:
                 await append(rt, clock, 3, tag="meanwhile")
             async with rt.sessionmaker() as other:
                 competitor.append(
                     (await heads.publish_tree_head(other, rt.platform, clock.now())).tree_size
                 )
-            monkeypatch.setattr(audit, "writing", after_a_competitor)
+            monkeypatch.setattr(heads, "writing", after_a_competitor)
         async with db.writing(session):
             yield session
 
-    monkeypatch.setattr(audit, "writing", after_a_competitor)
+    monkeypatch.setattr(heads, "writing", after_a_competitor)
     async with rt.sessionmaker() as session:
         head = await heads.publish_tree_head(session, rt.platform, clock.now())
     async with rt.sessionmaker() as session:
