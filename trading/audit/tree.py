@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from crypto import merkle
 from crypto.merkle import CompactRange, Node, leaf_of
 from trading.audit.models import AuditEntry, AuditNode
+from trading.kernel.db import is_sqlite
 
 log = logging.getLogger("bidhall.audit")
 T = TypeVar("T")
@@ -82,7 +83,7 @@ async def write_nodes(session: AsyncSession, nodes: Sequence[tuple[Node, bytes]]
 
 def write_nodes_in(connection: Connection, nodes: Sequence[tuple[Node, bytes]]) -> None:
     connection.execute(
-        _upsert(connection.dialect.name == "sqlite"),
+        _upsert(is_sqlite(connection)),
         [{"level": lv, "idx": ix, "hash": h} for (lv, ix), h in nodes],
     )
 

@@ -110,8 +110,10 @@ async def sqlite_writer() -> AsyncIterator[None]:
             _SQLITE_PROCESS_LOCK.release()
 
 
-def is_sqlite(session: AsyncSession) -> bool:
-    return session.get_bind().dialect.name == "sqlite"
+def is_sqlite(bind: AsyncSession | Connection) -> bool:
+    """Whether a session, or a write transaction's (sync) connection, is on SQLite."""
+    dialect = bind.dialect if isinstance(bind, Connection) else bind.get_bind().dialect
+    return dialect.name == "sqlite"
 
 
 @asynccontextmanager
@@ -137,5 +139,5 @@ async def advisory_lock(session: AsyncSession, key: int) -> None:
 
 def advisory_lock_in(connection: Connection, key: int) -> None:
     """`advisory_lock` inside a write transaction given as a (sync) connection."""
-    if connection.dialect.name != "sqlite":
+    if not is_sqlite(connection):
         connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
